@@ -1,0 +1,638 @@
+// Copyright 2026 The bouncekit authors.
+
+#include "bouncekit/classify.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "bouncekit/error_location.h"
+#include "re2/re2.h"
+#include "re2/set.h"
+
+namespace bouncekit {
+namespace {
+
+constexpr int64_t kUnitRows = 8192;  // rows per work unit in batches
+
+RE2::Options PatternOptions() {
+  RE2::Options o;
+  o.set_case_sensitive(false);
+  o.set_log_errors(false);
+  o.set_never_capture(true);
+  o.set_max_mem(64 << 20);
+  return o;
+}
+
+// First word of an SMTP command cell, upper-cased: "rcpt to:<x>" -> "RCPT".
+std::string NormalizeCommand(absl::string_view s) {
+  s = absl::StripAsciiWhitespace(s);
+  size_t e = 0;
+  while (e < s.size() && absl::ascii_isalpha(s[e])) ++e;
+  std::string out(s.substr(0, e));
+  absl::AsciiStrToUpper(&out);
+  return out;
+}
+
+std::string NormalizeAction(absl::string_view s) {
+  std::string out(absl::StripAsciiWhitespace(s));
+  absl::AsciiStrToLower(&out);
+  // RFC 3464 uses "failed"; some MTAs write "failure".
+  if (out == "failure") out = "failed";
+  return out;
+}
+
+bool StatusMatches(const StatusPattern& p, const EnhancedStatus& s) {
+  if (!s.present()) return false;
+  if (p.klass >= 0 && p.klass != s.klass) return false;
+  if (p.parts >= 2 && p.subject != s.subject) return false;
+  if (p.parts >= 3 && p.detail != s.detail) return false;
+  return true;
+}
+
+int ReplyClass(int code, const EnhancedStatus& status) {
+  if (code > 0) return code / 100;
+  if (status.present()) return status.klass;
+  return 0;
+}
+
+}  // namespace
+
+struct Classifier::CompiledRule {
+  int32_t rule_index = 0;
+  std::vector<CodePattern> codes;
+  std::vector<StatusPattern> statuses;
+  std::vector<std::string> commands;
+  std::vector<std::string> actions;
+  int32_t text = -1;
+  int32_t not_text = -1;
+  int32_t remote_host = -1;
+  int32_t destination = -1;
+  int32_t category = 0;
+  BounceClass base_class = BounceClass::kUndetermined;
+  std::optional<BounceClass> profile_class;  // profile override for the category
+  Blame blame = Blame::kUnknown;
+  std::optional<bool> retryable;  // rule's explicit value
+  Retry retry = Retry::kByCode;    // category's rule otherwise
+};
+
+// Per-thread regex state: the compiled set over all text patterns plus
+// single regexes (fallback and match spans), and the lazily computed matches
+// of the current row.
+class Classifier::Matcher {
+ public:
+  Matcher(const std::vector<std::string>& text_patterns,
+          const std::vector<std::string>& other_patterns) {
+    const RE2::Options opts = PatternOptions();
+    set_ = std::make_unique<RE2::Set>(opts, RE2::UNANCHORED);
+    for (const std::string& p : text_patterns) {
+      set_->Add(p, nullptr);
+      singles_.push_back(std::make_unique<RE2>(p, opts));
+    }
+    set_ok_ = text_patterns.empty() ? false : set_->Compile();
+    for (const std::string& p : other_patterns) {
+      others_.push_back(std::make_unique<RE2>(p, opts));
+    }
+    flags_.assign(text_patterns.size(), 0);
+  }
+
+  void BeginRow(absl::string_view text) {
+    for (int i : hits_) flags_[i] = 0;
+    hits_.clear();
+    text_ = text;
+    evaluated_ = false;
+  }
+
+  bool TextMatches(int32_t idx) {
+    if (!evaluated_) Evaluate();
+    return flags_[idx] != 0;
+  }
+
+  bool OtherMatches(int32_t idx, absl::string_view s) const {
+    return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *others_[idx]);
+  }
+
+  // Byte span of the first match of text pattern idx.
+  std::pair<int32_t, int32_t> Span(int32_t idx) const {
+    re2::StringPiece sp(text_.data(), text_.size());
+    re2::StringPiece m;
+    if (!singles_[idx]->Match(sp, 0, sp.size(), RE2::UNANCHORED, &m, 1)) return {-1, -1};
+    const int64_t b = m.data() - sp.data();
+    return {static_cast<int32_t>(b), static_cast<int32_t>(b + m.size())};
+  }
+
+ private:
+  void Evaluate() {
+    evaluated_ = true;
+    re2::StringPiece sp(text_.data(), text_.size());
+    bool done = false;
+    if (set_ok_) {
+      RE2::Set::ErrorInfo info;
+      const bool any = set_->Match(sp, &hits_, &info);
+      if (any || info.kind == RE2::Set::kNoError) {
+        done = true;
+      } else {
+        hits_.clear();  // DFA ran out of memory: fall back to single regexes
+      }
+    }
+    if (!done) {
+      for (size_t i = 0; i < singles_.size(); ++i) {
+        if (RE2::PartialMatch(sp, *singles_[i])) hits_.push_back(static_cast<int>(i));
+      }
+    }
+    for (int i : hits_) flags_[i] = 1;
+  }
+
+  std::unique_ptr<RE2::Set> set_;
+  bool set_ok_ = false;
+  std::vector<std::unique_ptr<RE2>> singles_;
+  std::vector<std::unique_ptr<RE2>> others_;
+  absl::string_view text_;
+  bool evaluated_ = false;
+  std::vector<int> hits_;
+  std::vector<uint8_t> flags_;
+};
+
+struct Classifier::Pool {
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<Matcher>> free ABSL_GUARDED_BY(mu);
+};
+
+Classifier::~Classifier() = default;
+
+absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Create(RuleSet rules,
+                                                               const ClassifierOptions& options) {
+  std::unique_ptr<Classifier> c(new Classifier());
+  const Profile* profile = rules.FindProfile(options.profile);
+  if (profile == nullptr) {
+    std::vector<std::string> names;
+    for (const Profile& p : rules.profiles()) names.push_back(p.name);
+    return WithField(absl::NotFoundError(absl::StrCat("unknown profile '", options.profile,
+                                                      "' (this rule set defines: ",
+                                                      absl::StrJoin(names, ", "), ")")),
+                     "profile");
+  }
+  c->profile_ = *profile;
+  c->infer_ = options.infer_codes_from_text.value_or(rules.infer_codes_from_text());
+
+  // Category table: the built-in taxonomy, then custom ones in order of use.
+  struct CatAttr {
+    BounceClass klass;
+    Blame blame;
+    Retry retry;
+  };
+  std::vector<CatAttr> attrs;
+  absl::flat_hash_map<std::string, int32_t> cat_index;
+  for (const CategoryInfo& info : Categories()) {
+    cat_index[info.name] = static_cast<int32_t>(c->category_names_.size());
+    c->category_names_.emplace_back(info.name);
+    c->category_infos_.push_back(&info);
+    attrs.push_back({info.default_class, info.blame, info.retry});
+  }
+  auto add_custom = [&](const std::string& name, BounceClass klass, std::optional<Blame> blame,
+                        std::optional<bool> retryable) {
+    cat_index[name] = static_cast<int32_t>(c->category_names_.size());
+    c->category_names_.push_back(name);
+    c->category_infos_.push_back(nullptr);
+    Blame b = blame.value_or(klass == BounceClass::kHard    ? Blame::kRecipient
+                             : klass == BounceClass::kBlock ? Blame::kSender
+                                                            : Blame::kUnknown);
+    Retry r = retryable.has_value() ? (*retryable ? Retry::kYes : Retry::kNo) : Retry::kByCode;
+    attrs.push_back({klass, b, r});
+  };
+  for (const CustomCategory& cc : rules.custom_categories()) {
+    add_custom(cc.name, cc.default_class, cc.blame, cc.retryable);
+  }
+
+  absl::flat_hash_map<std::string, int32_t> text_index, other_index;
+  auto intern = [](absl::flat_hash_map<std::string, int32_t>& index,
+                   std::vector<std::string>& list, const std::string& p) {
+    auto it = index.find(p);
+    if (it != index.end()) return it->second;
+    const int32_t i = static_cast<int32_t>(list.size());
+    index.emplace(p, i);
+    list.push_back(p);
+    return i;
+  };
+
+  const std::vector<Rule>& rl = rules.rules();
+  for (size_t i = 0; i < rl.size(); ++i) {
+    const Rule& r = rl[i];
+    if (!r.ActiveIn(c->profile_.name)) continue;
+    CompiledRule cr;
+    cr.rule_index = static_cast<int32_t>(i);
+    cr.codes = r.codes;
+    cr.statuses = r.statuses;
+    cr.commands = r.commands;
+    cr.actions = r.actions;
+    if (!r.text.empty()) cr.text = intern(text_index, c->text_patterns_, r.text);
+    if (!r.not_text.empty()) cr.not_text = intern(text_index, c->text_patterns_, r.not_text);
+    if (!r.remote_host.empty()) cr.remote_host = intern(other_index, c->other_patterns_, r.remote_host);
+    if (!r.destination.empty()) cr.destination = intern(other_index, c->other_patterns_, r.destination);
+    auto it = cat_index.find(r.category);
+    if (it == cat_index.end()) {
+      // A rule-file category without a [categories] entry: the rule's class
+      // decides (the parser guarantees one).
+      add_custom(r.category, r.bounce_class.value_or(BounceClass::kUndetermined), r.blame,
+                 r.retryable);
+      it = cat_index.find(r.category);
+    }
+    cr.category = it->second;
+    const CatAttr& a = attrs[cr.category];
+    cr.base_class = r.bounce_class.value_or(a.klass);
+    auto pc = c->profile_.classes.find(r.category);
+    if (pc != c->profile_.classes.end()) cr.profile_class = pc->second;
+    cr.blame = r.blame.value_or(a.blame);
+    cr.retryable = r.retryable;
+    cr.retry = a.retry;
+    c->compiled_.push_back(std::move(cr));
+  }
+  c->rules_ = std::move(rules);
+  c->pool_ = std::make_unique<Pool>();
+  // Compile once up front so that a bad pattern set fails here, not later.
+  std::unique_ptr<Matcher> m = std::make_unique<Matcher>(c->text_patterns_, c->other_patterns_);
+  c->ReleaseMatcher(std::move(m));
+  return c;
+}
+
+const CategoryInfo* Classifier::category_info(int32_t category) const {
+  if (category < 0 || category >= static_cast<int32_t>(category_infos_.size())) return nullptr;
+  return category_infos_[category];
+}
+
+std::unique_ptr<Classifier::Matcher> Classifier::AcquireMatcher() const {
+  {
+    absl::MutexLock lock(&pool_->mu);
+    if (!pool_->free.empty()) {
+      std::unique_ptr<Matcher> m = std::move(pool_->free.back());
+      pool_->free.pop_back();
+      return m;
+    }
+  }
+  return std::make_unique<Matcher>(text_patterns_, other_patterns_);
+}
+
+void Classifier::ReleaseMatcher(std::unique_ptr<Matcher> m) const {
+  absl::MutexLock lock(&pool_->mu);
+  pool_->free.push_back(std::move(m));
+}
+
+Classification Classifier::ClassifyWith(Matcher& m, const Response& r, bool spans) const {
+  Classification out;
+  int code = IsValidReplyCode(r.reply_code) ? r.reply_code : 0;
+  CodeSource code_src = code ? CodeSource::kGiven : CodeSource::kNone;
+  EnhancedStatus status = ParseEnhancedStatusLenient(r.enhanced_status);
+  CodeSource status_src = status.present() ? CodeSource::kGiven : CodeSource::kNone;
+  if (infer_ && (code == 0 || !status.present() || status.generic()) && !r.diagnostic.empty()) {
+    TextCodes tc = FindCodesInText(r.diagnostic);
+    if (code == 0 && tc.reply_code != 0) {
+      code = tc.reply_code;
+      code_src = CodeSource::kText;
+    }
+    if (tc.status.present()) {
+      if (!status.present()) {
+        status = tc.status;
+        status_src = CodeSource::kText;
+      } else if (!tc.status.generic() && tc.status.klass == status.klass) {
+        // "Status: 5.0.0" with "550 5.1.1 ..." in the text: the text is more specific.
+        status = tc.status;
+        status_src = CodeSource::kText;
+      }
+    }
+  }
+  out.reply_code = static_cast<int16_t>(code);
+  out.reply_code_source = code_src;
+  out.status = status;
+  out.status_source = status_src;
+
+  m.BeginRow(r.diagnostic);
+  std::string command, action;
+  bool have_command = false, have_action = false;
+  for (const CompiledRule& cr : compiled_) {
+    if (!cr.codes.empty()) {
+      if (code == 0) continue;
+      bool any = false;
+      for (const CodePattern& p : cr.codes) {
+        if (code >= p.lo && code <= p.hi) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) continue;
+    }
+    if (!cr.statuses.empty()) {
+      bool any = false;
+      for (const StatusPattern& p : cr.statuses) {
+        if (StatusMatches(p, status)) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) continue;
+    }
+    if (!cr.commands.empty()) {
+      if (!have_command) {
+        command = NormalizeCommand(r.smtp_command);
+        have_command = true;
+      }
+      if (std::find(cr.commands.begin(), cr.commands.end(), command) == cr.commands.end()) continue;
+    }
+    if (!cr.actions.empty()) {
+      if (!have_action) {
+        action = NormalizeAction(r.action);
+        have_action = true;
+      }
+      if (std::find(cr.actions.begin(), cr.actions.end(), action) == cr.actions.end()) continue;
+    }
+    if (cr.text >= 0 && !m.TextMatches(cr.text)) continue;
+    if (cr.not_text >= 0 && m.TextMatches(cr.not_text)) continue;
+    if (cr.remote_host >= 0 && !m.OtherMatches(cr.remote_host, r.remote_host)) continue;
+    if (cr.destination >= 0 && !m.OtherMatches(cr.destination, r.destination)) continue;
+
+    // Decide the class under the profile.
+    const int reply_class = ReplyClass(code, status);
+    BounceClass k = cr.base_class;
+    if (cr.profile_class.has_value()) {
+      k = *cr.profile_class;
+    } else if (profile_.class_from_reply_code &&
+               (k == BounceClass::kSoft || k == BounceClass::kHard) &&
+               (reply_class == 4 || reply_class == 5)) {
+      k = reply_class == 5 ? BounceClass::kHard : BounceClass::kSoft;
+    } else if (profile_.soften_transient && k == BounceClass::kHard && reply_class == 4) {
+      k = BounceClass::kSoft;
+    }
+    bool retry;
+    if (cr.retryable.has_value()) {
+      retry = *cr.retryable;
+    } else if (k == BounceClass::kHard || k == BounceClass::kDelivered ||
+               k == BounceClass::kComplaint || k == BounceClass::kAutoReply) {
+      retry = false;
+    } else if (cr.retry == Retry::kYes) {
+      retry = true;
+    } else if (cr.retry == Retry::kNo) {
+      retry = false;
+    } else {
+      retry = reply_class == 4 || (reply_class == 0 && k == BounceClass::kSoft);
+    }
+    out.bounce_class = k;
+    out.category = cr.category;
+    out.blame = cr.blame;
+    out.retryable = retry;
+    out.rule = cr.rule_index;
+    if (spans && cr.text >= 0) {
+      auto [b, e] = m.Span(cr.text);
+      out.match_begin = b;
+      out.match_end = e;
+    }
+    return out;
+  }
+  // No rule matched (a rule file without a catch-all).
+  out.bounce_class = BounceClass::kUndetermined;
+  out.category = static_cast<int32_t>(FindCategory("undetermined") - Categories().data());
+  out.blame = Blame::kUnknown;
+  out.retryable = ReplyClass(code, status) == 4;
+  out.rule = -1;
+  return out;
+}
+
+Classification Classifier::Classify(const Response& response) const {
+  std::unique_ptr<Matcher> m = AcquireMatcher();
+  Classification c = ClassifyWith(*m, response, /*spans=*/true);
+  ReleaseMatcher(std::move(m));
+  return c;
+}
+
+absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs, int threads,
+                                         const ClassifyOutput& out,
+                                         StatusDictionary* statuses) const {
+  struct Unit {
+    int32_t batch;
+    int64_t begin;
+    int64_t end;
+    int64_t out_offset;
+  };
+  std::vector<Unit> units;
+  int64_t total = 0;
+  for (size_t b = 0; b < inputs.size(); ++b) {
+    const ClassifyInput& in = inputs[b];
+    const int64_t n = in.num_rows;
+    const std::pair<const char*, int64_t> sizes[] = {
+        {"reply_code", in.reply_code.size()},   {"enhanced_status", in.enhanced_status.size()},
+        {"diagnostic", in.diagnostic.size()},   {"smtp_command", in.smtp_command.size()},
+        {"remote_host", in.remote_host.size()}, {"action", in.action.size()},
+        {"destination", in.destination.size()}};
+    for (const auto& [name, size] : sizes) {
+      if (size != n) {
+        return WithColumn(absl::InvalidArgumentError(absl::StrCat(
+                              "column '", name, "' has ", size, " rows in batch ", b,
+                              " but the batch has ", n, " rows")),
+                          name);
+      }
+    }
+    for (int64_t s = 0; s < n; s += kUnitRows) {
+      units.push_back({static_cast<int32_t>(b), s, std::min(n, s + kUnitRows), total + s});
+    }
+    total += n;
+  }
+  const std::pair<const char*, size_t> out_sizes[] = {
+      {"bounce_class", out.bounce_class.size()}, {"category", out.category.size()},
+      {"blame", out.blame.size()},               {"retryable", out.retryable.size()},
+      {"rule", out.rule.size()},                 {"reply_code", out.reply_code.size()},
+      {"reply_code_source", out.reply_code_source.size()},
+      {"status", out.status.size()},             {"status_source", out.status_source.size()}};
+  for (const auto& [name, size] : out_sizes) {
+    if (static_cast<int64_t>(size) < total) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("output '", name, "' holds ", size, " rows; ", total, " are needed"));
+    }
+  }
+  const bool spans = out.match_begin.size() >= static_cast<size_t>(total) &&
+                     out.match_end.size() >= static_cast<size_t>(total);
+  if (units.empty()) {
+    statuses->statuses.clear();
+    return absl::OkStatus();
+  }
+  const int n_threads = std::max(1, std::min<int>(threads, static_cast<int>(units.size())));
+
+  // Each worker keeps a local status dictionary; they are merged into one
+  // sorted dictionary afterwards so that indices do not depend on threads.
+  struct Worker {
+    absl::flat_hash_map<int32_t, int32_t> local;  // packed status -> local index
+    std::vector<int32_t> packed;                  // local index -> packed status
+    std::vector<int32_t> unit_ids;
+  };
+  std::vector<Worker> workers(n_threads);
+  std::atomic<size_t> next{0};
+  auto pack = [](const EnhancedStatus& s) {
+    return static_cast<int32_t>(s.klass) * 1000000 + s.subject * 1000 + s.detail;
+  };
+  auto work = [&](int w) {
+    Worker& me = workers[w];
+    std::unique_ptr<Matcher> m = AcquireMatcher();
+    int32_t last_packed = -1, last_local = -1;
+    while (true) {
+      const size_t u = next.fetch_add(1, std::memory_order_relaxed);
+      if (u >= units.size()) break;
+      me.unit_ids.push_back(static_cast<int32_t>(u));
+      const Unit& unit = units[u];
+      const ClassifyInput& in = inputs[unit.batch];
+      for (int64_t i = unit.begin; i < unit.end; ++i) {
+        Response r;
+        r.reply_code = in.reply_code.Get(i);
+        r.enhanced_status = in.enhanced_status.Get(i);
+        r.diagnostic = in.diagnostic.Get(i);
+        r.smtp_command = in.smtp_command.Get(i);
+        r.remote_host = in.remote_host.Get(i);
+        r.action = in.action.Get(i);
+        r.destination = in.destination.Get(i);
+        const Classification c = ClassifyWith(*m, r, spans);
+        const int64_t o = unit.out_offset + (i - unit.begin);
+        out.bounce_class[o] = static_cast<uint8_t>(c.bounce_class);
+        out.category[o] = c.category;
+        out.blame[o] = static_cast<uint8_t>(c.blame);
+        out.retryable[o] = c.retryable ? 1 : 0;
+        out.rule[o] = c.rule;
+        out.reply_code[o] = c.reply_code;
+        out.reply_code_source[o] = static_cast<uint8_t>(c.reply_code_source);
+        out.status_source[o] = static_cast<uint8_t>(c.status_source);
+        if (spans) {
+          out.match_begin[o] = c.match_begin;
+          out.match_end[o] = c.match_end;
+        }
+        if (!c.status.present()) {
+          out.status[o] = -1;
+          continue;
+        }
+        const int32_t p = pack(c.status);
+        if (p != last_packed) {
+          auto [it, inserted] = me.local.try_emplace(p, static_cast<int32_t>(me.packed.size()));
+          if (inserted) me.packed.push_back(p);
+          last_packed = p;
+          last_local = it->second;
+        }
+        out.status[o] = last_local;
+      }
+    }
+    ReleaseMatcher(std::move(m));
+  };
+  if (n_threads == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> pool;
+    pool.reserve(n_threads);
+    for (int w = 0; w < n_threads; ++w) pool.emplace_back(work, w);
+    for (std::thread& t : pool) t.join();
+  }
+
+  // Merge the local dictionaries into one, sorted by (class, subject, detail).
+  std::vector<int32_t> all;
+  for (const Worker& w : workers) all.insert(all.end(), w.packed.begin(), w.packed.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  absl::flat_hash_map<int32_t, int32_t> global;
+  statuses->statuses.clear();
+  for (size_t i = 0; i < all.size(); ++i) {
+    global[all[i]] = static_cast<int32_t>(i);
+    EnhancedStatus s;
+    s.klass = static_cast<int8_t>(all[i] / 1000000);
+    s.subject = static_cast<int16_t>((all[i] / 1000) % 1000);
+    s.detail = static_cast<int16_t>(all[i] % 1000);
+    statuses->statuses.push_back(s);
+  }
+  for (const Worker& w : workers) {
+    std::vector<int32_t> remap(w.packed.size());
+    bool identity = true;
+    for (size_t i = 0; i < w.packed.size(); ++i) {
+      remap[i] = global[w.packed[i]];
+      identity = identity && remap[i] == static_cast<int32_t>(i);
+    }
+    if (identity) continue;
+    for (int32_t u : w.unit_ids) {
+      const Unit& unit = units[u];
+      for (int64_t o = unit.out_offset; o < unit.out_offset + (unit.end - unit.begin); ++o) {
+        if (out.status[o] >= 0) out.status[o] = remap[out.status[o]];
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string Classifier::RuleExplanation(int32_t rule) const {
+  if (rule < 0 || rule >= static_cast<int32_t>(rules_.rules().size())) {
+    return "no rule matched: undetermined";
+  }
+  const Rule& r = rules_.rules()[rule];
+  if (!r.why.empty()) return r.why;
+  std::vector<std::string> conds;
+  if (!r.codes.empty()) {
+    std::vector<std::string> c;
+    for (const CodePattern& p : r.codes) {
+      if (p.lo == p.hi) {
+        c.push_back(absl::StrCat(p.lo));
+      } else {
+        std::string s = absl::StrCat(p.lo);
+        if (p.hi - p.lo == 9) s[2] = 'x';
+        if (p.hi - p.lo == 99) s[1] = s[2] = 'x';
+        c.push_back(s);
+      }
+    }
+    conds.push_back(absl::StrCat("reply code ", absl::StrJoin(c, "/")));
+  }
+  if (!r.statuses.empty()) {
+    std::vector<std::string> s;
+    for (const StatusPattern& p : r.statuses) s.push_back(p.ToString());
+    conds.push_back(absl::StrCat("status ", absl::StrJoin(s, "/")));
+  }
+  if (!r.text.empty()) conds.push_back(absl::StrCat("text matches /", r.text, "/"));
+  if (!r.not_text.empty()) conds.push_back(absl::StrCat("text does not match /", r.not_text, "/"));
+  if (!r.commands.empty()) conds.push_back(absl::StrCat("at ", absl::StrJoin(r.commands, "/")));
+  if (!r.actions.empty()) conds.push_back(absl::StrCat("action ", absl::StrJoin(r.actions, "/")));
+  if (!r.remote_host.empty()) conds.push_back(absl::StrCat("remote host matches /", r.remote_host, "/"));
+  if (!r.destination.empty()) conds.push_back(absl::StrCat("destination matches /", r.destination, "/"));
+  if (conds.empty()) return absl::StrCat("catch-all: ", r.category);
+  return absl::StrCat(absl::StrJoin(conds, ", "), " -> ", r.category);
+}
+
+std::string Classifier::Explain(const Response& response, const Classification& c) const {
+  std::string out;
+  absl::string_view cls = class_label(c.bounce_class);
+  absl::string_view cat = c.category >= 0 && c.category < static_cast<int32_t>(category_names_.size())
+                              ? absl::string_view(category_names_[c.category])
+                              : absl::string_view("undetermined");
+  if (c.rule < 0) {
+    absl::StrAppend(&out, cls, "/", cat, ": no rule matched");
+  } else {
+    const Rule& r = rules_.rules()[c.rule];
+    absl::StrAppend(&out, cls, "/", cat, " by rule '", r.id, "'");
+    std::vector<std::string> parts;
+    if (!r.codes.empty()) parts.push_back(absl::StrCat("reply code ", c.reply_code));
+    if (!r.statuses.empty()) parts.push_back(absl::StrCat("status ", c.status.ToString()));
+    if (!r.commands.empty()) parts.push_back(absl::StrCat("command ", NormalizeCommand(response.smtp_command)));
+    if (!r.actions.empty()) parts.push_back(absl::StrCat("action ", NormalizeAction(response.action)));
+    if (!r.text.empty() && c.match_begin >= 0 &&
+        c.match_end <= static_cast<int32_t>(response.diagnostic.size())) {
+      parts.push_back(absl::StrCat("text '", response.diagnostic.substr(c.match_begin, c.match_end - c.match_begin), "'"));
+    }
+    if (!parts.empty()) absl::StrAppend(&out, " (matched ", absl::StrJoin(parts, ", "), ")");
+    absl::StrAppend(&out, ": ", RuleExplanation(c.rule));
+  }
+  if (c.reply_code_source == CodeSource::kText) {
+    absl::StrAppend(&out, "; reply code ", c.reply_code, " read from the text");
+  }
+  if (c.status_source == CodeSource::kText) {
+    absl::StrAppend(&out, "; status ", c.status.ToString(), " read from the text");
+  }
+  return out;
+}
+
+}  // namespace bouncekit

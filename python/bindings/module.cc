@@ -1,0 +1,18 @@
+// Copyright 2026 The bouncekit authors.
+//
+// bouncekit._core: the private extension module. It only registers the
+// binding units; the public API is the pure-Python package around it.
+
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+namespace bouncekit::python {
+void RegisterClassify(py::module_& m);
+}  // namespace bouncekit::python
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "bouncekit's compiled core (private; use the bouncekit package).";
+  m.attr("__version__") = BOUNCEKIT_VERSION;
+  bouncekit::python::RegisterClassify(m);
+}

@@ -1,0 +1,91 @@
+"""bouncekit: understand email bounces at scale.
+
+Classify SMTP delivery results (reply code + RFC 3463 status + diagnostic
+text) into a class, a reason category and who is to blame, explained by the
+rule that matched; fast, over tables of 10^8 rows.
+
+>>> import bouncekit
+>>> bouncekit.classify_one(diagnostic="550 5.7.1 Service unavailable; client host blocked "
+...                        "using zen.spamhaus.org").bounce_class
+'block'
+"""
+
+from __future__ import annotations
+
+from . import _core
+from .classify import (
+    INPUT_COLUMNS,
+    MAPPINGS,
+    Classification,
+    StatusCode,
+    categories,
+    classify,
+    classify_one,
+    find_codes,
+    parse_status,
+)
+from .errors import (
+    AbortedError,
+    AlreadyExistsError,
+    BouncekitError,
+    CancelledError,
+    DataLossError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    OutOfRangeError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    UnauthenticatedError,
+    UnavailableError,
+    UnimplementedError,
+    UnknownError,
+)
+from .rules import RuleSet, builtin_rules, builtin_rules_path, load_rules, profiles, rules_table
+
+__version__: str = _core.__version__
+
+#: Bounce classes, in the order of their integer codes.
+BOUNCE_CLASSES = tuple(_core.BOUNCE_CLASSES)
+#: Blame values.
+BLAMES = tuple(_core.BLAMES)
+
+__all__ = [
+    "__version__",
+    "BOUNCE_CLASSES",
+    "BLAMES",
+    "INPUT_COLUMNS",
+    "MAPPINGS",
+    "Classification",
+    "StatusCode",
+    "RuleSet",
+    "categories",
+    "classify",
+    "classify_one",
+    "find_codes",
+    "parse_status",
+    "load_rules",
+    "builtin_rules",
+    "builtin_rules_path",
+    "profiles",
+    "rules_table",
+    "BouncekitError",
+    "CancelledError",
+    "UnknownError",
+    "InvalidArgumentError",
+    "DeadlineExceededError",
+    "NotFoundError",
+    "AlreadyExistsError",
+    "PermissionDeniedError",
+    "ResourceExhaustedError",
+    "FailedPreconditionError",
+    "AbortedError",
+    "OutOfRangeError",
+    "UnimplementedError",
+    "InternalError",
+    "UnavailableError",
+    "DataLossError",
+    "UnauthenticatedError",
+]

@@ -1,0 +1,494 @@
+"""Classification of SMTP delivery results.
+
+Three entry points:
+
+* :func:`classify` — a whole table (pandas, polars, Arrow, or separate
+  columns) in, one output row per input row, same order;
+* :func:`classify_one` — one response, as a typed :class:`Classification`;
+* :func:`parse_status` — an RFC 3463 enhanced status code.
+
+Example::
+
+    >>> import bouncekit
+    >>> r = bouncekit.classify_one(reply_code=550, enhanced_status="5.1.1",
+    ...                            diagnostic="smtp; 550 5.1.1 <a@example.com>: user unknown")
+    >>> (r.bounce_class, r.category, r.blame, r.retryable)
+    ('hard', 'user_unknown', 'recipient', False)
+    >>> bouncekit.classify_one(diagnostic="452-4.2.2 The email account is over quota").category
+    'mailbox_full'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pyarrow as pa
+
+from . import _core
+from ._progress import progress_bar
+from ._tables import iter_chunks, read_input, to_capsules
+from .errors import InvalidArgumentError
+from .rules import RulesLike, classifier_for
+
+__all__ = [
+    "Classification",
+    "StatusCode",
+    "classify",
+    "classify_one",
+    "parse_status",
+    "find_codes",
+    "categories",
+    "INPUT_COLUMNS",
+    "MAPPINGS",
+]
+
+#: Input columns :func:`classify` reads (``diagnostic`` is required).
+INPUT_COLUMNS = ("reply_code", "enhanced_status", "diagnostic", "smtp_command", "remote_host",
+                 "action", "destination")
+#: Mapping column groups :func:`classify` can add.
+MAPPINGS = ("sisimai", "ses", "sparkpost")
+_DEFAULT_CHUNK_ROWS = 1 << 20
+
+
+@dataclass(frozen=True)
+class StatusCode:
+    """An RFC 3463 enhanced status code and what the IANA registry says of it.
+
+    >>> s = parse_status("4.7.650")
+    >>> (str(s), s.registered, s.subject_name)
+    ('4.7.650', False, 'Security or Policy Status')
+    """
+
+    klass: int
+    subject: int
+    detail: int
+    registered: bool
+    class_name: str
+    subject_name: str
+    detail_name: str
+
+    def __str__(self) -> str:
+        return f"{self.klass}.{self.subject}.{self.detail}"
+
+    @classmethod
+    def _from_dict(cls, d: Mapping[str, Any]) -> "StatusCode":
+        return cls(d["class"], d["subject"], d["detail"], d["registered"], d["class_name"],
+                   d["subject_name"], d["detail_name"])
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The classification of one response (see :func:`classify_one`)."""
+
+    bounce_class: str
+    category: str
+    blame: str
+    retryable: bool
+    reply_code: Optional[int]
+    enhanced_status: Optional[str]
+    status: Optional[StatusCode]
+    rule_id: Optional[str]
+    explanation: str
+    reply_code_source: str
+    status_source: str
+    sisimai_reason: str
+    ses_bounce_type: str
+    ses_bounce_subtype: str
+    sparkpost_class: int
+    match: Optional[Tuple[int, int]]
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = asdict(self)
+        d["status"] = str(self.status) if self.status else None
+        return d
+
+    def _repr_html_(self) -> str:
+        import html
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in self.to_dict().items())
+        return f"<table>{rows}</table>"
+
+
+def parse_status(text: str) -> StatusCode:
+    """Parses an enhanced status strictly; raises :class:`InvalidArgumentError`.
+
+    >>> parse_status("5.1.1").detail_name
+    'Bad destination mailbox address'
+    >>> parse_status("5.1")
+    Traceback (most recent call last):
+    ...
+    bouncekit.errors.InvalidArgumentError: enhanced status '5.1' has 2 part(s); RFC 3463 codes have three (class.subject.detail)
+    """
+    return StatusCode._from_dict(_core.parse_status(text))
+
+
+def find_codes(text: Union[str, bytes]) -> Tuple[Optional[int], Optional[str]]:
+    """The reply code and enhanced status a diagnostic text reports.
+
+    >>> find_codes("smtp; 550-5.1.1 The email account that you tried to reach does not exist")
+    (550, '5.1.1')
+    >>> find_codes("Sorry, I couldn't find any host named example.invalid. (#5.1.2)")
+    (None, '5.1.2')
+    """
+    d = _core.find_codes_in_text(text)
+    return d["reply_code"], d["enhanced_status"]
+
+
+def categories() -> "Any":
+    """The built-in taxonomy as a pandas DataFrame (one row per category)."""
+    import pandas as pd
+    return pd.DataFrame(_core.categories())
+
+
+def _mapping_row(clf: "_core.Classifier", category: int, klass: int, reply_class: int,
+                 details: Sequence[Tuple[str, str]]) -> Tuple[str, str, str, int]:
+    ses_type, ses_sub, sp = clf.mapping(category, klass, reply_class)
+    return details[category][0], ses_type, ses_sub, sp
+
+
+def classify_one(
+    reply_code: Union[int, str, None] = None,
+    enhanced_status: Optional[str] = None,
+    diagnostic: Union[str, bytes, None] = None,
+    *,
+    smtp_command: Optional[str] = None,
+    remote_host: Optional[str] = None,
+    action: Optional[str] = None,
+    destination: Optional[str] = None,
+    rules: RulesLike = None,
+    profile: str = "default",
+    infer_codes: Optional[bool] = None,
+) -> Classification:
+    """Classifies a single SMTP response.
+
+    Args:
+        reply_code: the SMTP reply code (``550``); found in the text when missing.
+        enhanced_status: the RFC 3463 status (``"5.1.1"``); found in the text when missing.
+        diagnostic: the receiver's reply text or the DSN ``Diagnostic-Code``.
+        smtp_command: where it failed (``RCPT``, ``DATA``, ...).
+        remote_host: the host that answered.
+        action: the DSN ``Action`` (``failed``, ``delayed``, ...).
+        destination: the recipient's domain.
+        rules: ``None`` (built-in), a rule file path, a :class:`RuleSet` or a dict.
+        profile: how ambiguous cases are decided (``default``, ``sisimai``, ``ses``,
+            ``strict_rfc``, ``mailgun``).
+        infer_codes: look for missing codes in the text (default: the rule set's choice).
+
+    >>> r = classify_one(diagnostic="421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily "
+    ...                  "deferred due to unexpected volume or user complaints")
+    >>> (r.bounce_class, r.blame, r.retryable)
+    ('soft', 'sender', True)
+    """
+    clf = classifier_for(rules, profile, infer_codes)
+    d = clf.classify_one(reply_code, enhanced_status, diagnostic, smtp_command, remote_host, action,
+                         destination)
+    code = d["reply_code"]
+    status = d["status"]
+    reply_class = code // 100 if code else (status["class"] if status else 0)
+    sis, ses_t, ses_s, sp = _mapping_row(clf, d["category_index"], d["bounce_class_index"], reply_class,
+                                         clf.category_details())
+    return Classification(
+        bounce_class=d["bounce_class"], category=d["category"], blame=d["blame"],
+        retryable=bool(d["retryable"]), reply_code=code, enhanced_status=d["enhanced_status"],
+        status=StatusCode._from_dict(status) if status else None, rule_id=d["rule_id"],
+        explanation=d["explanation"], reply_code_source=d["reply_code_source"],
+        status_source=d["status_source"], sisimai_reason=sis, ses_bounce_type=ses_t,
+        ses_bounce_subtype=ses_s, sparkpost_class=sp,
+        match=tuple(d["match"]) if d["match"] else None)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- batch
+
+class _Column:
+    """An output column before it becomes pandas / Arrow."""
+
+    def __init__(self, kind: str, values: np.ndarray, categories: Optional[Sequence[str]] = None,
+                 null: Optional[np.ndarray] = None) -> None:
+        self.kind = kind  # category | bool | int | str
+        self.values = values
+        self.categories = categories
+        self.null = null
+
+    def to_pandas(self, index: Any) -> Any:
+        import pandas as pd
+        if self.kind == "category":
+            cat = pd.Categorical.from_codes(self.values, categories=list(self.categories or []),
+                                            validate=False)
+            return pd.Series(cat, index=index, copy=False)
+        if self.kind == "bool":
+            return pd.Series(self.values.astype(bool, copy=False), index=index, copy=False)
+        if self.kind == "int":
+            if self.null is not None and self.null.any():
+                arr = pd.arrays.IntegerArray(self.values, self.null)
+                return pd.Series(arr, index=index, copy=False)
+            return pd.Series(self.values, index=index, copy=False)
+        return pd.Series(self.values, index=index, dtype=object, copy=False)
+
+    def to_arrow(self) -> pa.Array:
+        if self.kind == "category":
+            codes = self.values.astype(np.int32, copy=False)
+            mask = codes < 0
+            idx = pa.array(np.where(mask, 0, codes), mask=mask if mask.any() else None, type=pa.int32())
+            return pa.DictionaryArray.from_arrays(idx, pa.array(list(self.categories or []), pa.string()))
+        if self.kind == "bool":
+            return pa.array(self.values.astype(bool, copy=False))
+        if self.kind == "int":
+            return pa.array(self.values, mask=self.null if self.null is not None and self.null.any() else None)
+        return pa.array(list(self.values), type=pa.string())
+
+
+def _merge_status_dictionaries(chunks: List[Tuple[np.ndarray, List[Tuple[int, int, int]]]]
+                               ) -> Tuple[np.ndarray, List[Tuple[int, int, int]]]:
+    """Concatenates per-chunk status codes onto one sorted dictionary."""
+    if len(chunks) == 1:
+        return chunks[0]
+    merged = sorted({s for _, d in chunks for s in d})
+    pos = {s: i for i, s in enumerate(merged)}
+    parts = []
+    for codes, d in chunks:
+        remap = np.array([pos[s] for s in d] + [-1], dtype=np.int32)  # -1 -> index len(d) -> -1
+        parts.append(remap[np.where(codes < 0, len(d), codes)])
+    return np.concatenate(parts) if parts else np.empty(0, np.int32), merged
+
+
+def _resolve_mappings(mappings: Union[bool, Iterable[str]]) -> List[str]:
+    if mappings is True:
+        return list(MAPPINGS)
+    if mappings is False or mappings is None:
+        return []
+    out = []
+    for m in mappings:  # type: ignore[union-attr]
+        if m not in MAPPINGS:
+            raise InvalidArgumentError(f"unknown mapping '{m}' (expected: {', '.join(MAPPINGS)})",
+                                       field="mappings")
+        out.append(m)
+    return out
+
+
+def classify(
+    data: Any = None,
+    *,
+    columns: Optional[Mapping[str, Optional[str]]] = None,
+    rules: RulesLike = None,
+    profile: str = "default",
+    threads: Optional[int] = None,
+    mappings: Union[bool, Iterable[str]] = False,
+    explain: bool = False,
+    output: str = "pandas",
+    progress: Optional[bool] = None,
+    infer_codes: Optional[bool] = None,
+    chunk_rows: int = _DEFAULT_CHUNK_ROWS,
+    reply_code: Any = None,
+    enhanced_status: Any = None,
+    diagnostic: Any = None,
+    smtp_command: Any = None,
+    remote_host: Any = None,
+    action: Any = None,
+    destination: Any = None,
+) -> Any:
+    """Classifies every row of a table of SMTP delivery results.
+
+    Args:
+        data: a pandas or polars DataFrame, a pyarrow Table/RecordBatch, any
+            object with the Arrow PyCapsule interface, or a dict of columns.
+            Or leave it out and pass the columns as keyword arguments.
+        columns: maps bouncekit's input names (``reply_code``,
+            ``enhanced_status``, ``diagnostic``, ``smtp_command``,
+            ``remote_host``, ``action``, ``destination``) to yours; map a name
+            to ``None`` when your table lacks it (only ``diagnostic`` is
+            required otherwise).
+        rules: ``None`` for the built-in rules, a rule file (TOML or TSV), a
+            :class:`RuleSet` or a dict.
+        profile: ``default``, ``sisimai``, ``ses``, ``strict_rfc``, ``mailgun``
+            (or one defined by your rule file).
+        threads: worker threads (default: all cores). Results do not depend on it.
+        mappings: ``True`` or a subset of ``("sisimai", "ses", "sparkpost")``
+            to add ``sisimai_reason``, ``ses_bounce_type``/``ses_bounce_subtype``
+            and ``sparkpost_class`` columns.
+        explain: add a per-row ``explanation`` naming the matched text (slower);
+            by default the column holds the deciding rule's explanation.
+        output: ``"pandas"`` (default), ``"arrow"`` or ``"polars"``.
+        progress: show a progress bar (default: only for large inputs).
+        infer_codes: look for missing reply codes / statuses in the text
+            (default: the rule set decides; the built-in rules do).
+        chunk_rows: rows per call into the C++ core (progress granularity).
+
+    Returns:
+        One row per input row, in input order, with columns ``bounce_class``,
+        ``category``, ``blame``, ``retryable``, ``reply_code``,
+        ``enhanced_status``, ``status_class``, ``status_subject``,
+        ``status_detail``, ``status_registered``, ``reply_code_source``,
+        ``status_source``, ``rule_id``, ``explanation`` (+ mappings). A pandas
+        input keeps its index.
+
+    Example:
+        >>> import pandas as pd, bouncekit
+        >>> df = pd.DataFrame({
+        ...     "reply_code": [250, 550, 452, 550],
+        ...     "enhanced_status": ["2.0.0", "5.1.1", "4.2.2", "5.7.1"],
+        ...     "diagnostic": ["ok", "user unknown", "mailbox full",
+        ...                    "blocked using zen.spamhaus.org"]})
+        >>> out = bouncekit.classify(df, threads=1)
+        >>> out[["bounce_class", "category", "blame"]].astype(str).values.tolist()
+        [['delivered', 'delivered', 'unknown'], ['hard', 'user_unknown', 'recipient'], ['soft', 'mailbox_full', 'recipient'], ['block', 'blocklisted', 'sender']]
+    """
+    if output not in ("pandas", "arrow", "polars"):
+        raise InvalidArgumentError(f"output must be 'pandas', 'arrow' or 'polars', not {output!r}",
+                                   field="output")
+    if threads is None:
+        threads = os.cpu_count() or 1
+    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1:
+        raise InvalidArgumentError(f"threads must be a positive integer, not {threads!r}", field="threads")
+    if not isinstance(chunk_rows, (int, np.integer)) or chunk_rows < 1:
+        raise InvalidArgumentError(f"chunk_rows must be a positive integer, not {chunk_rows!r}",
+                                   field="chunk_rows")
+    wanted_maps = _resolve_mappings(mappings)
+    clf = classifier_for(rules, profile, infer_codes)
+    separate = dict(reply_code=reply_code, enhanced_status=enhanced_status, diagnostic=diagnostic,
+                    smtp_command=smtp_command, remote_host=remote_host, action=action,
+                    destination=destination)
+    inp = read_input(data, columns, required=("diagnostic",),
+                     optional=[c for c in INPUT_COLUMNS if c != "diagnostic"], separate=separate)
+    n = inp.num_rows
+
+    results: List[Dict[str, Any]] = []
+    status_chunks: List[Tuple[np.ndarray, List[Tuple[int, int, int]]]] = []
+    bar = progress_bar(n, "classify", progress)
+    try:
+        for _, batches in iter_chunks(inp.table, int(chunk_rows)):
+            caps = [to_capsules(b) for b in batches]
+            res = clf.classify_arrow(caps, int(threads), bool(explain))
+            results.append(res)
+            status_chunks.append((res["status"], [tuple(s) for s in res["status_dictionary"]]))
+            bar.update(sum(b.num_rows for b in batches))
+    finally:
+        bar.close()
+
+    def cat(key: str, dtype: Any) -> np.ndarray:
+        if not results:
+            return np.empty(0, dtype=dtype)
+        if len(results) == 1:
+            return results[0][key]
+        return np.concatenate([r[key] for r in results])
+
+    if results:
+        status_codes, status_dict = _merge_status_dictionaries(status_chunks)
+    else:
+        status_codes, status_dict = np.empty(0, np.int32), []
+    klass = cat("bounce_class", np.uint8)
+    category = cat("category", np.int32)
+    rule = cat("rule", np.int32)
+    reply = cat("reply_code", np.int16)
+    if len(klass) != n:  # rows in = rows out, always
+        raise InvalidArgumentError(f"internal: {len(klass)} results for {n} input rows")
+
+    sd = np.array(status_dict, dtype=np.int16).reshape(-1, 3) if status_dict else np.zeros((0, 3), np.int16)
+    has_status = status_codes >= 0
+    safe = np.where(has_status, status_codes, 0)
+
+    def status_part(i: int) -> np.ndarray:
+        if len(sd) == 0:
+            return np.zeros(n, np.int16)
+        return sd[safe, i]
+
+    registered = np.array([_core.parse_status(f"{a}.{b}.{c}")["registered"] for a, b, c in status_dict],
+                          dtype=bool) if status_dict else np.zeros(0, bool)
+    cols: Dict[str, _Column] = {
+        "bounce_class": _Column("category", klass, clf.class_labels),
+        "category": _Column("category", category, clf.category_names),
+        "blame": _Column("category", cat("blame", np.uint8), list(_core.BLAMES)),
+        "retryable": _Column("bool", cat("retryable", np.uint8)),
+        "reply_code": _Column("int", reply, null=reply == 0),
+        "enhanced_status": _Column("category", status_codes,
+                                   [f"{a}.{b}.{c}" for a, b, c in status_dict]),
+        "status_class": _Column("int", status_part(0), null=~has_status),
+        "status_subject": _Column("int", status_part(1), null=~has_status),
+        "status_detail": _Column("int", status_part(2), null=~has_status),
+        "status_registered": _Column("bool", registered[safe] & has_status if len(registered)
+                                     else np.zeros(n, bool)),
+        "reply_code_source": _Column("category", cat("reply_code_source", np.uint8),
+                                     list(_core.CODE_SOURCES)),
+        "status_source": _Column("category", cat("status_source", np.uint8), list(_core.CODE_SOURCES)),
+        "rule_id": _Column("category", rule, clf.rule_ids),
+    }
+    expl = clf.rule_explanations
+    if explain:
+        cols["explanation"] = _Column("str", _explain_rows(inp.table, rule, cat("match_begin", np.int32),
+                                                           cat("match_end", np.int32), expl, clf))
+    else:
+        cols["explanation"] = _Column("category", rule, expl)
+    if wanted_maps:
+        _add_mappings(cols, clf, wanted_maps, klass, category, reply, status_part(0), has_status)
+
+    if output == "pandas":
+        import pandas as pd
+        index = inp.pandas_index if inp.pandas_index is not None else pd.RangeIndex(n)
+        return pd.DataFrame({k: c.to_pandas(index) for k, c in cols.items()}, index=index, copy=False)
+    table = pa.table({k: c.to_arrow() for k, c in cols.items()})
+    if output == "polars":
+        import polars as pl
+        return pl.from_arrow(table)
+    return table
+
+
+def _add_mappings(cols: Dict[str, _Column], clf: "_core.Classifier", wanted: List[str],
+                  klass: np.ndarray, category: np.ndarray, reply: np.ndarray,
+                  status_class: np.ndarray, has_status: np.ndarray) -> None:
+    details = clf.category_details()
+    n_cat = len(details)
+    reply_class = np.where(reply > 0, reply // 100, np.where(has_status, status_class, 0)).astype(np.int64)
+    if "sisimai" in wanted:
+        names = sorted({d[0] for d in details})
+        pos = {s: i for i, s in enumerate(names)}
+        lut = np.array([pos[d[0]] for d in details], dtype=np.int32)
+        cols["sisimai_reason"] = _Column("category", lut[category], names)
+    if "ses" in wanted or "sparkpost" in wanted:
+        # All (category, class, reply class) combinations are few: tabulate them once.
+        types: List[str] = []
+        subs: List[str] = []
+        t_lut = np.zeros((n_cat, 7, 6), np.int32)
+        s_lut = np.zeros((n_cat, 7, 6), np.int32)
+        sp_lut = np.zeros((n_cat, 7, 6), np.int16)
+        for c in range(n_cat):
+            for k in range(7):
+                for rc in range(6):
+                    t, s, sp = clf.mapping(c, k, rc)
+                    if t not in types:
+                        types.append(t)
+                    if s not in subs:
+                        subs.append(s)
+                    t_lut[c, k, rc] = types.index(t)
+                    s_lut[c, k, rc] = subs.index(s)
+                    sp_lut[c, k, rc] = sp
+        rc = np.clip(reply_class, 0, 5)
+        if "ses" in wanted:
+            cols["ses_bounce_type"] = _Column("category", t_lut[category, klass, rc], types)
+            cols["ses_bounce_subtype"] = _Column("category", s_lut[category, klass, rc], subs)
+        if "sparkpost" in wanted:
+            cols["sparkpost_class"] = _Column("int", sp_lut[category, klass, rc])
+
+
+def _explain_rows(table: pa.Table, rule: np.ndarray, begin: np.ndarray, end: np.ndarray,
+                  expl: Sequence[str], clf: "_core.Classifier") -> np.ndarray:
+    ids = clf.rule_ids
+    diag = table.column("diagnostic").to_pylist() if "diagnostic" in table.column_names else [None] * len(rule)
+    out = np.empty(len(rule), dtype=object)
+    for i in range(len(rule)):
+        r = int(rule[i])
+        if r < 0:
+            out[i] = "no rule matched"
+            continue
+        text = f"rule '{ids[r]}': {expl[r]}"
+        b = int(begin[i]) if len(begin) else -1
+        if b >= 0 and diag[i] is not None:
+            d = diag[i]
+            if isinstance(d, str):
+                raw = d.encode("utf-8", "surrogateescape")
+                frag = raw[b:int(end[i])].decode("utf-8", "replace")
+                text += f" [matched '{frag}']"
+        out[i] = text
+    return out

@@ -1,0 +1,109 @@
+"""Rule sets: the built-in one and user rule files.
+
+A rule set is data: an ordered list of rules, first match wins. The built-in
+set lives in ``bouncekit/data/rules.toml``; users load their own from a TOML
+file (the built-in format), a TSV file in the format of ``rules.tsv`` from the
+benchmark spec, or a dict (for example read from JSON or YAML)::
+
+    >>> import bouncekit
+    >>> rs = bouncekit.load_rules(text='''
+    ... [[rules]]
+    ... id = "full"
+    ... text = "mailbox (is )?full"
+    ... category = "mailbox_full"
+    ... ''')
+    >>> len(rs)
+    1
+    >>> bouncekit.classify_one(diagnostic="452 Mailbox is full", rules=rs).category
+    'mailbox_full'
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+
+from . import _core
+
+__all__ = ["RuleSet", "load_rules", "builtin_rules", "builtin_rules_path", "RulesLike"]
+
+RuleSet = _core.RuleSet
+RulesLike = Union[None, str, "os.PathLike[str]", "_core.RuleSet", Mapping[str, Any]]
+
+
+def builtin_rules_path() -> Path:
+    """Path of the built-in rule file shipped with the package."""
+    return Path(str(resources.files("bouncekit") / "data" / "rules.toml"))
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_rules() -> "_core.RuleSet":
+    """The built-in rule set (parsed once per process)."""
+    path = builtin_rules_path()
+    return _core.RuleSet.parse(path.read_text(encoding="utf-8"), "rules.toml")
+
+
+def load_rules(path: Union[str, "os.PathLike[str]", None] = None, *, text: Optional[str] = None,
+               config: Optional[Mapping[str, Any]] = None) -> "_core.RuleSet":
+    """Loads a rule set from a file (TOML or TSV), from text, or from a dict.
+
+    Errors are :class:`bouncekit.InvalidArgumentError` with ``line``,
+    ``text_column`` and ``field`` set where they are known.
+    """
+    given = sum(x is not None for x in (path, text, config))
+    if given != 1:
+        raise TypeError("load_rules() takes exactly one of path, text= or config=")
+    if config is not None:
+        return _core.RuleSet.from_config(dict(config), "")
+    if text is not None:
+        return _core.RuleSet.parse(text, "")
+    p = Path(os.fspath(path))  # type: ignore[arg-type]
+    if not p.exists():
+        from .errors import NotFoundError
+        raise NotFoundError(f"rule file not found: {p}", source=str(p))
+    if p.suffix.lower() in (".json",):
+        import json
+        return _core.RuleSet.from_config(json.loads(p.read_text(encoding="utf-8")), str(p))
+    if p.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml  # type: ignore[import-untyped]
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            from .errors import UnimplementedError
+            raise UnimplementedError("reading YAML rule files needs PyYAML (pip install pyyaml)") from e
+        return _core.RuleSet.from_config(yaml.safe_load(p.read_text(encoding="utf-8")), str(p))
+    return _core.RuleSet.parse(p.read_text(encoding="utf-8"), str(p))
+
+
+def resolve_rules(rules: RulesLike) -> "_core.RuleSet":
+    if rules is None:
+        return builtin_rules()
+    if isinstance(rules, _core.RuleSet):
+        return rules
+    if isinstance(rules, Mapping):
+        return load_rules(config=rules)
+    return load_rules(rules)
+
+
+@functools.lru_cache(maxsize=32)
+def _builtin_classifier(profile: str, infer: Optional[bool]) -> "_core.Classifier":
+    return _core.Classifier(builtin_rules(), profile, infer)
+
+
+def classifier_for(rules: RulesLike, profile: str, infer: Optional[bool]) -> "_core.Classifier":
+    """A compiled classifier; the built-in rule set's are cached per profile."""
+    if rules is None:
+        return _builtin_classifier(profile, infer)
+    return _core.Classifier(resolve_rules(rules), profile, infer)
+
+
+def profiles(rules: RulesLike = None) -> List[Tuple[str, str]]:
+    """(name, description) of every profile a rule set defines."""
+    return list(resolve_rules(rules).profiles)
+
+
+def rules_table(rules: RulesLike = None) -> List[Dict[str, Any]]:
+    """The rules as a list of dicts (handy as ``pandas.DataFrame(rules_table())``)."""
+    return list(resolve_rules(rules).rules())
