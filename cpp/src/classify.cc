@@ -53,12 +53,108 @@ std::string NormalizeAction(absl::string_view s) {
 }
 
 bool StatusMatches(const StatusPattern& p, const EnhancedStatus& s) {
+  if (p.parts == 0) return !s.present();
   if (!s.present()) return false;
   if (p.klass >= 0 && p.klass != s.klass) return false;
   if (p.parts >= 2 && p.subject != s.subject) return false;
-  if (p.parts >= 3 && p.detail != s.detail) return false;
+  if (p.parts >= 3 && (s.detail < p.detail || s.detail > p.detail_hi)) return false;
   return true;
 }
+
+// Windows-1252 characters in 0x80..0x9F, by the byte they stand for.
+struct Cp1252 {
+  uint16_t cp;
+  uint8_t byte;
+};
+constexpr Cp1252 kCp1252[] = {
+    {0x20AC, 0x80}, {0x201A, 0x82}, {0x0192, 0x83}, {0x201E, 0x84}, {0x2026, 0x85},
+    {0x2020, 0x86}, {0x2021, 0x87}, {0x02C6, 0x88}, {0x2030, 0x89}, {0x0160, 0x8A},
+    {0x2039, 0x8B}, {0x0152, 0x8C}, {0x017D, 0x8E}, {0x2018, 0x91}, {0x2019, 0x92},
+    {0x201C, 0x93}, {0x201D, 0x94}, {0x2022, 0x95}, {0x2013, 0x96}, {0x2014, 0x97},
+    {0x02DC, 0x98}, {0x2122, 0x99}, {0x0161, 0x9A}, {0x203A, 0x9B}, {0x0153, 0x9C},
+    {0x017E, 0x9E}, {0x0178, 0x9F},
+};
+
+// Decodes one UTF-8 sequence at s[*i]; returns -1 on invalid UTF-8.
+int32_t DecodeUtf8(absl::string_view s, size_t* i) {
+  const unsigned char c = static_cast<unsigned char>(s[*i]);
+  int n;
+  int32_t cp;
+  if (c < 0x80) {
+    ++*i;
+    return c;
+  } else if ((c & 0xE0) == 0xC0) {
+    n = 1;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 2;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 3;
+    cp = c & 0x07;
+  } else {
+    return -1;
+  }
+  if (*i + n >= s.size()) return -1;  // the sequence is cut off
+  for (int k = 1; k <= n; ++k) {
+    const unsigned char d = static_cast<unsigned char>(s[*i + k]);
+    if ((d & 0xC0) != 0x80) return -1;
+    cp = (cp << 6) | (d & 0x3F);
+  }
+  if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF) {
+    return -1;
+  }
+  *i += n + 1;
+  return cp;
+}
+
+bool IsValidUtf8WithMultibyte(absl::string_view s) {
+  bool multi = false;
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (DecodeUtf8(s, &i) < 0) return false;
+    multi = multi || c >= 0x80;
+  }
+  return multi;
+}
+
+}  // namespace
+
+bool RepairDoubleEncodedUtf8(absl::string_view text, std::string* out) {
+  // Only texts with the lead bytes of U+0080..U+00FF or of the Windows-1252
+  // punctuation can be double-encoded; most texts leave here.
+  bool candidate = false;
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c == 0xC2 || c == 0xC3 || c == 0xC5 || c == 0xC6 || c == 0xCB || c == 0xE2) {
+      candidate = true;
+      break;
+    }
+  }
+  if (!candidate) return false;
+  out->clear();
+  out->reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const int32_t cp = DecodeUtf8(text, &i);
+    if (cp < 0) return false;
+    if (cp < 0x100) {
+      out->push_back(static_cast<char>(cp));
+      continue;
+    }
+    bool found = false;
+    for (const Cp1252& e : kCp1252) {
+      if (e.cp == cp) {
+        out->push_back(static_cast<char>(e.byte));
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return IsValidUtf8WithMultibyte(*out);
+}
+
+namespace {
 
 int ReplyClass(int code, const EnhancedStatus& status) {
   if (code > 0) return code / 100;
@@ -110,8 +206,14 @@ class Classifier::Matcher {
     for (int i : hits_) flags_[i] = 0;
     hits_.clear();
     text_ = text;
+    repaired_ = RepairDoubleEncodedUtf8(text, &repair_buffer_);
+    if (repaired_) text_ = repair_buffer_;
     evaluated_ = false;
   }
+
+  // Whether the current row's text was repaired (spans then refer to the
+  // repaired text, so none are reported).
+  bool repaired() const { return repaired_; }
 
   bool TextMatches(int32_t idx) {
     if (!evaluated_) Evaluate();
@@ -158,6 +260,8 @@ class Classifier::Matcher {
   std::vector<std::unique_ptr<RE2>> singles_;
   std::vector<std::unique_ptr<RE2>> others_;
   absl::string_view text_;
+  std::string repair_buffer_;
+  bool repaired_ = false;
   bool evaluated_ = false;
   std::vector<int> hits_;
   std::vector<uint8_t> flags_;
@@ -320,7 +424,6 @@ Classification Classifier::ClassifyWith(Matcher& m, const Response& r, bool span
   bool have_command = false, have_action = false;
   for (const CompiledRule& cr : compiled_) {
     if (!cr.codes.empty()) {
-      if (code == 0) continue;
       bool any = false;
       for (const CodePattern& p : cr.codes) {
         if (code >= p.lo && code <= p.hi) {
@@ -389,7 +492,7 @@ Classification Classifier::ClassifyWith(Matcher& m, const Response& r, bool span
     out.blame = cr.blame;
     out.retryable = retry;
     out.rule = cr.rule_index;
-    if (spans && cr.text >= 0) {
+    if (spans && cr.text >= 0 && !m.repaired()) {
       auto [b, e] = m.Span(cr.text);
       out.match_begin = b;
       out.match_end = e;
@@ -577,7 +680,9 @@ std::string Classifier::RuleExplanation(int32_t rule) const {
   if (!r.codes.empty()) {
     std::vector<std::string> c;
     for (const CodePattern& p : r.codes) {
-      if (p.lo == p.hi) {
+      if (p.hi == 0) {
+        c.push_back("none");
+      } else if (p.lo == p.hi) {
         c.push_back(absl::StrCat(p.lo));
       } else {
         std::string s = absl::StrCat(p.lo);
@@ -586,7 +691,7 @@ std::string Classifier::RuleExplanation(int32_t rule) const {
         c.push_back(s);
       }
     }
-    conds.push_back(absl::StrCat("reply code ", absl::StrJoin(c, "/")));
+    conds.push_back(absl::StrCat("reply code ", absl::StrJoin(c, "/")));  // "none" = no code
   }
   if (!r.statuses.empty()) {
     std::vector<std::string> s;

@@ -23,6 +23,7 @@ namespace bouncekit {
 
 absl::StatusOr<CodePattern> ParseCodePattern(absl::string_view text) {
   absl::string_view s = absl::StripAsciiWhitespace(text);
+  if (s == "none") return CodePattern{0, 0};
   auto bad = [&]() {
     return absl::InvalidArgumentError(absl::StrCat(
         "bad reply-code pattern '", s,
@@ -49,6 +50,7 @@ absl::StatusOr<CodePattern> ParseCodePattern(absl::string_view text) {
 
 absl::StatusOr<StatusPattern> ParseStatusPattern(absl::string_view text) {
   absl::string_view s = absl::StripAsciiWhitespace(text);
+  if (s == "none") return StatusPattern{};
   std::vector<absl::string_view> parts = absl::StrSplit(s, '.');
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat("bad status pattern '", s, "': ", why));
@@ -65,10 +67,22 @@ absl::StatusOr<StatusPattern> ParseStatusPattern(absl::string_view text) {
       continue;
     }
     if (part.empty() || part.size() > 3) return bad("each part is 1 to 3 digits");
-    int v = 0;
-    for (char c : part) {
-      if (!absl::ascii_isdigit(c)) return bad("each part is 1 to 3 digits");
+    int v = 0, v_hi = 0;
+    bool wild = false;
+    for (size_t k = 0; k < part.size(); ++k) {
+      const char c = part[k];
+      if ((c == 'x' || c == 'X') && i == 2 && k > 0) {
+        wild = true;
+        v = v * 10;
+        v_hi = v_hi * 10 + 9;
+        continue;
+      }
+      if (!absl::ascii_isdigit(c) || wild) {
+        return bad(i == 2 ? "the detail is 1 to 3 digits, or digits then 'x' wildcards (5xx, 50x)"
+                          : "each part is 1 to 3 digits");
+      }
       v = v * 10 + (c - '0');
+      v_hi = v_hi * 10 + (c - '0');
     }
     if (i == 0) {
       if (part.size() != 1 || (v != 2 && v != 4 && v != 5)) return bad("the class is 2, 4, 5 or x");
@@ -77,6 +91,7 @@ absl::StatusOr<StatusPattern> ParseStatusPattern(absl::string_view text) {
       p.subject = static_cast<int16_t>(v);
     } else {
       p.detail = static_cast<int16_t>(v);
+      p.detail_hi = static_cast<int16_t>(v_hi);
     }
   }
   if (p.parts == 1 && p.klass == -1) return bad("'x' alone would match every status");
@@ -84,9 +99,19 @@ absl::StatusOr<StatusPattern> ParseStatusPattern(absl::string_view text) {
 }
 
 std::string StatusPattern::ToString() const {
+  if (parts == 0) return "none";
   std::string out = klass < 0 ? "x" : absl::StrCat(klass);
   if (parts >= 2) absl::StrAppend(&out, ".", subject);
-  if (parts >= 3) absl::StrAppend(&out, ".", detail);
+  if (parts >= 3) {
+    std::string d = absl::StrCat(detail);
+    if (detail_hi != detail) {
+      std::string hi = absl::StrCat(detail_hi);
+      for (size_t k = 0; k < d.size() && k < hi.size(); ++k) {
+        if (d[k] != hi[k]) d[k] = 'x';
+      }
+    }
+    absl::StrAppend(&out, ".", d);
+  }
   return out;
 }
 

@@ -323,6 +323,10 @@ py::list RulesAsDicts(const RuleSet& rs) {
     d["id"] = r.id;
     std::vector<std::string> codes, statuses;
     for (const CodePattern& p : r.codes) {
+      if (p.hi == 0) {
+        codes.push_back("none");
+        continue;
+      }
       std::string s = absl::StrCat(p.lo);
       if (p.hi - p.lo == 9) s[2] = 'x';
       if (p.hi - p.lo == 99) s[1] = s[2] = 'x';

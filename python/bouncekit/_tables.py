@@ -74,6 +74,41 @@ def _string_array_from_objects(values: Sequence[Any], column: str) -> pa.Array:
     return pa.array(enc, type=pa.large_binary()).view(pa.large_string())
 
 
+_CODE_COLUMNS = ("reply_code",)
+
+
+def _code_array_from_objects(values: Sequence[Any], column: str) -> pa.Array:
+    """Mixed Python objects in a reply-code column -> int64 with nulls.
+
+    Integers are kept; strings such as "550" are parsed; anything else that is
+    text ("abc", "") becomes null (no code), like a missing value. Floats must
+    be whole numbers; other types are an error naming the row.
+    """
+    out: List[Optional[int]] = []
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and v != v):
+            out.append(None)
+        elif isinstance(v, bool):
+            raise InvalidArgumentError(
+                f"column '{column}' row {i}: expected a reply code, got bool {v!r}", column=column, row=i)
+        elif isinstance(v, (int, np.integer)):
+            out.append(int(v) if -(1 << 62) < int(v) < (1 << 62) else -1)
+        elif isinstance(v, (float, np.floating)):
+            if v != int(v):
+                raise InvalidArgumentError(
+                    f"column '{column}' row {i}: reply code {v!r} is not a whole number",
+                    column=column, row=i)
+            out.append(int(v) if abs(v) < 1e6 else -1)
+        elif isinstance(v, (str, bytes)):
+            t = v.strip() if isinstance(v, str) else v.strip().decode("ascii", "replace")
+            out.append(int(t) if len(t) == 3 and t.isdigit() else None)
+        else:
+            raise InvalidArgumentError(
+                f"column '{column}' row {i}: expected a reply code, got {type(v).__name__} {v!r}",
+                column=column, row=i)
+    return pa.array(out, type=pa.int64())
+
+
 def _to_arrow_column(values: Any, column: str) -> pa.ChunkedArray:
     """One column given on its own (list, numpy, pandas/polars Series, Arrow)."""
     if isinstance(values, pa.ChunkedArray):
@@ -83,34 +118,44 @@ def _to_arrow_column(values: Any, column: str) -> pa.ChunkedArray:
     if _is_polars(values):
         return pa.chunked_array([values.to_arrow()])
     if type(values).__module__.startswith("pandas"):
-        s = values
-        if getattr(s.dtype, "kind", "") == "O" or str(s.dtype) in ("object", "str", "string"):
-            try:
-                return pa.chunked_array([pa.Array.from_pandas(s)])
-            except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
-                return pa.chunked_array([_string_array_from_objects(list(s), column)])
-        return pa.chunked_array([pa.Array.from_pandas(s)])
+        return pa.chunked_array([_pandas_series_to_arrow(values, column)])
     if hasattr(values, "__arrow_c_array__") or hasattr(values, "__arrow_c_stream__"):
         return pa.chunked_array(pa.array(values) if hasattr(values, "__arrow_c_array__") else values)
     arr = np.asarray(values) if not isinstance(values, (list, tuple)) else None
     if arr is not None and arr.dtype.kind in "iuf":
         return pa.chunked_array([pa.array(arr, from_pandas=True)])
     seq = list(values)
+    if column in _CODE_COLUMNS:
+        return pa.chunked_array([_code_array_from_objects(seq, column)])
     if all(v is None or (isinstance(v, float) and v != v) or (isinstance(v, int) and not isinstance(v, bool))
            for v in seq):
         return pa.chunked_array([pa.array(seq, type=pa.int64(), from_pandas=True)])
     return pa.chunked_array([_string_array_from_objects(seq, column)])
 
 
+def _pandas_series_to_arrow(s: Any, column: str) -> pa.Array:
+    if getattr(s.dtype, "kind", "") == "O":
+        if column in _CODE_COLUMNS:
+            return _code_array_from_objects(list(s), column)
+        try:
+            return pa.Array.from_pandas(s)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+            return _string_array_from_objects(list(s), column)
+    try:
+        arr = pa.Array.from_pandas(s)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return _string_array_from_objects(list(s), column)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
 def _pandas_to_arrow(df: Any, names: Mapping[str, str]) -> pa.Table:
     cols = []
     for ours, theirs in names.items():
         s = df[theirs]
-        try:
-            arr = pa.Array.from_pandas(s)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
-            arr = _string_array_from_objects(list(s), ours)
-        cols.append(pa.chunked_array([arr]) if isinstance(arr, pa.Array) else arr)
+        if getattr(s, "ndim", 1) != 1:
+            raise InvalidArgumentError(f"column '{theirs}' appears more than once in the input",
+                                       column=theirs)
+        cols.append(pa.chunked_array([_pandas_series_to_arrow(s, ours)]))
     return pa.table(dict(zip(names.keys(), cols))) if cols else pa.table({})
 
 

@@ -96,6 +96,13 @@ struct ClassifierOptions {
   std::optional<bool> infer_codes_from_text;
 };
 
+// Texts extracted from bounces are often UTF-8 that was decoded as Latin-1 or
+// Windows-1252 and encoded again ("mÃ¶chten" for "möchten"). When `text`
+// is such a double encoding, writes the original bytes to *out and returns
+// true; otherwise returns false. The classifier matches rules against the
+// repaired text.
+bool RepairDoubleEncodedUtf8(absl::string_view text, std::string* out);
+
 class Classifier {
  public:
   ~Classifier();

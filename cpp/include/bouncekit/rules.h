@@ -12,9 +12,12 @@
 //    of the optional TOML condition names as extra columns).
 //
 // Conditions (all optional; an absent condition always holds):
-//   code        reply-code patterns: "550", "45x", "5xx" (any matches)
+//   code        reply-code patterns: "550", "45x", "5xx" (any matches);
+//               "none" matches a response without a reply code
 //   status      enhanced-status prefixes by dot component: "5", "5.7",
-//               "5.1.1", and "x.7.26" for any class ("5.1.1" is not "5.1.10")
+//               "5.1.1", "x.7.26" for any class, "4.7.5xx" / "5.7.50x" for a
+//               range of details ("5.1.1" is not "5.1.10"); "none" matches a
+//               response without a status
 //   text        RE2 regex searched case-insensitively in the diagnostic text
 //   not_text    RE2 regex that must NOT be found in the diagnostic text
 //   command     SMTP commands the failure happened at (CONN HELO EHLO MAIL
@@ -43,20 +46,23 @@
 
 namespace bouncekit {
 
-// Inclusive reply-code range: "45x" is 450..459, "5xx" is 500..599.
+// Inclusive reply-code range: "45x" is 450..459, "5xx" is 500..599;
+// "none" is {0, 0} and matches a missing code.
 struct CodePattern {
   int16_t lo = 0;
   int16_t hi = 0;
 };
 absl::StatusOr<CodePattern> ParseCodePattern(absl::string_view text);
 
-// Enhanced-status prefix: `parts` leading components must be equal.
-// klass == -1 means any class ("x.7.26").
+// Enhanced-status prefix: `parts` leading components must be equal (the
+// detail within [detail, detail_hi]). klass == -1 means any class ("x.7.26");
+// parts == 0 is "none" and matches a missing status.
 struct StatusPattern {
   int8_t parts = 0;
   int8_t klass = 0;
   int16_t subject = 0;
   int16_t detail = 0;
+  int16_t detail_hi = 0;
   std::string ToString() const;
 };
 absl::StatusOr<StatusPattern> ParseStatusPattern(absl::string_view text);
