@@ -61,6 +61,52 @@ bool StatusMatches(const StatusPattern& p, const EnhancedStatus& s) {
   return true;
 }
 
+// SPEC W1 semantics for rule sets that take columns as given: the status
+// cell is a string, and pattern p matches s when s == p or s starts with
+// p + '.', compared component by component as text ("5.1.1" matches
+// "5.1.1.1" but not "5.1.10"; "5.1" matches "5.1").
+bool RawStatusMatches(const StatusPattern& p, absl::string_view raw) {
+  if (p.parts == 0) return raw.empty();
+  if (raw.empty()) return false;
+  absl::string_view comp[3];
+  size_t start = 0;
+  for (int k = 0; k < p.parts; ++k) {
+    if (start > raw.size()) return false;
+    size_t dot = raw.find('.', start);
+    const bool last = k + 1 == p.parts;
+    if (dot == absl::string_view::npos) {
+      if (!last) return false;
+      comp[k] = raw.substr(start);
+      start = raw.size() + 1;
+    } else {
+      comp[k] = raw.substr(start, dot - start);
+      start = dot + 1;
+    }
+  }
+  auto digits = [](absl::string_view c) {
+    if (c.empty()) return false;
+    for (char ch : c) {
+      if (ch < '0' || ch > '9') return false;
+    }
+    return true;
+  };
+  if (p.klass >= 0) {
+    if (comp[0] != absl::StrCat(p.klass)) return false;
+  } else if (comp[0].size() != 1 || !digits(comp[0])) {
+    return false;
+  }
+  if (p.parts >= 2 && comp[1] != absl::StrCat(p.subject)) return false;
+  if (p.parts >= 3) {
+    if (p.detail == p.detail_hi) return comp[2] == absl::StrCat(p.detail);
+    const std::string hi = absl::StrCat(p.detail_hi);
+    if (comp[2].size() != hi.size() || !digits(comp[2])) return false;
+    int v = 0;
+    for (char ch : comp[2]) v = v * 10 + (ch - '0');
+    return v >= p.detail && v <= p.detail_hi;
+  }
+  return true;
+}
+
 // Windows-1252 characters in 0x80..0x9F, by the byte they stand for.
 struct Cp1252 {
   uint16_t cp;
@@ -436,7 +482,7 @@ Classification Classifier::ClassifyWith(Matcher& m, const Response& r, bool span
     if (!cr.statuses.empty()) {
       bool any = false;
       for (const StatusPattern& p : cr.statuses) {
-        if (StatusMatches(p, status)) {
+        if (infer_ ? StatusMatches(p, status) : RawStatusMatches(p, r.enhanced_status)) {
           any = true;
           break;
         }

@@ -9,10 +9,12 @@ namespace py = pybind11;
 
 namespace bouncekit::python {
 void RegisterClassify(py::module_& m);
+void RegisterIo(py::module_& m);
 }  // namespace bouncekit::python
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "bouncekit's compiled core (private; use the bouncekit package).";
   m.attr("__version__") = BOUNCEKIT_VERSION;
   bouncekit::python::RegisterClassify(m);
+  bouncekit::python::RegisterIo(m);
 }

@@ -43,6 +43,7 @@ from .errors import (
     UnimplementedError,
     UnknownError,
 )
+from .io import CsvWriter, write_csv
 from .rules import RuleSet, builtin_rules, builtin_rules_path, load_rules, profiles, rules_table
 
 __version__: str = _core.__version__
@@ -71,6 +72,8 @@ __all__ = [
     "builtin_rules_path",
     "profiles",
     "rules_table",
+    "write_csv",
+    "CsvWriter",
     "BouncekitError",
     "CancelledError",
     "UnknownError",

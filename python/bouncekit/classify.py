@@ -222,7 +222,7 @@ class _Column:
         if self.kind == "bool":
             return pd.Series(self.values.astype(bool, copy=False), index=index, copy=False)
         if self.kind == "int":
-            if self.null is not None and self.null.any():
+            if self.null is not None:  # nullable columns keep one dtype whatever the data
                 arr = pd.arrays.IntegerArray(self.values, self.null)
                 return pd.Series(arr, index=index, copy=False)
             return pd.Series(self.values, index=index, copy=False)

@@ -138,7 +138,11 @@ class RuleSet {
   const std::vector<Rule>& rules() const { return rules_; }
   const std::vector<Profile>& profiles() const { return profiles_; }
   const std::vector<CustomCategory>& custom_categories() const { return custom_categories_; }
-  // Whether missing reply codes / statuses are looked for in the text.
+  // Whether missing reply codes / statuses are looked for in the text. When
+  // false (the default for TSV files), columns are taken exactly as given:
+  // the status cell is matched as a string by dot-separated components, as
+  // SPEC.md's W1 defines ("5.1" matches pattern "5.1", "5.1.1.1" matches
+  // "5.1.1").
   bool infer_codes_from_text() const { return infer_codes_from_text_; }
   const Profile* FindProfile(absl::string_view name) const;
   // The label written for each class (a TSV file that says "unknown" keeps

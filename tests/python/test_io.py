@@ -1,0 +1,70 @@
+"""CSV output: spec conventions, atomic commit, streaming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import bouncekit
+
+
+def test_quoting_and_types(tmp_path: Path) -> None:
+    t = pa.table({
+        "s": ["plain", "a,b", 'say "hi"', "line\nbreak", "", None],
+        "d": pa.array(["x", "y", "x", "z", "y", None]).dictionary_encode(),
+        "i": pa.array([1, -2, 3, None, 5, 6], pa.int64()),
+        "f": [0.1, 1 / 3, 2.0, 1e-13, -0.5, 12.25],
+        "b": [True, False, True, False, None, True],
+    })
+    p = tmp_path / "o.csv"
+    bouncekit.write_csv(t, p)
+    assert p.read_text() == (
+        "s,d,i,f,b\n"
+        "plain,x,1,0.100000000000,true\n"
+        '"a,b",y,-2,0.333333333333,false\n'
+        '"say ""hi""",x,3,2.000000000000,true\n'
+        '"line\nbreak",z,,0.000000000000,false\n'
+        ",y,5,-0.500000000000,\n"
+        ",,6,12.250000000000,true\n")
+
+
+def test_float_format_matches_printf(tmp_path: Path) -> None:
+    vals = [1 / 7, 0.05, 0.1 + 0.2, 123456.789, 5e-7]
+    bouncekit.write_csv(pa.table({"f": vals}), tmp_path / "f.csv")
+    lines = (tmp_path / "f.csv").read_text().split()[1:]
+    assert lines == ["%.12f" % v for v in vals]
+
+
+def test_interrupted_writer_leaves_no_file(tmp_path: Path) -> None:
+    p = tmp_path / "never.csv"
+    with pytest.raises(RuntimeError):
+        with bouncekit.CsvWriter(p, ["a"]) as w:
+            w.write(pa.table({"a": [1, 2]}))
+            raise RuntimeError("boom")
+    assert not p.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_file_is_replaced_only_on_commit(tmp_path: Path) -> None:
+    p = tmp_path / "keep.csv"
+    p.write_text("old\n")
+    w = bouncekit.CsvWriter(p, ["a"])
+    w.write(pd.DataFrame({"a": [1]}))
+    assert p.read_text() == "old\n"
+    w.commit()
+    assert p.read_text() == "a\n1\n"
+
+
+def test_unwritable_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(bouncekit.NotFoundError) as ei:
+        bouncekit.write_csv(pa.table({"a": [1]}), tmp_path / "no" / "such" / "dir.csv")
+    assert "dir.csv" in str(ei.value)
+
+
+def test_batch_must_match_header(tmp_path: Path) -> None:
+    with bouncekit.CsvWriter(tmp_path / "x.csv", ["a"]) as w:
+        with pytest.raises(bouncekit.InvalidArgumentError):
+            w.write(pa.table({"b": [1]}))
