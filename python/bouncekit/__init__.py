@@ -43,6 +43,7 @@ from .errors import (
     UnimplementedError,
     UnknownError,
 )
+from . import sample
 from .io import CsvWriter, write_csv
 from .rules import RuleSet, builtin_rules, builtin_rules_path, load_rules, profiles, rules_table
 
@@ -72,6 +73,7 @@ __all__ = [
     "builtin_rules_path",
     "profiles",
     "rules_table",
+    "sample",
     "write_csv",
     "CsvWriter",
     "BouncekitError",

@@ -4,7 +4,7 @@
 // address), the categories (why it happened), who is to blame, and the
 // mappings of each category to Sisimai reasons, Amazon SES bounce types and
 // SparkPost bounce classes. The full table with descriptions is documented in
-// docs/taxonomy.md (generated from Categories()).
+// README.md ("Taxonomy", generated from Categories(); a test keeps it in sync).
 
 #ifndef BOUNCEKIT_TAXONOMY_H_
 #define BOUNCEKIT_TAXONOMY_H_

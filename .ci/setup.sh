@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything bouncekit needs on a Debian 12 machine, then builds and
+# installs bouncekit itself. Idempotent: a second run only rebuilds what
+# changed (the build directory build/ is reused).
+#
+#   bash .ci/setup.sh          # runtime + build needs
+#   BOUNCEKIT_TEST_DEPS=1 bash .ci/setup.sh   # + test tooling
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+
+apt_pkgs=(libabsl-dev libgtest-dev libre2-dev time)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+if [ "${BOUNCEKIT_TEST_DEPS:-0}" = 1 ]; then
+  "$PY" -m pip install -q -r .ci/requirements-test.txt 2>&1 | grep -v "Running pip as the 'root' user" || true
+else
+  "$PY" -m pip install -q "pybind11==3.1.0" "scikit-build-core>=0.11" 2>&1 | grep -v "Running pip as the 'root' user" || true
+fi
+# --no-build-isolation: build with the pinned pybind11 above and reuse build/.
+"$PY" -m pip install -q --no-build-isolation . 2>&1 | grep -v "Running pip as the 'root' user" || true
+"$PY" -c "import bouncekit; print('setup: bouncekit', bouncekit.__version__, 'installed')"
