@@ -249,11 +249,12 @@ class Classifier::Matcher {
   }
 
   void BeginRow(absl::string_view text) {
-    for (int i : hits_) flags_[i] = 0;
-    hits_.clear();
+    if (!hits_.empty()) {
+      for (int i : hits_) flags_[i] = 0;
+      hits_.clear();
+    }
     text_ = text;
-    repaired_ = RepairDoubleEncodedUtf8(text, &repair_buffer_);
-    if (repaired_) text_ = repair_buffer_;
+    repaired_ = false;
     evaluated_ = false;
   }
 
@@ -282,6 +283,9 @@ class Classifier::Matcher {
  private:
   void Evaluate() {
     evaluated_ = true;
+    // Text is repaired only when a rule needs to look at it.
+    repaired_ = RepairDoubleEncodedUtf8(text_, &repair_buffer_);
+    if (repaired_) text_ = repair_buffer_;
     re2::StringPiece sp(text_.data(), text_.size());
     bool done = false;
     if (set_ok_) {
@@ -438,12 +442,20 @@ void Classifier::ReleaseMatcher(std::unique_ptr<Matcher> m) const {
 }
 
 Classification Classifier::ClassifyWith(Matcher& m, const Response& r, bool spans) const {
+  return ClassifyParsed(m, r, ParseEnhancedStatusLenient(r.enhanced_status), spans);
+}
+
+Classification Classifier::ClassifyParsed(Matcher& m, const Response& r, EnhancedStatus status,
+                                          bool spans) const {
   Classification out;
   int code = IsValidReplyCode(r.reply_code) ? r.reply_code : 0;
   CodeSource code_src = code ? CodeSource::kGiven : CodeSource::kNone;
-  EnhancedStatus status = ParseEnhancedStatusLenient(r.enhanced_status);
   CodeSource status_src = status.present() ? CodeSource::kGiven : CodeSource::kNone;
-  if (infer_ && (code == 0 || !status.present() || status.generic()) && !r.diagnostic.empty()) {
+  // Codes are looked for in the text when something is missing, or when the
+  // given status of a failure is generic ("5.0.0"); a 2xx success needs nothing.
+  if (infer_ && !r.diagnostic.empty() &&
+      (code == 0 || !status.present() || (status.generic() && status.klass != 2)) &&
+      !(code >= 200 && code < 300 && (!status.present() || status.klass == 2))) {
     TextCodes tc = FindCodesInText(r.diagnostic);
     if (code == 0 && tc.reply_code != 0) {
       code = tc.reply_code;
@@ -629,6 +641,10 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
     Worker& me = workers[w];
     std::unique_ptr<Matcher> m = AcquireMatcher();
     int32_t last_packed = -1, last_local = -1;
+    // One-entry cache of the last status cell: runs of equal cells are common.
+    std::string last_status_text;
+    EnhancedStatus last_status;
+    bool have_last_status = false;
     while (true) {
       const size_t u = next.fetch_add(1, std::memory_order_relaxed);
       if (u >= units.size()) break;
@@ -644,7 +660,12 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
         r.remote_host = in.remote_host.Get(i);
         r.action = in.action.Get(i);
         r.destination = in.destination.Get(i);
-        const Classification c = ClassifyWith(*m, r, spans);
+        if (!have_last_status || r.enhanced_status != last_status_text) {
+          last_status = ParseEnhancedStatusLenient(r.enhanced_status);
+          last_status_text.assign(r.enhanced_status.data(), r.enhanced_status.size());
+          have_last_status = true;
+        }
+        const Classification c = ClassifyParsed(*m, r, last_status, spans);
         const int64_t o = unit.out_offset + (i - unit.begin);
         out.bounce_class[o] = static_cast<uint8_t>(c.bounce_class);
         out.category[o] = c.category;

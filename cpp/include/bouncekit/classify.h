@@ -147,6 +147,8 @@ class Classifier {
   struct CompiledRule;
   Classifier() = default;
   Classification ClassifyWith(Matcher& m, const Response& r, bool spans) const;
+  Classification ClassifyParsed(Matcher& m, const Response& r, EnhancedStatus status,
+                                bool spans) const;
   std::unique_ptr<Matcher> AcquireMatcher() const;
   void ReleaseMatcher(std::unique_ptr<Matcher> m) const;
 
