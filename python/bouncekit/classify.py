@@ -198,7 +198,7 @@ def classify_one(
         explanation=d["explanation"], reply_code_source=d["reply_code_source"],
         status_source=d["status_source"], sisimai_reason=sis, ses_bounce_type=ses_t,
         ses_bounce_subtype=ses_s, sparkpost_class=sp,
-        match=tuple(d["match"]) if d["match"] else None)  # type: ignore[arg-type]
+        match=(int(d["match"][0]), int(d["match"][1])) if d["match"] else None)
 
 
 # ----------------------------------------------------------------------------- batch
@@ -216,8 +216,8 @@ class _Column:
     def to_pandas(self, index: Any) -> Any:
         import pandas as pd
         if self.kind == "category":
-            cat = pd.Categorical.from_codes(self.values, categories=list(self.categories or []),
-                                            validate=False)
+            cat = pd.Categorical.from_codes(self.values,  # type: ignore[call-overload]
+                                            categories=list(self.categories or []), validate=False)
             return pd.Series(cat, index=index, copy=False)
         if self.kind == "bool":
             return pd.Series(self.values.astype(bool, copy=False), index=index, copy=False)
@@ -261,7 +261,7 @@ def _resolve_mappings(mappings: Union[bool, Iterable[str]]) -> List[str]:
     if mappings is False or mappings is None:
         return []
     out = []
-    for m in mappings:  # type: ignore[union-attr]
+    for m in mappings:
         if m not in MAPPINGS:
             raise InvalidArgumentError(f"unknown mapping '{m}' (expected: {', '.join(MAPPINGS)})",
                                        field="mappings")
@@ -372,7 +372,7 @@ def classify(
         if not results:
             return np.empty(0, dtype=dtype)
         if len(results) == 1:
-            return results[0][key]
+            return np.asarray(results[0][key])
         return np.concatenate([r[key] for r in results])
 
     if results:
@@ -393,7 +393,7 @@ def classify(
     def status_part(i: int) -> np.ndarray:
         if len(sd) == 0:
             return np.zeros(n, np.int16)
-        return sd[safe, i]
+        return np.asarray(sd[safe, i])
 
     registered = np.array([_core.parse_status(f"{a}.{b}.{c}")["registered"] for a, b, c in status_dict],
                           dtype=bool) if status_dict else np.zeros(0, bool)
@@ -455,15 +455,15 @@ def _add_mappings(cols: Dict[str, _Column], clf: "_core.Classifier", wanted: Lis
         sp_lut = np.zeros((n_cat, 7, 6), np.int16)
         for c in range(n_cat):
             for k in range(7):
-                for rc in range(6):
-                    t, s, sp = clf.mapping(c, k, rc)
+                for r in range(6):
+                    t, s, sp = clf.mapping(c, k, r)
                     if t not in types:
                         types.append(t)
                     if s not in subs:
                         subs.append(s)
-                    t_lut[c, k, rc] = types.index(t)
-                    s_lut[c, k, rc] = subs.index(s)
-                    sp_lut[c, k, rc] = sp
+                    t_lut[c, k, r] = types.index(t)
+                    s_lut[c, k, r] = subs.index(s)
+                    sp_lut[c, k, r] = sp
         rc = np.clip(reply_class, 0, 5)
         if "ses" in wanted:
             cols["ses_bounce_type"] = _Column("category", t_lut[category, klass, rc], types)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from . import __version__
 from .errors import BouncekitError, InvalidArgumentError
@@ -21,8 +21,8 @@ from .errors import BouncekitError, InvalidArgumentError
 __all__ = ["main"]
 
 
-def _parse_columns(items: Sequence[str]) -> dict:
-    out = {}
+def _parse_columns(items: Sequence[str]) -> Dict[str, Optional[str]]:
+    out: Dict[str, Optional[str]] = {}
     for it in items:
         if "=" not in it:
             raise InvalidArgumentError(f"--column expects OURS=YOURS (e.g. diagnostic=text), got '{it}'")

@@ -5,10 +5,10 @@ the benchmark spec (quotes only where needed, ``\\n`` line ends, floats with a
 fixed number of digits), fast and atomically: the file appears under its name
 only once it is complete, so an interrupted run never leaves half a file.
 
->>> import pandas as pd, bouncekit, tempfile, os
->>> path = os.path.join(tempfile.mkdtemp(), "out.csv")
+>>> import pandas as pd, bouncekit, tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "out.csv"
 >>> bouncekit.write_csv(pd.DataFrame({"a": ["x", "y,z"], "b": [1, 2]}), path)
->>> print(open(path).read(), end="")
+>>> print(path.read_text(), end="")
 a,b
 x,1
 "y,z",2
@@ -59,12 +59,12 @@ def _prepare(arr: pa.Array) -> pa.Array:
 class CsvWriter:
     """Streams batches into one CSV file; a context manager.
 
-    >>> import pyarrow as pa, tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "x.csv")
+    >>> import pyarrow as pa, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
     >>> with CsvWriter(path, ["n"]) as w:
     ...     w.write(pa.table({"n": [1, 2]}))
     ...     w.write(pa.table({"n": [3]}))
-    >>> open(path).read().split()
+    >>> path.read_text().split()
     ['n', '1', '2', '3']
     """
 

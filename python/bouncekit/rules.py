@@ -69,7 +69,7 @@ def load_rules(path: Union[str, "os.PathLike[str]", None] = None, *, text: Optio
         return _core.RuleSet.from_config(json.loads(p.read_text(encoding="utf-8")), str(p))
     if p.suffix.lower() in (".yaml", ".yml"):
         try:
-            import yaml  # type: ignore[import-untyped]
+            import yaml
         except ImportError as e:  # pragma: no cover - depends on the environment
             from .errors import UnimplementedError
             raise UnimplementedError("reading YAML rule files needs PyYAML (pip install pyyaml)") from e

@@ -1,0 +1,41 @@
+"""The package type-checks (mypy --strict) and its docstring examples run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bouncekit
+
+
+def test_mypy_strict_on_the_package(repo: Path) -> None:
+    pytest.importorskip("mypy")
+    r = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(repo / "pyproject.toml"),
+                        str(repo / "python" / "bouncekit")], capture_output=True, text=True, cwd=repo)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(bouncekit.__path__, "bouncekit.")
+                 if not m.name.endswith(("__main__", "._core")))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    mod = importlib.import_module(name)
+    failures, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+                                      verbose=False)
+    assert failures == 0
+
+
+def test_the_public_api_has_examples() -> None:
+    for fn in (bouncekit.classify, bouncekit.classify_one, bouncekit.parse_status, bouncekit.find_codes,
+               bouncekit.load_rules, bouncekit.write_csv):
+        doc = fn.__doc__ or ""
+        mod_doc = sys.modules[fn.__module__].__doc__ or ""
+        assert ">>>" in doc or ">>>" in mod_doc, fn.__name__
