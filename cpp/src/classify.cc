@@ -619,6 +619,10 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
   }
   const bool spans = out.match_begin.size() >= static_cast<size_t>(total) &&
                      out.match_end.size() >= static_cast<size_t>(total);
+  const bool parts = out.status_class.size() >= static_cast<size_t>(total) &&
+                     out.status_subject.size() >= static_cast<size_t>(total) &&
+                     out.status_detail.size() >= static_cast<size_t>(total) &&
+                     out.status_registered.size() >= static_cast<size_t>(total);
   if (units.empty()) {
     statuses->statuses.clear();
     return absl::OkStatus();
@@ -641,6 +645,8 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
     Worker& me = workers[w];
     std::unique_ptr<Matcher> m = AcquireMatcher();
     int32_t last_packed = -1, last_local = -1;
+    EnhancedStatus last_described;
+    bool last_registered = false;
     // One-entry cache of the last status cell: runs of equal cells are common.
     std::string last_status_text;
     EnhancedStatus last_status;
@@ -679,9 +685,22 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
           out.match_begin[o] = c.match_begin;
           out.match_end[o] = c.match_end;
         }
+        if (parts) {
+          out.status_class[o] = c.status.klass;
+          out.status_subject[o] = c.status.subject;
+          out.status_detail[o] = c.status.detail;
+        }
         if (!c.status.present()) {
           out.status[o] = -1;
+          if (parts) out.status_registered[o] = 0;
           continue;
+        }
+        if (parts) {
+          if (c.status != last_described) {
+            last_described = c.status;
+            last_registered = DescribeStatus(c.status).registered;
+          }
+          out.status_registered[o] = last_registered ? 1 : 0;
         }
         const int32_t p = pack(c.status);
         if (p != last_packed) {

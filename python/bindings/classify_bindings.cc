@@ -269,6 +269,10 @@ class PyClassifier {
     auto reply_code_source = NewArray<uint8_t>(total);
     auto status = NewArray<int32_t>(total);
     auto status_source = NewArray<uint8_t>(total);
+    auto status_class = NewArray<int8_t>(total);
+    auto status_subject = NewArray<int16_t>(total);
+    auto status_detail = NewArray<int16_t>(total);
+    auto status_registered = NewArray<uint8_t>(total);
     py::array_t<int32_t> match_begin = NewArray<int32_t>(spans ? total : 0);
     py::array_t<int32_t> match_end = NewArray<int32_t>(spans ? total : 0);
     ClassifyOutput out;
@@ -281,6 +285,10 @@ class PyClassifier {
     out.reply_code_source = SpanOf(reply_code_source);
     out.status = SpanOf(status);
     out.status_source = SpanOf(status_source);
+    out.status_class = SpanOf(status_class);
+    out.status_subject = SpanOf(status_subject);
+    out.status_detail = SpanOf(status_detail);
+    out.status_registered = SpanOf(status_registered);
     if (spans) {
       out.match_begin = SpanOf(match_begin);
       out.match_end = SpanOf(match_end);
@@ -305,6 +313,10 @@ class PyClassifier {
     result["status"] = status;
     result["status_source"] = status_source;
     result["status_dictionary"] = statuses;
+    result["status_class"] = status_class;
+    result["status_subject"] = status_subject;
+    result["status_detail"] = status_detail;
+    result["status_registered"] = status_registered;
     if (spans) {
       result["match_begin"] = match_begin;
       result["match_end"] = match_end;
@@ -405,6 +417,22 @@ void RegisterClassify(py::module_& m) {
         return out;
       },
       "The built-in category taxonomy, in documentation order.");
+  m.def(
+      "map_category",
+      [](const std::string& category, const std::string& bounce_class, int reply_class) {
+        const CategoryInfo* info = FindCategory(category);
+        std::optional<BounceClass> bc = ParseBounceClass(bounce_class);
+        if (!bc.has_value()) {
+          ThrowIfError(WithField(absl::InvalidArgumentError(absl::StrCat("unknown class '", bounce_class, "'")),
+                                 "bounce_class"));
+        }
+        SesBounce ses = MapToSes(info, *bc, reply_class);
+        return py::make_tuple(info ? std::string(info->sisimai_reason) : std::string(),
+                              std::string(ses.type), std::string(ses.subtype),
+                              MapToSparkPost(info, *bc, reply_class));
+      },
+      py::arg("category"), py::arg("bounce_class"), py::arg("reply_class") = 0,
+      "(Sisimai reason, SES type, SES subtype, SparkPost class) of a built-in category.");
   m.attr("BOUNCE_CLASSES") = py::make_tuple("delivered", "soft", "hard", "block", "complaint",
                                              "auto_reply", "undetermined");
   m.attr("BLAMES") = py::make_tuple("recipient", "message", "sender", "infrastructure", "unknown");

@@ -23,6 +23,9 @@ from .classify import (
     classify_one,
     find_codes,
     parse_status,
+    to_ses,
+    to_sisimai,
+    to_sparkpost,
 )
 from .errors import (
     AbortedError,
@@ -68,6 +71,9 @@ __all__ = [
     "classify_one",
     "find_codes",
     "parse_status",
+    "to_sisimai",
+    "to_ses",
+    "to_sparkpost",
     "load_rules",
     "builtin_rules",
     "builtin_rules_path",

@@ -4,7 +4,7 @@ bouncekit's compiled core (private; use the bouncekit package).
 from __future__ import annotations
 import collections.abc
 import typing
-__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'RuleSet', 'categories', 'find_codes_in_text', 'parse_reply_code', 'parse_status']
+__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'RuleSet', 'categories', 'find_codes_in_text', 'map_category', 'parse_reply_code', 'parse_status']
 class RuleSet:
     """
     An ordered classification rule set (see rules.h for the format).
@@ -94,6 +94,10 @@ def categories() -> list:
 def find_codes_in_text(text: typing.Any) -> dict:
     """
     Finds the reply code and enhanced status that a diagnostic text reports.
+    """
+def map_category(category: str, bounce_class: str, reply_class: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[str, str, str, int]:
+    """
+    (Sisimai reason, SES type, SES subtype, SparkPost class) of a built-in category.
     """
 def parse_reply_code(text: str) -> int | None:
     """

@@ -41,6 +41,9 @@ __all__ = [
     "parse_status",
     "find_codes",
     "categories",
+    "to_sisimai",
+    "to_ses",
+    "to_sparkpost",
     "INPUT_COLUMNS",
     "MAPPINGS",
 ]
@@ -138,6 +141,39 @@ def find_codes(text: Union[str, bytes]) -> Tuple[Optional[int], Optional[str]]:
     return d["reply_code"], d["enhanced_status"]
 
 
+def to_sisimai(category: str) -> str:
+    """The Sisimai 5 reason of a built-in category.
+
+    >>> to_sisimai("recipient_filtered"), to_sisimai("auth_dmarc")
+    ('filtered', 'authfailure')
+    """
+    return str(_core.map_category(category, "undetermined", 0)[0])
+
+
+def to_ses(category: str, bounce_class: str, reply_code: Optional[int] = None) -> Tuple[str, str]:
+    """Amazon SES (bounceType, bounceSubType) for a classified result.
+
+    Categories without a fixed SES type follow the reply class (5xx Permanent,
+    4xx Transient).
+
+    >>> to_ses("user_unknown", "hard", 550)
+    ('Permanent', 'NoEmail')
+    >>> to_ses("blocklisted", "block", 421)
+    ('Transient', 'General')
+    """
+    _, t, s, _ = _core.map_category(category, bounce_class, (reply_code or 0) // 100)
+    return str(t), str(s)
+
+
+def to_sparkpost(category: str, bounce_class: str, reply_code: Optional[int] = None) -> int:
+    """The SparkPost bounce classification code for a classified result.
+
+    >>> to_sparkpost("mailbox_full", "soft", 452), to_sparkpost("blocklisted", "block", 554)
+    (22, 51)
+    """
+    return int(_core.map_category(category, bounce_class, (reply_code or 0) // 100)[3])
+
+
 def categories() -> "Any":
     """The built-in taxonomy as a pandas DataFrame (one row per category)."""
     import pandas as pd
@@ -232,7 +268,10 @@ class _Column:
         if self.kind == "category":
             codes = self.values.astype(np.int32, copy=False)
             mask = codes < 0
-            idx = pa.array(np.where(mask, 0, codes), mask=mask if mask.any() else None, type=pa.int32())
+            if mask.any():
+                idx = pa.array(np.where(mask, 0, codes), mask=mask, type=pa.int32())
+            else:
+                idx = pa.array(codes, type=pa.int32())
             return pa.DictionaryArray.from_arrays(idx, pa.array(list(self.categories or []), pa.string()))
         if self.kind == "bool":
             return pa.array(self.values.astype(bool, copy=False))
@@ -386,17 +425,8 @@ def classify(
     if len(klass) != n:  # rows in = rows out, always
         raise InvalidArgumentError(f"internal: {len(klass)} results for {n} input rows")
 
-    sd = np.array(status_dict, dtype=np.int16).reshape(-1, 3) if status_dict else np.zeros((0, 3), np.int16)
     has_status = status_codes >= 0
-    safe = np.where(has_status, status_codes, 0)
-
-    def status_part(i: int) -> np.ndarray:
-        if len(sd) == 0:
-            return np.zeros(n, np.int16)
-        return np.asarray(sd[safe, i])
-
-    registered = np.array([_core.parse_status(f"{a}.{b}.{c}")["registered"] for a, b, c in status_dict],
-                          dtype=bool) if status_dict else np.zeros(0, bool)
+    status_class = cat("status_class", np.int8)
     cols: Dict[str, _Column] = {
         "bounce_class": _Column("category", klass, clf.class_labels),
         "category": _Column("category", category, clf.category_names),
@@ -405,11 +435,10 @@ def classify(
         "reply_code": _Column("int", reply, null=reply == 0),
         "enhanced_status": _Column("category", status_codes,
                                    [f"{a}.{b}.{c}" for a, b, c in status_dict]),
-        "status_class": _Column("int", status_part(0), null=~has_status),
-        "status_subject": _Column("int", status_part(1), null=~has_status),
-        "status_detail": _Column("int", status_part(2), null=~has_status),
-        "status_registered": _Column("bool", registered[safe] & has_status if len(registered)
-                                     else np.zeros(n, bool)),
+        "status_class": _Column("int", status_class.astype(np.int16), null=~has_status),
+        "status_subject": _Column("int", cat("status_subject", np.int16), null=~has_status),
+        "status_detail": _Column("int", cat("status_detail", np.int16), null=~has_status),
+        "status_registered": _Column("bool", cat("status_registered", np.uint8)),
         "reply_code_source": _Column("category", cat("reply_code_source", np.uint8),
                                      list(_core.CODE_SOURCES)),
         "status_source": _Column("category", cat("status_source", np.uint8), list(_core.CODE_SOURCES)),
@@ -422,7 +451,7 @@ def classify(
     else:
         cols["explanation"] = _Column("category", rule, expl)
     if wanted_maps:
-        _add_mappings(cols, clf, wanted_maps, klass, category, reply, status_part(0), has_status)
+        _add_mappings(cols, clf, wanted_maps, klass, category, reply, status_class, has_status)
 
     if output == "pandas":
         import pandas as pd

@@ -24,22 +24,27 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     cols = ["reply_code", "enhanced_status", "diagnostic"]
-    use_threads = a.threads > 1
     pa.set_cpu_count(max(1, a.threads))
     pa.set_io_thread_count(max(1, a.threads))
-    if a.inp.endswith(".parquet"):
-        table = pq.read_table(a.inp, columns=cols, use_threads=use_threads)
-    else:
-        import pyarrow.csv as pcsv
-        table = pcsv.read_csv(a.inp, read_options=pcsv.ReadOptions(use_threads=use_threads),
-                              convert_options=pcsv.ConvertOptions(
-                                  include_columns=cols, column_types={"enhanced_status": pa.string(),
-                                                                      "diagnostic": pa.string()},
-                                  strings_can_be_null=False))
     rules = bouncekit.load_rules(a.rules) if a.rules else None
-    out = bouncekit.classify(table, rules=rules, threads=a.threads, output="arrow", progress=False)
-    bouncekit.write_csv(out.select(["bounce_class", "category", "rule_id"]), a.out)
-
+    header = ["bounce_class", "category", "rule_id"]
+    # Stream: read a batch, classify it, append it to the CSV; memory stays
+    # bounded by the batch size whatever the file size.
+    with bouncekit.CsvWriter(a.out, header) as w:
+        if a.inp.endswith(".parquet"):
+            batches = pq.ParquetFile(a.inp).iter_batches(batch_size=1 << 20, columns=cols,
+                                                         use_threads=a.threads > 1)
+        else:
+            import pyarrow.csv as pcsv
+            batches = pcsv.open_csv(a.inp, read_options=pcsv.ReadOptions(use_threads=a.threads > 1,
+                                                                         block_size=1 << 26),
+                                    convert_options=pcsv.ConvertOptions(
+                                        include_columns=cols,
+                                        column_types={"enhanced_status": pa.string(), "diagnostic": pa.string()},
+                                        strings_can_be_null=False))
+        for batch in batches:
+            out = bouncekit.classify(batch, rules=rules, threads=a.threads, output="arrow", progress=False)
+            w.write(out.select(header))
 
 if __name__ == "__main__":
     main()

@@ -80,6 +80,10 @@ struct ClassifyOutput {
   absl::Span<uint8_t> reply_code_source;  // CodeSource
   absl::Span<int32_t> status;          // index into status_dictionary, -1 = none
   absl::Span<uint8_t> status_source;   // CodeSource
+  absl::Span<int8_t> status_class;     // optional: 0 = none
+  absl::Span<int16_t> status_subject;  // optional
+  absl::Span<int16_t> status_detail;   // optional
+  absl::Span<uint8_t> status_registered;  // optional: IANA registry
   absl::Span<int32_t> match_begin;     // optional
   absl::Span<int32_t> match_end;       // optional
 };
