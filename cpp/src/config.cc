@@ -253,8 +253,12 @@ class TomlParser {
                                          bool array_of_tables, size_t pos) {
     ConfigValue* t = root;
     std::string key_path;
+    // Unambiguous id of the table ("a.b" quoted is not a.b), independent of
+    // where the tables sit in memory (their storage moves as tables grow).
+    std::string table_id;
     for (size_t i = 0; i + 1 < path.size(); ++i) {
       absl::StrAppend(&key_path, key_path.empty() ? "" : ".", path[i]);
+      absl::StrAppend(&table_id, path[i].size(), ":", path[i]);
       ConfigValue* next = t->FindMutable(path[i]);
       if (next == nullptr) {
         ConfigValue tab = ConfigValue::Table();
@@ -263,6 +267,7 @@ class TomlParser {
         next = &t->Set(path[i], std::move(tab));
       } else if (next->is_array() && array_tables_.contains(key_path) && !next->items().empty()) {
         absl::StrAppend(&key_path, "#", next->items().size() - 1);
+        absl::StrAppend(&table_id, "#", next->items().size() - 1, "|");
         next = &next->mutable_items().back();
       } else if (!next->is_table()) {
         return Error(pos, absl::StrCat("'", key_path, "' is already a ", next->TypeName(),
@@ -271,6 +276,7 @@ class TomlParser {
       t = next;
     }
     absl::StrAppend(&key_path, key_path.empty() ? "" : ".", path.back());
+    absl::StrAppend(&table_id, path.back().size(), ":", path.back());
     ConfigValue* last = t->FindMutable(path.back());
     auto [line, col] = Position(pos);
     if (array_of_tables) {
@@ -296,14 +302,10 @@ class TomlParser {
       return Error(pos, absl::StrCat("'", key_path, "' is already a ", last->TypeName(),
                                      ", not a table"));
     }
-    if (!defined_tables_.insert(PathId(t, key_path)).second) {
+    if (!defined_tables_.insert(table_id).second) {
       return Error(pos, absl::StrCat("table [", key_path, "] is defined twice"));
     }
     return last;
-  }
-
-  static std::string PathId(const ConfigValue* parent, const std::string& key_path) {
-    return absl::StrCat(reinterpret_cast<uintptr_t>(parent), ":", key_path);
   }
 
   // key = value, into `table`.
@@ -654,6 +656,9 @@ class TomlParser {
       }
     }
     if (is_float) {
+      if (body.size() > 1 && body[0] == '0' && body[1] >= '0' && body[1] <= '9') {
+        return Error(start, "numbers may not have leading zeros");
+      }
       double d;
       if (body.empty() || body[0] == '.' || body.back() == '.' || !absl::SimpleAtod(clean, &d)) {
         return Error(start, absl::StrCat("bad number '", tok, "'"));

@@ -268,6 +268,8 @@ class RuleSetBuilder {
     if (header.empty()) return TsvError(1, 1, "", "empty rule file");
     if (set_.rules_.empty()) return TsvError(static_cast<int>(header_line), 1, "", "no rules after the header");
     EnsureDefaultProfile();
+    absl::Status st = ValidateProfileReferences();
+    if (!st.ok()) return st;
     return std::move(set_);
   }
 
@@ -499,7 +501,7 @@ class RuleSetBuilder {
                 source_.empty() ? "" : absl::StrCat(source_, ": "), "rule '", r.id,
                 "' names unknown profile '", p, "' (defined: ", absl::StrJoin(names, ", "), ")"));
             if (r.source_line > 0) st = WithTextPosition(std::move(st), r.source_line, 1);
-            return WithField(std::move(st), "profiles");
+            return WithField(std::move(st), list == &r.profiles ? "profiles" : "not_profiles");
           }
         }
       }
