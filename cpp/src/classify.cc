@@ -523,18 +523,25 @@ Classification Classifier::ClassifyParsed(Matcher& m, const Response& r, Enhance
     // Decide the class under the profile.
     const int reply_class = ReplyClass(code, status);
     BounceClass k = cr.base_class;
+    // A verdict made soft because the receiver answered 4xx is retryable:
+    // the receiver itself said it is temporary.
+    bool softened = false;
     if (cr.profile_class.has_value()) {
       k = *cr.profile_class;
     } else if (profile_.class_from_reply_code &&
                (k == BounceClass::kSoft || k == BounceClass::kHard) &&
                (reply_class == 4 || reply_class == 5)) {
+      softened = k == BounceClass::kHard && reply_class == 4;
       k = reply_class == 5 ? BounceClass::kHard : BounceClass::kSoft;
     } else if (profile_.soften_transient && k == BounceClass::kHard && reply_class == 4) {
       k = BounceClass::kSoft;
+      softened = true;
     }
     bool retry;
     if (cr.retryable.has_value()) {
       retry = *cr.retryable;
+    } else if (softened) {
+      retry = true;
     } else if (k == BounceClass::kHard || k == BounceClass::kDelivered ||
                k == BounceClass::kComplaint || k == BounceClass::kAutoReply) {
       retry = false;

@@ -92,6 +92,7 @@ absl::StatusOr<StatusPattern> ParseStatusPattern(absl::string_view text) {
     } else {
       p.detail = static_cast<int16_t>(v);
       p.detail_hi = static_cast<int16_t>(v_hi);
+      p.detail_width = static_cast<int8_t>(part.size());
     }
   }
   if (p.parts == 1 && p.klass == -1) return bad("'x' alone would match every status");
@@ -105,7 +106,11 @@ std::string StatusPattern::ToString() const {
   if (parts >= 3) {
     std::string d = absl::StrCat(detail);
     if (detail_hi != detail) {
+      // Wildcards replace the trailing digits: "5xx" spans 500..599, "0x" 0..9.
       std::string hi = absl::StrCat(detail_hi);
+      const size_t width = detail_width > 0 ? static_cast<size_t>(detail_width) : hi.size();
+      while (d.size() < width) d.insert(d.begin(), '0');
+      while (hi.size() < width) hi.insert(hi.begin(), '0');
       for (size_t k = 0; k < d.size() && k < hi.size(); ++k) {
         if (d[k] != hi[k]) d[k] = 'x';
       }

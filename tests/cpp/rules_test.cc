@@ -567,3 +567,21 @@ TEST(RuleSetErrorTest, TsvErrors) {
 
 }  // namespace
 }  // namespace bouncekit
+
+namespace bouncekit {
+namespace {
+
+TEST(StatusPatternRoundTrip, WildcardDetailsPrintAsWritten) {
+  for (const char* text : {"5.1.0x", "4.7.5xx", "5.7.50x", "x.7.26", "5.1.1", "5", "5.7", "none"}) {
+    absl::StatusOr<StatusPattern> p = ParseStatusPattern(text);
+    ASSERT_TRUE(p.ok()) << text;
+    EXPECT_EQ(p->ToString(), text);
+    absl::StatusOr<StatusPattern> q = ParseStatusPattern(p->ToString());
+    ASSERT_TRUE(q.ok()) << text;
+    EXPECT_EQ(q->detail, p->detail);
+    EXPECT_EQ(q->detail_hi, p->detail_hi);
+  }
+}
+
+}  // namespace
+}  // namespace bouncekit

@@ -150,3 +150,11 @@ def test_double_encoded_utf8_is_repaired_before_matching() -> None:
     mojibake = good.encode("utf-8").decode("latin-1")
     r = bouncekit.classify_one(diagnostic=mojibake)
     assert r.category == "sender_rejected"
+
+
+def test_softened_verdicts_are_retryable() -> None:
+    r = bouncekit.classify_one(450, "4.1.1", "450 4.1.1 <x@example.org>: Recipient address rejected: "
+                               "User unknown in virtual alias table")
+    assert (r.bounce_class, r.retryable) == ("soft", True)
+    r = bouncekit.classify_one(550, "5.1.1", "550 5.1.1 user unknown")
+    assert (r.bounce_class, r.retryable) == ("hard", False)

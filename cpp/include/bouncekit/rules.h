@@ -63,6 +63,7 @@ struct StatusPattern {
   int16_t subject = 0;
   int16_t detail = 0;
   int16_t detail_hi = 0;
+  int8_t detail_width = 0;  // characters in the detail as written ("0x" is 2)
   std::string ToString() const;
 };
 absl::StatusOr<StatusPattern> ParseStatusPattern(absl::string_view text);
