@@ -10,6 +10,7 @@ namespace py = pybind11;
 namespace bouncekit::python {
 void RegisterClassify(py::module_& m);
 void RegisterIo(py::module_& m);
+void RegisterHistory(py::module_& m);
 }  // namespace bouncekit::python
 
 PYBIND11_MODULE(_core, m) {
@@ -17,4 +18,5 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = BOUNCEKIT_VERSION;
   bouncekit::python::RegisterClassify(m);
   bouncekit::python::RegisterIo(m);
+  bouncekit::python::RegisterHistory(m);
 }

@@ -47,6 +47,18 @@ from .errors import (
     UnknownError,
 )
 from . import sample
+from .history import (
+    AGGREGATE_COLUMNS,
+    HISTORY_COLUMNS,
+    SUPPRESSION_COLUMNS,
+    SUPPRESSION_POLICIES,
+    SUPPRESSION_REASONS,
+    BounceHistory,
+    HistoryResult,
+    aggregate,
+    analyze_history,
+    suppress,
+)
 from .io import CsvWriter, write_csv
 from .rules import RuleSet, builtin_rules, builtin_rules_path, load_rules, profiles, rules_table
 
@@ -80,6 +92,16 @@ __all__ = [
     "profiles",
     "rules_table",
     "sample",
+    "suppress",
+    "aggregate",
+    "analyze_history",
+    "BounceHistory",
+    "HistoryResult",
+    "HISTORY_COLUMNS",
+    "SUPPRESSION_POLICIES",
+    "SUPPRESSION_REASONS",
+    "SUPPRESSION_COLUMNS",
+    "AGGREGATE_COLUMNS",
     "write_csv",
     "CsvWriter",
     "BouncekitError",

@@ -4,7 +4,7 @@ bouncekit's compiled core (private; use the bouncekit package).
 from __future__ import annotations
 import collections.abc
 import typing
-__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'RuleSet', 'categories', 'find_codes_in_text', 'map_category', 'parse_reply_code', 'parse_status']
+__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'EVENT_CLASSES', 'History', 'RuleSet', 'SUPPRESSION_REASONS', 'categories', 'find_codes_in_text', 'map_category', 'parse_reply_code', 'parse_status', 'suppression_policies']
 class RuleSet:
     """
     An ordered classification rule set (see rules.h for the format).
@@ -87,6 +87,40 @@ class CsvWriter:
     @property
     def rows_written(self) -> int:
         ...
+class History:
+    """
+    Accumulates bounce events batch by batch; finish() gives the suppression list (W2) and the campaign x domain aggregates (W3).
+    """
+    def __init__(self, policy: str = 'standard', suppressions: bool = True, aggregates: bool = True, threads: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
+        """
+        threads: threads that ingest each batch (1, 2, 4 or 8); results do not depend on it.
+        """
+    def add(self, columns: dict, num_rows: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Adds the next rows: a dict of Arrow capsule pairs (recipient, campaign_id and ts as int64, bounce_class) or bounce_class_codes as a uint8 array of EVENT_CLASSES indices.
+        """
+    def finish(self, threads: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
+        """
+        Computes the results (once) as dicts of numpy arrays.
+        """
+    @property
+    def aggregates(self) -> bool:
+        ...
+    @property
+    def memory_usage(self) -> int:
+        ...
+    @property
+    def policy(self) -> str:
+        ...
+    @property
+    def recipients(self) -> int:
+        ...
+    @property
+    def rows_seen(self) -> int:
+        ...
+    @property
+    def suppressions(self) -> bool:
+        ...
 def categories() -> list:
     """
     The built-in category taxonomy, in documentation order.
@@ -107,7 +141,13 @@ def parse_status(text: str) -> dict:
     """
     Strictly parses an RFC 3463 status 'class.subject.detail'; raises InvalidArgumentError.
     """
+def suppression_policies() -> list[str]:
+    """
+    Names of the built-in suppression policies.
+    """
 BLAMES: tuple = ('recipient', 'message', 'sender', 'infrastructure', 'unknown')
 BOUNCE_CLASSES: tuple = ('delivered', 'soft', 'hard', 'block', 'complaint', 'auto_reply', 'undetermined')
 CODE_SOURCES: tuple = ('none', 'given', 'text')
+EVENT_CLASSES: tuple = ('other', 'delivered', 'soft', 'hard', 'block')
+SUPPRESSION_REASONS: tuple = ('hard_bounce', 'soft_streak', 'soft_window')
 __version__: str = '0.1.0'

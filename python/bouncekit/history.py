@@ -1,0 +1,655 @@
+"""Bounce history: who to stop mailing, and how each campaign fared per domain.
+
+Two computations over a table of delivery events (one row per attempt, with
+``recipient``, ``campaign_id``, ``ts`` in epoch seconds and ``bounce_class``):
+
+* :func:`suppress` — the suppression list under a policy. Policy
+  ``standard``: per recipient, events in ``(ts, input row)`` order, suppress
+  at the first hard bounce, or at a soft bounce once the soft bounces since
+  the last delivery come from 3 distinct campaigns (``soft_streak``), or the
+  soft bounces of the last 30 days do (``soft_window``);
+* :func:`aggregate` — per ``(campaign_id, domain)`` counts of sent,
+  delivered, soft, hard and block events, their rates and threshold flags;
+* :func:`analyze_history` — both in one pass over the data;
+* :class:`BounceHistory` — the same, fed batch by batch (streams, many files).
+
+The work runs in C++ over Arrow memory: recipients are interned once, events
+kept in 16 bytes each, and Parquet/CSV files are read in batches, so inputs of
+10^8 rows never need to be in memory as a table.
+
+>>> import pandas as pd, bouncekit
+>>> events = pd.DataFrame({
+...     "recipient": ["ann@example.com", "ann@example.com", "bob@Example.com", "bob@Example.com",
+...                   "bob@Example.com"],
+...     "campaign_id": [1, 2, 1, 2, 3],
+...     "ts": [1000, 2000, 1000, 2000, 3000],
+...     "bounce_class": ["delivered", "hard", "soft", "soft", "soft"]})
+>>> bouncekit.suppress(events)
+         recipient       reason  suppressed_at  event_count_seen
+0  ann@example.com  hard_bounce           2000                 2
+1  bob@Example.com  soft_streak           3000                 3
+>>> bouncekit.aggregate(events)[["campaign_id", "domain", "sent", "hard", "hard_rate", "hard_flag"]]
+   campaign_id       domain  sent  hard  hard_rate  hard_flag
+0            1  example.com     2     0        0.0          0
+1            2  example.com     2     1        0.5          1
+2            3  example.com     1     0        0.0          0
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pyarrow as pa
+
+from . import _core
+from ._progress import progress_bar
+from ._tables import _normalise_string, read_input
+from .errors import BouncekitError, InvalidArgumentError, NotFoundError
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "SUPPRESSION_POLICIES",
+    "SUPPRESSION_REASONS",
+    "SUPPRESSION_COLUMNS",
+    "AGGREGATE_COLUMNS",
+    "BounceHistory",
+    "HistoryResult",
+    "suppress",
+    "aggregate",
+    "analyze_history",
+]
+
+#: Input columns the history functions read (all required).
+HISTORY_COLUMNS = ("recipient", "campaign_id", "ts", "bounce_class")
+#: Suppression policies by name.
+SUPPRESSION_POLICIES = tuple(_core.suppression_policies())
+#: Values of the suppression list's ``reason`` column.
+SUPPRESSION_REASONS = tuple(_core.SUPPRESSION_REASONS)
+#: Columns of :func:`suppress`'s result.
+SUPPRESSION_COLUMNS = ("recipient", "reason", "suppressed_at", "event_count_seen")
+#: Columns of :func:`aggregate`'s result.
+AGGREGATE_COLUMNS = ("campaign_id", "domain", "sent", "delivered", "soft", "hard", "block",
+                     "hard_rate", "soft_rate", "block_rate", "hard_flag", "soft_flag", "block_flag")
+
+_DEFAULT_BATCH_ROWS = 1 << 20
+# Parquet row groups up to this size are read whole (faster); larger ones are
+# streamed in batches, so memory stays bounded whatever the file's layout.
+_MAX_ROW_GROUP_ROWS = 1 << 23
+_OUTPUTS = ("pandas", "arrow", "polars")
+# bounce_class value -> index into _core.EVENT_CLASSES (anything else: 0, "other").
+_CLASS_CODES: Dict[Union[str, bytes], int] = {}
+for _i, _name in enumerate(_core.EVENT_CLASSES):
+    if _name != "other":
+        _CLASS_CODES[_name] = _i
+        _CLASS_CODES[_name.encode()] = _i
+_TS_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass(frozen=True)
+class HistoryResult:
+    """What :func:`analyze_history` and :meth:`BounceHistory.finish` return.
+
+    Attributes:
+        suppressions: the suppression list (``None`` when not asked for).
+        aggregates: the campaign x domain table (``None`` when not asked for).
+        rows: events read.
+        recipients: distinct recipients among them (``None`` when only the
+            aggregates were computed: recipients are then not kept).
+    """
+
+    suppressions: Any
+    aggregates: Any
+    rows: int
+    recipients: Optional[int]
+
+
+# ------------------------------------------------------------------ input
+
+def _int64_column(arr: pa.Array, column: str, first_row: int) -> pa.Array:
+    """An integer-like column as int64 (nulls kept: the core names their rows)."""
+    t = arr.type
+    if pa.types.is_int64(t):
+        return arr
+    if pa.types.is_dictionary(t):
+        return _int64_column(arr.dictionary_decode(), column, first_row)
+    if pa.types.is_null(t):
+        return pa.nulls(len(arr), pa.int64())
+    if pa.types.is_integer(t):
+        if pa.types.is_uint64(t):
+            vals = arr.to_numpy(zero_copy_only=False)
+            big = np.flatnonzero(np.nan_to_num(vals.astype(np.float64), nan=0.0) > float(2 ** 63 - 1))
+            if len(big):
+                row = first_row + int(big[0])
+                raise InvalidArgumentError(f"column '{column}' row {row}: {vals[big[0]]} does not fit int64",
+                                           column=column, row=row)
+        return arr.cast(pa.int64())
+    if column == "ts" and pa.types.is_timestamp(t):
+        per_second = _TS_UNITS[t.unit]
+        ints = arr.cast(pa.int64())
+        if per_second == 1:
+            return ints
+        mask = ints.is_null().to_numpy(zero_copy_only=False) if ints.null_count else None
+        secs = np.floor_divide(ints.fill_null(0).to_numpy(), per_second)
+        return pa.array(secs, mask=mask, type=pa.int64())
+    if pa.types.is_floating(t):
+        vals = arr.to_numpy(zero_copy_only=False).astype(np.float64)
+        finite = np.isfinite(vals)
+        bad = np.flatnonzero((~finite & ~np.isnan(vals)) | (finite & (vals != np.trunc(np.where(finite, vals, 0)))))
+        if len(bad):
+            row = first_row + int(bad[0])
+            raise InvalidArgumentError(f"column '{column}' row {row}: {vals[bad[0]]!r} is not a whole number",
+                                       column=column, row=row)
+        mask = ~finite if not finite.all() else None
+        return pa.array(np.where(finite, vals, 0).astype(np.int64), mask=mask, type=pa.int64())
+    raise InvalidArgumentError(f"column '{column}' has type {t}; expected integers (int64)", column=column)
+
+
+_INDEX_DTYPES = {pa.int8(): np.int8, pa.int16(): np.int16, pa.int32(): np.int32, pa.int64(): np.int64,
+                 pa.uint8(): np.uint8, pa.uint16(): np.uint16, pa.uint32(): np.uint32, pa.uint64(): np.uint64}
+
+
+def _class_codes(arr: pa.DictionaryArray) -> np.ndarray:
+    """Dictionary-encoded classes -> EventClass codes, one lookup per value."""
+    values = arr.dictionary.to_pylist()
+    lut = np.array([_CLASS_CODES.get(v, 0) if v is not None else 0 for v in values] + [0], dtype=np.uint8)
+    idx = arr.indices
+    if idx.null_count:
+        idx = idx.fill_null(len(values))
+    # The index buffer read in place (Array.to_numpy would import pandas).
+    dtype = np.dtype(_INDEX_DTYPES[idx.type])
+    raw = np.frombuffer(idx.buffers()[1], dtype=dtype, count=len(idx), offset=idx.offset * dtype.itemsize)
+    return lut[raw]
+
+
+def _batch_capsules(batch: pa.RecordBatch, first_row: int) -> Dict[str, Any]:
+    """One batch with bouncekit's column names -> the dict _core.History.add() takes."""
+    out: Dict[str, Any] = {}
+    for name in HISTORY_COLUMNS:
+        arr = batch.column(batch.schema.get_field_index(name))
+        if name in ("campaign_id", "ts"):
+            out[name] = _int64_column(arr, name, first_row).__arrow_c_array__()
+        elif name == "bounce_class" and pa.types.is_dictionary(arr.type):
+            out["bounce_class_codes"] = _class_codes(arr)
+        else:
+            out[name] = _normalise_string(arr, name).__arrow_c_array__()
+    return out
+
+
+def _is_path(x: Any) -> bool:
+    return isinstance(x, (str, os.PathLike))
+
+
+def _file_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix == ".csv":
+        return "csv"
+    raise InvalidArgumentError(f"{path}: cannot read '{suffix or '(no suffix)'}' files here; "
+                               "use .parquet or .csv (or read the file yourself and pass the table)",
+                               source=str(path))
+
+
+def _check_columns(available: List[str], names: Mapping[str, str], path: Path) -> None:
+    for ours, theirs in names.items():
+        if theirs not in available:
+            raise NotFoundError(
+                f"{path}: column '{theirs}' not found; the file has: {', '.join(available[:20])}"
+                f"{' ...' if len(available) > 20 else ''}. Map your names with "
+                f"columns={{'{ours}': '<your column>'}}", column=theirs, source=str(path))
+
+
+def _file_batches(path: Path, names: Mapping[str, str], batch_rows: int, read_threads: int = 1
+                  ) -> Tuple[Iterator[pa.RecordBatch], int]:
+    """Batches of a Parquet/CSV file with bouncekit's column names, and the row
+    count when the file says it (0 otherwise)."""
+    fmt = _file_format(path)
+    if not path.exists():
+        raise NotFoundError(f"{path}: no such file", source=str(path))
+    ours = list(names.keys())
+    theirs = [names[c] for c in ours]
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+        try:
+            schema = pq.read_schema(path)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise InvalidArgumentError(f"{path}: cannot read as Parquet: {e}", source=str(path)) from None
+        _check_columns(schema.names, names, path)
+        cls = names["bounce_class"]
+        t = schema.field(cls).type
+        as_dict = [cls] if (pa.types.is_string(t) or pa.types.is_large_string(t)) else None
+        pf = pq.ParquetFile(path, read_dictionary=as_dict)
+        total = pf.metadata.num_rows
+
+        def renamed(b: pa.RecordBatch) -> pa.RecordBatch:
+            return pa.RecordBatch.from_arrays([b.column(b.schema.get_field_index(c)) for c in theirs], names=ours)
+
+        def parquet_batches() -> Iterator[pa.RecordBatch]:
+            n = pf.metadata.num_row_groups
+            largest = max((pf.metadata.row_group(i).num_rows for i in range(n)), default=0)
+            if largest > _MAX_ROW_GROUP_ROWS:  # stream huge row groups batch by batch
+                for b in pf.iter_batches(batch_size=batch_rows, columns=theirs, use_threads=read_threads > 1):
+                    yield renamed(b)
+                return
+            # Whole row groups, decoded by read_threads threads (each with its
+            # own file handle) a few ahead of the core, handed over in file
+            # order; or by this thread alone.
+            local = threading.local()
+
+            def read(i: int) -> pa.Table:
+                f = getattr(local, "pf", None)
+                if f is None:
+                    f = local.pf = pq.ParquetFile(path, read_dictionary=as_dict, pre_buffer=False)
+                return f.read_row_group(i, columns=theirs, use_threads=False)
+
+            if read_threads <= 1:
+                for i in range(n):
+                    for b in read(i).to_batches(max_chunksize=batch_rows):
+                        if b.num_rows:
+                            yield renamed(b)
+                return
+            with ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="bouncekit-read") as pool:
+                ahead: Deque[Future[pa.Table]] = deque(pool.submit(read, i) for i in range(min(n, read_threads + 1)))
+                following = len(ahead)
+                while ahead:
+                    table = ahead.popleft().result()
+                    if following < n:
+                        ahead.append(pool.submit(read, following))
+                        following += 1
+                    for b in table.to_batches(max_chunksize=batch_rows):
+                        if b.num_rows:
+                            yield renamed(b)
+                    del table
+        return _wrap_read_errors(parquet_batches(), path), total
+
+    import pyarrow.csv as pcsv
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        header = next(csv.reader(f), [])
+    _check_columns(header, names, path)
+    types = {names["recipient"]: pa.string(), names["bounce_class"]: pa.dictionary(pa.int32(), pa.string()),
+             names["campaign_id"]: pa.int64(), names["ts"]: pa.int64()}
+    try:
+        reader = pcsv.open_csv(
+            path, read_options=pcsv.ReadOptions(block_size=1 << 24),
+            convert_options=pcsv.ConvertOptions(include_columns=theirs, column_types=types,
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise InvalidArgumentError(f"{path}: cannot read as CSV: {e}", source=str(path)) from None
+
+    def csv_batches() -> Iterator[pa.RecordBatch]:
+        for b in reader:
+            cols = [b.column(b.schema.get_field_index(c)) for c in theirs]
+            for start in range(0, b.num_rows, batch_rows):
+                yield pa.RecordBatch.from_arrays([c.slice(start, batch_rows) for c in cols], names=ours)
+    return _wrap_read_errors(csv_batches(), path), 0
+
+
+def _wrap_read_errors(batches: Iterator[pa.RecordBatch], path: Path) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from batches
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as e:
+        raise InvalidArgumentError(f"{path}: {e}", source=str(path)) from None
+
+
+def _reader_batches(reader: pa.RecordBatchReader, names: Mapping[str, str]) -> Iterator[pa.RecordBatch]:
+    _check_columns(reader.schema.names, names, Path("<stream>"))
+    idx = [reader.schema.get_field_index(names[c]) for c in names]
+    for b in reader:
+        yield pa.RecordBatch.from_arrays([b.column(i) for i in idx], names=list(names))
+
+
+# ----------------------------------------------------------------- output
+
+def _large_strings(n: int, offsets: np.ndarray, data: np.ndarray) -> pa.Array:
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _strings(values: Sequence[str]) -> pa.Array:
+    """A few Python strings as an Arrow string array (pa.array would import pandas)."""
+    data = [v.encode() for v in values]
+    offsets = np.cumsum([0] + [len(v) for v in data], dtype=np.int64)
+    return _large_strings(len(data), offsets, np.frombuffer(b"".join(data), dtype=np.uint8))
+
+
+def _numbers(values: np.ndarray, type: pa.DataType) -> pa.Array:
+    """A numpy array as an Arrow array without a copy (pa.array would import pandas)."""
+    return pa.Array.from_buffers(type, len(values), [None, pa.py_buffer(np.ascontiguousarray(values))])
+
+
+def _suppression_table(d: Mapping[str, Any]) -> pa.Table:
+    n = int(d["num_rows"])
+    reason = pa.DictionaryArray.from_arrays(_numbers(d["reason"], pa.int8()),
+                                            _strings(SUPPRESSION_REASONS))
+    return pa.table({
+        "recipient": _large_strings(n, d["recipient_offsets"], d["recipient_data"]),
+        "reason": reason,
+        "suppressed_at": _numbers(d["suppressed_at"], pa.int64()),
+        "event_count_seen": _numbers(d["event_count_seen"], pa.int64()),
+    })
+
+
+def _aggregate_table(d: Mapping[str, Any]) -> pa.Table:
+    domains = _large_strings(int(d["num_domains"]), d["domain_offsets"], d["domain_data"])
+    cols: Dict[str, pa.Array] = {
+        "campaign_id": _numbers(d["campaign_id"], pa.int64()),
+        "domain": domains.take(_numbers(d["domain"], pa.int32())),
+    }
+    for c in ("sent", "delivered", "soft", "hard", "block"):
+        cols[c] = _numbers(d[c], pa.int64())
+    for c in ("hard_rate", "soft_rate", "block_rate"):
+        cols[c] = _numbers(d[c], pa.float64())
+    for c in ("hard_flag", "soft_flag", "block_flag"):  # 1/0 integers, as the spec writes them
+        cols[c] = _numbers(d[c], pa.int8())
+    return pa.table(cols)
+
+
+def _convert(table: pa.Table, output: str) -> Any:
+    if output == "arrow":
+        return table
+    if output == "polars":
+        import polars as pl
+        return pl.from_arrow(table)
+    return table.to_pandas()
+
+
+# ---------------------------------------------------------------- engine
+
+def _check_output(output: str) -> None:
+    if output not in _OUTPUTS:
+        raise InvalidArgumentError(f"output must be 'pandas', 'arrow' or 'polars', not {output!r}",
+                                   field="output")
+
+
+def _check_threads(threads: Optional[int]) -> int:
+    if threads is None:
+        return os.cpu_count() or 1
+    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1:
+        raise InvalidArgumentError(f"threads must be a positive integer, not {threads!r}", field="threads")
+    return int(threads)
+
+
+class BounceHistory:
+    """Accumulates bounce events, batch by batch, for :func:`suppress` (W2) and
+    :func:`aggregate` (W3) results.
+
+    Rows are numbered in the order they are added (across :meth:`add` calls);
+    that number breaks ties in ``ts``. The results do not depend on how the
+    rows are split into batches or on the number of threads.
+
+    Args:
+        policy: the suppression policy (see :data:`SUPPRESSION_POLICIES`).
+        suppressions: compute the suppression list (keeps 16 bytes per event
+            until :meth:`finish`).
+        aggregates: compute the campaign x domain table.
+        threads: threads for reading files ahead, for ingesting each batch
+            (the recipients are split among them) and for :meth:`finish`
+            (default: all cores). Results do not depend on it; 1 runs
+            everything in the calling thread.
+
+    >>> import bouncekit
+    >>> h = bouncekit.BounceHistory(aggregates=False)
+    >>> h.add({"recipient": ["a@x.org"], "campaign_id": [1], "ts": [10], "bounce_class": ["soft"]})
+    >>> h.add({"recipient": ["a@x.org"], "campaign_id": [1], "ts": [5], "bounce_class": ["hard"]})
+    >>> h.rows_seen, h.recipients
+    (2, 1)
+    >>> h.finish().suppressions.values.tolist()
+    [['a@x.org', 'hard_bounce', 5, 1]]
+    """
+
+    def __init__(self, *, policy: str = "standard", suppressions: bool = True, aggregates: bool = True,
+                 threads: Optional[int] = None) -> None:
+        if policy not in SUPPRESSION_POLICIES:
+            raise NotFoundError(f"unknown suppression policy {policy!r} (known: {', '.join(SUPPRESSION_POLICIES)})",
+                                field="policy")
+        self._threads = _check_threads(threads)
+        self._core = _core.History(policy, bool(suppressions), bool(aggregates), self._threads)
+        self._submitted = 0  # rows handed to the core (or on their way)
+        self._finished = False
+
+    @property
+    def rows_seen(self) -> int:
+        """Rows added so far."""
+        return int(self._core.rows_seen)
+
+    @property
+    def recipients(self) -> Optional[int]:
+        """Distinct recipients added so far (``None`` when only aggregates are computed)."""
+        return int(self._core.recipients) if self._core.suppressions else None
+
+    def add(self, events: Any, *, columns: Optional[Mapping[str, str]] = None,
+            batch_rows: int = _DEFAULT_BATCH_ROWS, progress: Optional[bool] = None) -> None:
+        """Adds events: a table (pandas, polars, pyarrow, Arrow PyCapsule, dict of
+        columns), a ``pyarrow.RecordBatchReader`` (streamed), or the path of a
+        Parquet or CSV file (read in batches of ``batch_rows`` rows).
+
+        Args:
+            events: the events.
+            columns: maps bouncekit's names (``recipient``, ``campaign_id``,
+                ``ts``, ``bounce_class``) to yours.
+            batch_rows: rows per batch handed to the core.
+            progress: show a progress bar (default: only for large inputs).
+        """
+        if self._finished:
+            raise InvalidArgumentError("add() after finish()")
+        if not isinstance(batch_rows, (int, np.integer)) or isinstance(batch_rows, bool) or batch_rows < 1:
+            raise InvalidArgumentError(f"batch_rows must be a positive integer, not {batch_rows!r}",
+                                       field="batch_rows")
+        names: Dict[str, str] = {c: c for c in HISTORY_COLUMNS}
+        for k, v in (columns or {}).items():
+            if k not in names:
+                raise NotFoundError(f"columns= names '{k}', which is not an input column of the history "
+                                    f"functions (expected one of: {', '.join(HISTORY_COLUMNS)})", field=k)
+            if v is None:
+                raise NotFoundError(f"column '{k}' is required by the history functions", column=k)
+            names[k] = str(v)
+        total = 0
+        if _is_path(events):
+            batches, total = _file_batches(Path(events), names, int(batch_rows), self._threads)
+        elif isinstance(events, pa.RecordBatchReader):
+            batches = _reader_batches(events, names)
+        else:
+            inp = read_input(events, names, required=HISTORY_COLUMNS, optional=())
+            total = inp.num_rows
+            batches = iter(inp.table.to_batches(max_chunksize=int(batch_rows)))
+        bar = progress_bar(total, "history", progress)
+        try:
+            self._feed(batches, names, bar)
+        finally:
+            bar.close()
+
+    def _add_one(self, caps: Dict[str, Any], num_rows: int, names: Mapping[str, str]) -> None:
+        try:
+            self._core.add(caps, num_rows)
+        except BouncekitError as e:
+            theirs = names.get(e.column or "")
+            if theirs is None or theirs == e.column:
+                raise
+            raise type(e)(e.message.replace(f"'{e.column}'", f"'{theirs}'"), code=e.code, row=e.row,
+                          column=theirs, field=e.field, line=e.line, text_column=e.text_column,
+                          source=e.source) from None
+
+    def _feed(self, batches: Iterable[pa.RecordBatch], names: Mapping[str, str], bar: Any) -> None:
+        if self._threads <= 1:
+            for b in batches:
+                if b.num_rows:
+                    self._add_one(_batch_capsules(b, self._submitted), b.num_rows, names)
+                    self._submitted += b.num_rows
+                    bar.update(b.num_rows)
+            return
+        # Read and convert batch k+1 here while the core ingests batch k (the
+        # core releases the GIL); one batch in flight keeps the row order.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bouncekit-history") as pool:
+            pending: Optional[Future[None]] = None
+            pending_rows = 0
+            try:
+                for b in batches:
+                    if not b.num_rows:
+                        continue
+                    caps = _batch_capsules(b, self._submitted)
+                    self._submitted += b.num_rows
+                    if pending is not None:
+                        pending.result()
+                        bar.update(pending_rows)
+                    pending = pool.submit(self._add_one, caps, b.num_rows, names)
+                    pending_rows = b.num_rows
+                if pending is not None:
+                    pending.result()
+                    bar.update(pending_rows)
+            finally:
+                self._submitted = self.rows_seen
+
+    def finish(self, *, output: str = "pandas", threads: Optional[int] = None) -> HistoryResult:
+        """Computes the results; the history cannot take more events after this.
+
+        Args:
+            output: ``"pandas"`` (default), ``"arrow"`` or ``"polars"``.
+            threads: threads for the computation (default: the constructor's).
+        """
+        _check_output(output)
+        th = self._threads if threads is None else _check_threads(threads)
+        if self._finished:
+            raise InvalidArgumentError("finish() was already called")
+        self._finished = True
+        d = self._core.finish(th)
+        sup = _convert(_suppression_table(d["suppressions"]), output) if "suppressions" in d else None
+        agg = _convert(_aggregate_table(d["aggregates"]), output) if "aggregates" in d else None
+        recipients = int(d["recipients"])
+        return HistoryResult(suppressions=sup, aggregates=agg, rows=int(d["rows"]),
+                             recipients=recipients if recipients >= 0 else None)
+
+
+def analyze_history(
+    events: Any,
+    *,
+    policy: str = "standard",
+    suppressions: bool = True,
+    aggregates: bool = True,
+    columns: Optional[Mapping[str, str]] = None,
+    output: str = "pandas",
+    threads: Optional[int] = None,
+    batch_rows: int = _DEFAULT_BATCH_ROWS,
+    progress: Optional[bool] = None,
+) -> HistoryResult:
+    """The suppression list and the campaign x domain aggregates, in one pass.
+
+    Args:
+        events: a pandas or polars DataFrame, a pyarrow Table / RecordBatch /
+            RecordBatchReader, an Arrow PyCapsule object, a dict of columns,
+            or the path of a Parquet or CSV file (read in batches).
+        policy: the suppression policy (``"standard"``).
+        suppressions: compute the suppression list.
+        aggregates: compute the aggregates.
+        columns: maps bouncekit's input names (``recipient``, ``campaign_id``,
+            ``ts``, ``bounce_class``) to yours.
+        output: ``"pandas"`` (default), ``"arrow"`` or ``"polars"``.
+        threads: worker threads (default: all cores). Results do not depend on it.
+        batch_rows: rows per batch handed to the core.
+        progress: show a progress bar (default: only for large inputs).
+
+    Input: ``recipient`` text (compared byte for byte, case-sensitive; null
+    is ''), ``campaign_id`` integers, ``ts`` integer epoch seconds (timestamp
+    columns are converted to seconds, rounded down) and ``bounce_class`` text:
+    ``delivered``, ``soft``, ``hard``, ``block``; any other value only counts
+    as an event. A null ``campaign_id`` or ``ts`` raises
+    :class:`InvalidArgumentError` naming the row and the column.
+
+    >>> import bouncekit
+    >>> r = analyze_history({"recipient": ["a@x.org", "b@x.org"], "campaign_id": [7, 7],
+    ...                      "ts": [100, 100], "bounce_class": ["hard", "delivered"]})
+    >>> (r.rows, r.recipients, len(r.suppressions), r.aggregates["sent"].tolist())
+    (2, 2, 1, [2])
+    """
+    _check_output(output)
+    h = BounceHistory(policy=policy, suppressions=suppressions, aggregates=aggregates, threads=threads)
+    h.add(events, columns=columns, batch_rows=batch_rows, progress=progress)
+    return h.finish(output=output)
+
+
+def suppress(
+    events: Any,
+    *,
+    policy: str = "standard",
+    columns: Optional[Mapping[str, str]] = None,
+    output: str = "pandas",
+    threads: Optional[int] = None,
+    batch_rows: int = _DEFAULT_BATCH_ROWS,
+    progress: Optional[bool] = None,
+) -> Any:
+    """The recipients to suppress under `policy`, sorted by recipient (bytes).
+
+    Policy ``standard`` (the benchmark spec's W2): each recipient's events are
+    taken in ``(ts, input row)`` order and the recipient is suppressed at the
+    first event where
+
+    * the event is a ``hard`` bounce (reason ``hard_bounce``), or
+    * the event is ``soft`` and the soft events since the recipient's last
+      ``delivered`` event come from at least 3 distinct campaigns
+      (``soft_streak``), or the soft events with ``t - 30 days < ts <= t``
+      (only those already processed) do (``soft_window``; ``soft_streak``
+      wins when both hold).
+
+    ``block`` and other classes neither count nor break a streak; a delivery
+    of any campaign clears the streak but not the window.
+
+    Args: as :func:`analyze_history`.
+
+    Returns:
+        Columns ``recipient``, ``reason`` (categorical: ``hard_bounce``,
+        ``soft_streak``, ``soft_window``), ``suppressed_at`` (the ts of the
+        suppressing event) and ``event_count_seen`` (its 1-based number among
+        the recipient's events, every class counted). Recipients never
+        suppressed are not listed.
+
+    >>> import bouncekit
+    >>> events = {"recipient": ["c@x.org"] * 4, "campaign_id": [1, 2, 1, 3],
+    ...           "ts": [0, 86400, 2 * 86400, 60 * 86400], "bounce_class": ["soft"] * 4}
+    >>> bouncekit.suppress(events, output="arrow").to_pylist()
+    [{'recipient': 'c@x.org', 'reason': 'soft_streak', 'suppressed_at': 5184000, 'event_count_seen': 4}]
+    """
+    return analyze_history(events, policy=policy, suppressions=True, aggregates=False, columns=columns,
+                           output=output, threads=threads, batch_rows=batch_rows,
+                           progress=progress).suppressions
+
+
+def aggregate(
+    events: Any,
+    *,
+    columns: Optional[Mapping[str, str]] = None,
+    output: str = "pandas",
+    threads: Optional[int] = None,
+    batch_rows: int = _DEFAULT_BATCH_ROWS,
+    progress: Optional[bool] = None,
+) -> Any:
+    """Per (campaign_id, domain) counts, rates and flags (the benchmark spec's W3).
+
+    The domain is the part of the recipient after its last ``@``, with ASCII
+    letters lower-cased (``''`` without an ``@``). Rows are sorted by
+    ``campaign_id``, then domain bytes.
+
+    Args: as :func:`analyze_history`.
+
+    Returns:
+        Columns ``campaign_id``, ``domain``, ``sent`` (all events),
+        ``delivered``, ``soft``, ``hard``, ``block``, ``hard_rate``,
+        ``soft_rate``, ``block_rate`` (count / sent) and ``hard_flag``
+        (``20*hard > sent``), ``soft_flag`` (``10*soft > sent``),
+        ``block_flag`` (``20*block > sent``) as 1/0 integers.
+
+    >>> import bouncekit
+    >>> events = {"recipient": ["a@b@Example.ORG", "no-at-sign"], "campaign_id": [1, 1],
+    ...           "ts": [0, 0], "bounce_class": ["block", "unknown"]}
+    >>> bouncekit.aggregate(events)[["domain", "sent", "block", "block_flag"]].values.tolist()
+    [['', 1, 0, 0], ['example.org', 1, 1, 1]]
+    """
+    return analyze_history(events, suppressions=False, aggregates=True, columns=columns, output=output,
+                           threads=threads, batch_rows=batch_rows, progress=progress).aggregates

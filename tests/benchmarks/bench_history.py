@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""W2 (suppression policy `standard`) and W3 (campaign x domain aggregates)
+benchmark: bouncekit against the peers in ../shared/bench, on one generated
+Parquet file, in one run.
+
+    python3 tests/benchmarks/bench_history.py --rows 10000000 [--seed 1] [--workdir DIR]
+        [--workloads w2,w3] [--skip REGEX] [--slow-max-rows 20000000]
+
+Every program runs end to end (Parquet in, CSV out, as the peers do) in its
+own process under /usr/bin/time -v, which gives its wall time and peak RSS:
+w2_python.py (the oracle), w2_pandas.py, w2_duckdb.py, w2_polars.py and
+bouncekit (on all cores and on one), and the same for W3; plus bouncekit
+computing W2 and W3 in one pass. Each output is compared with the oracle's
+(or, when the oracles are skipped above --slow-max-rows, with DuckDB's) by
+../shared/bench/compare.py, and a table gives each program's speed and
+memory relative to DuckDB. This is a benchmark, not a test: it prints, it does
+not assert.
+
+The bouncekit runs use this same script as their program:
+
+    python3 bench_history.py --run w2|w3|both --in events.parquet --out w2.csv [--out3 w3.csv] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _bench as B  # noqa: E402
+
+PEERS = {"w2": ["python", "pandas", "duckdb", "polars"], "w3": ["python", "pandas", "duckdb", "polars"]}
+
+
+def run_bouncekit(workload: str, inp: str, out: str, out3: Optional[str], threads: Optional[int]) -> None:
+    """The program measured for bouncekit: file in, CSV out, like a peer."""
+    t0 = time.perf_counter()
+    import bouncekit
+    r = bouncekit.analyze_history(inp, suppressions=workload in ("w2", "both"),
+                                  aggregates=workload in ("w3", "both"), output="arrow", threads=threads)
+    t1 = time.perf_counter()
+    if workload == "w3":
+        bouncekit.write_csv(r.aggregates, out)
+    else:
+        bouncekit.write_csv(r.suppressions, out)
+        if workload == "both":
+            assert out3 is not None, "--out3 is needed with --run both"
+            bouncekit.write_csv(r.aggregates, out3)
+    print(f"bouncekit {workload}: {r.rows} rows, compute {t1 - t0:.2f} s, write {time.perf_counter() - t1:.2f} s",
+          file=sys.stderr)
+
+
+def _fmt_ratio(x: float) -> str:
+    return f"{x:.2f}x" if x == x else "-"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", default=str(B.REPO / "tests" / "benchmarks" / "work"))
+    ap.add_argument("--workloads", default="w2,w3", help="comma-separated: w2, w3")
+    ap.add_argument("--skip", default="", help="regex on program names to leave out (e.g. 'pandas|polars')")
+    ap.add_argument("--slow-max-rows", type=int, default=20_000_000,
+                    help="above this the pure-Python oracles are skipped (DuckDB becomes the reference)")
+    ap.add_argument("--run", choices=["w2", "w3", "both"], help=argparse.SUPPRESS)
+    ap.add_argument("--in", dest="inp", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    ap.add_argument("--out3", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.run:
+        run_bouncekit(a.run, a.inp, a.out, a.out3, a.threads)
+        return
+
+    work = Path(a.workdir)
+    bench = B.shared_dir() / "bench"
+    data = B.ensure_data(a.rows, a.seed, work)
+    out = work / "out"
+    out.mkdir(exist_ok=True)
+    import duckdb
+    import numpy
+    import pandas
+    import polars
+    import pyarrow
+
+    import bouncekit
+    print(f"W2/W3 benchmark: {a.rows:,} rows, {data.name}; bouncekit {bouncekit.__version__}, "
+          f"duckdb {duckdb.__version__}, polars {polars.__version__}, pandas {pandas.__version__}, "
+          f"pyarrow {pyarrow.__version__}, numpy {numpy.__version__}, {os.cpu_count()} cores", flush=True)
+    me = str(Path(__file__).resolve())
+    skip = re.compile(a.skip) if a.skip else None
+    workloads = [w.strip() for w in a.workloads.split(",") if w.strip()]
+
+    # name -> (workload, command without --out, output file(s))
+    runs: List[Tuple[str, str, List[str]]] = []
+    for w in workloads:
+        for peer in PEERS[w]:
+            if peer == "python" and a.rows > a.slow_max_rows:
+                continue
+            runs.append((f"{w}_{peer}", w, [sys.executable, str(bench / f"{w}_{peer}.py"), "--in", str(data)]))
+        for th in (os.cpu_count() or 1, 1):
+            runs.append((f"{w}_bouncekit_{th}t", w, [sys.executable, me, "--run", w, "--in", str(data),
+                                                     "--threads", str(th)]))
+    if "w2" in workloads and "w3" in workloads:
+        th = os.cpu_count() or 1
+        runs.append((f"both_bouncekit_{th}t", "both", [sys.executable, me, "--run", "both", "--in", str(data),
+                                                       "--threads", str(th), "--out3", str(out / "both_w3.csv")]))
+
+    results: Dict[str, Tuple[float, float, int, Path]] = {}
+    for name, w, cmd in runs:
+        if skip is not None and skip.search(name):
+            continue
+        target = out / f"{name}.csv"
+        if target.exists():
+            target.unlink()
+        wall, rss, rc = B.timed(cmd + ["--out", str(target)], out / f"{name}.log")
+        results[name] = (wall, rss, rc, target)
+        print(f"  {name}: {wall:.2f} s, {rss:.0f} MiB, exit {rc}", flush=True)
+
+    for w in workloads:
+        ref_name = f"{w}_python" if f"{w}_python" in results and results[f"{w}_python"][2] == 0 else f"{w}_duckdb"
+        ref = results.get(ref_name)
+        duck = results.get(f"{w}_duckdb")
+        rows = []
+        entries = [(n, r) for n, r in results.items() if n.startswith(w + "_")]
+        if w == "w3" and f"both_bouncekit_{os.cpu_count() or 1}t" in results:
+            both = results[f"both_bouncekit_{os.cpu_count() or 1}t"]
+            entries.append((f"both_bouncekit_{os.cpu_count() or 1}t (w3 part)",
+                            (both[0], both[1], both[2], out / "both_w3.csv")))
+        if w == "w2" and f"both_bouncekit_{os.cpu_count() or 1}t" in results:
+            entries.append((f"both_bouncekit_{os.cpu_count() or 1}t (w2 part)",
+                            results[f"both_bouncekit_{os.cpu_count() or 1}t"]))
+        for name, (wall, rss, rc, target) in entries:
+            if rc != 0 or not target.exists():
+                check = f"FAILED (exit {rc}, see {name}.log)"
+            elif ref is None or name == ref_name:
+                check = "reference" if name == ref_name else "-"
+            else:
+                check = B.same_csv(ref[3], target)
+            speed = duck[0] / wall if duck and duck[2] == 0 else float("nan")
+            mem = rss / duck[1] if duck and duck[2] == 0 else float("nan")
+            rows.append([name, f"{wall:.2f}", f"{rss:.0f}", _fmt_ratio(speed), _fmt_ratio(mem), check])
+        print(f"\n{w.upper()} end to end, {a.rows:,} rows (reference: {ref_name}); "
+              "speed = DuckDB wall / wall, memory = peak RSS / DuckDB's")
+        print(B.table(rows, ["program", "wall s", "RSS MiB", "speed vs duckdb", "memory vs duckdb",
+                             "output vs reference"]))
+
+
+if __name__ == "__main__":
+    main()
