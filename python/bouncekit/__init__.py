@@ -47,6 +47,7 @@ from .errors import (
     UnknownError,
 )
 from . import sample
+from . import retry
 from .history import (
     AGGREGATE_COLUMNS,
     HISTORY_COLUMNS,
@@ -92,6 +93,7 @@ __all__ = [
     "profiles",
     "rules_table",
     "sample",
+    "retry",
     "suppress",
     "aggregate",
     "analyze_history",

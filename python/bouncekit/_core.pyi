@@ -3,8 +3,10 @@ bouncekit's compiled core (private; use the bouncekit package).
 """
 from __future__ import annotations
 import collections.abc
+import numpy
+import numpy.typing
 import typing
-__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'EVENT_CLASSES', 'History', 'RuleSet', 'SUPPRESSION_REASONS', 'categories', 'find_codes_in_text', 'map_category', 'parse_reply_code', 'parse_status', 'suppression_policies']
+__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'EVENT_CLASSES', 'History', 'RetryCause', 'RetryDistribution', 'RetrySchedule', 'RuleSet', 'SUPPRESSION_REASONS', 'categories', 'find_codes_in_text', 'map_category', 'parse_reply_code', 'parse_status', 'retry_exact', 'retry_monte_carlo', 'retry_parse_exim_config', 'retry_select_exim_line', 'suppression_policies']
 class RuleSet:
     """
     An ordered classification rule set (see rules.h for the format).
@@ -121,6 +123,115 @@ class History:
     @property
     def suppressions(self) -> bool:
         ...
+class RetrySchedule:
+    """
+    A retry schedule (see bouncekit.retry).
+    """
+    @staticmethod
+    def exim(rules: str, host_failing_for: typing.SupportsFloat | typing.SupportsIndex, queue_run_interval: typing.SupportsFloat | typing.SupportsIndex, queue_run_phase: typing.SupportsFloat | typing.SupportsIndex, retry_interval_max: typing.SupportsFloat | typing.SupportsIndex, line: typing.SupportsInt | typing.SupportsIndex = 1, first_column: typing.SupportsInt | typing.SupportsIndex = 1) -> RetrySchedule:
+        ...
+    @staticmethod
+    def explicit(intervals: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], lifetime: typing.SupportsFloat | typing.SupportsIndex, max_attempts: typing.SupportsInt | typing.SupportsIndex, expiry: str) -> RetrySchedule:
+        ...
+    @staticmethod
+    def exponential(initial: typing.SupportsFloat | typing.SupportsIndex, factor: typing.SupportsFloat | typing.SupportsIndex, cap: typing.SupportsFloat | typing.SupportsIndex, jitter: typing.SupportsFloat | typing.SupportsIndex, lifetime: typing.SupportsFloat | typing.SupportsIndex, max_attempts: typing.SupportsInt | typing.SupportsIndex, expiry: str) -> RetrySchedule:
+        ...
+    @staticmethod
+    def fixed(interval: typing.SupportsFloat | typing.SupportsIndex, lifetime: typing.SupportsFloat | typing.SupportsIndex, max_attempts: typing.SupportsInt | typing.SupportsIndex, expiry: str) -> RetrySchedule:
+        ...
+    @staticmethod
+    def postfix(queue_run_delay: typing.SupportsFloat | typing.SupportsIndex, minimal_backoff_time: typing.SupportsFloat | typing.SupportsIndex, maximal_backoff_time: typing.SupportsFloat | typing.SupportsIndex, maximal_queue_lifetime: typing.SupportsFloat | typing.SupportsIndex, queue_run_granularity: bool, scan_phase: typing.SupportsFloat | typing.SupportsIndex) -> RetrySchedule:
+        ...
+    @staticmethod
+    def preset(name: str) -> RetrySchedule:
+        ...
+    @staticmethod
+    def preset_names() -> list[str]:
+        ...
+    def describe(self, max_lines: typing.SupportsInt | typing.SupportsIndex = 60) -> str:
+        ...
+    def sample(self, seed: typing.SupportsInt | typing.SupportsIndex) -> tuple[numpy.typing.NDArray[numpy.float64], float]:
+        ...
+    def set_name(self, name: str) -> None:
+        ...
+    @property
+    def attempts(self) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @property
+    def deterministic(self) -> bool:
+        ...
+    @property
+    def expire_time(self) -> float:
+        ...
+    @property
+    def family(self) -> str:
+        ...
+    @property
+    def give_up(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+class RetryDistribution:
+    """
+    A recovery-time distribution (seconds).
+    """
+    @staticmethod
+    def exponential(mean: typing.SupportsFloat | typing.SupportsIndex) -> RetryDistribution:
+        ...
+    @staticmethod
+    def fixed(value: typing.SupportsFloat | typing.SupportsIndex) -> RetryDistribution:
+        ...
+    @staticmethod
+    def lognormal(median: typing.SupportsFloat | typing.SupportsIndex, sigma: typing.SupportsFloat | typing.SupportsIndex) -> RetryDistribution:
+        ...
+    @staticmethod
+    def mixture(weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], parts: collections.abc.Sequence[RetryDistribution]) -> RetryDistribution:
+        ...
+    @staticmethod
+    def weibull(shape: typing.SupportsFloat | typing.SupportsIndex, scale: typing.SupportsFloat | typing.SupportsIndex) -> RetryDistribution:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def cdf(self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    def sample(self, n: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.float64]:
+        ...
+    @property
+    def mean(self) -> float:
+        ...
+class RetryCause:
+    """
+    Why a message's first attempt failed, and when it stops failing.
+    """
+    @staticmethod
+    def default(category: str) -> RetryCause:
+        ...
+    @staticmethod
+    def default_categories() -> list[str]:
+        ...
+    @staticmethod
+    def greylist(name: str, delay: typing.SupportsFloat | typing.SupportsIndex, retry_window: typing.SupportsFloat | typing.SupportsIndex, never_share: typing.SupportsFloat | typing.SupportsIndex) -> RetryCause:
+        ...
+    @staticmethod
+    def recovery(name: str, recovery: RetryDistribution, never_share: typing.SupportsFloat | typing.SupportsIndex) -> RetryCause:
+        ...
+    @staticmethod
+    def throttle(name: str, allowed_rate: typing.SupportsFloat | typing.SupportsIndex, send_rate: typing.SupportsFloat | typing.SupportsIndex, never_share: typing.SupportsFloat | typing.SupportsIndex) -> RetryCause:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def renamed(self, name: str) -> RetryCause:
+        ...
+    @property
+    def kind(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def never_share(self) -> float:
+        ...
 def categories() -> list:
     """
     The built-in category taxonomy, in documentation order.
@@ -141,6 +252,14 @@ def parse_status(text: str) -> dict:
     """
     Strictly parses an RFC 3463 status 'class.subject.detail'; raises InvalidArgumentError.
     """
+def retry_exact(schedule: RetrySchedule, causes: collections.abc.Sequence[RetryCause], weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> dict:
+    ...
+def retry_monte_carlo(schedule: RetrySchedule, causes: collections.abc.Sequence[RetryCause], weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], messages: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex, threads: typing.SupportsInt | typing.SupportsIndex) -> dict:
+    ...
+def retry_parse_exim_config(text: str) -> list:
+    ...
+def retry_select_exim_line(text: str, domain: str, error: str, local_part: str) -> int:
+    ...
 def suppression_policies() -> list[str]:
     """
     Names of the built-in suppression policies.
