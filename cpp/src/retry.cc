@@ -407,6 +407,9 @@ absl::StatusOr<Schedule> Schedule::Create(ScheduleSpec spec) {
                                        " s) is below minimal_backoff_time (", Num(p.minimal_backoff_time), " s)"));
       }
       if (absl::Status s = CheckNonNegative("maximal_queue_lifetime", p.maximal_queue_lifetime); !s.ok()) return s;
+      if (!(p.clock_offset >= 0 && p.clock_offset < 1)) {
+        return FieldError("clock_offset", absl::StrCat("must be in [0, 1) (got ", Num(p.clock_offset), ")"));
+      }
       if (!(p.scan_phase < p.queue_run_delay) || std::isnan(p.scan_phase)) {
         return FieldError("scan_phase", absl::StrCat("must be below queue_run_delay (got ", Num(p.scan_phase),
                                                      "; negative = random per message)"));
@@ -477,7 +480,11 @@ Timeline Schedule::Generate(Rng& rng) const {
       tl.give_up = GiveUp::kAttempts;
       break;
     }
-    if (after_attempt && t >= s.lifetime) {
+    // Postfix compares its whole-second clock with the lifetime.
+    const double age = (s.family == Family::kPostfix && s.postfix.whole_seconds)
+                           ? std::floor(t + s.postfix.clock_offset)
+                           : t;
+    if (after_attempt && age >= s.lifetime) {
       tl.expire_time = t;
       tl.give_up = GiveUp::kLifetime;
       break;
@@ -509,8 +516,14 @@ Timeline Schedule::Generate(Rng& rng) const {
       }
       case Family::kPostfix: {
         const PostfixParams& p = s.postfix;
-        double delay = std::clamp(t, p.minimal_backoff_time, p.maximal_backoff_time);
-        double eligible = t + delay;
+        double now = t;  // qmgr's event_time(), relative to the arrival
+        double shift = 0;
+        if (p.whole_seconds) {
+          now = std::floor(t + p.clock_offset);
+          shift = p.clock_offset;
+        }
+        double delay = std::clamp(now, p.minimal_backoff_time, p.maximal_backoff_time);
+        double eligible = now + delay - shift;
         if (p.queue_run_granularity) {
           // qmgr takes a deferred file whose time stamp is at most 1 s ahead.
           next = GridAtOrAfter(std::max(eligible - 1, t + 1e-9), postfix_phase, p.queue_run_delay);

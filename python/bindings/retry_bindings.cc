@@ -133,7 +133,8 @@ void RegisterRetry(py::module_& m) {
       .def_static(
           "postfix",
           [](double queue_run_delay, double minimal_backoff_time, double maximal_backoff_time,
-             double maximal_queue_lifetime, bool queue_run_granularity, double scan_phase) {
+             double maximal_queue_lifetime, bool queue_run_granularity, double scan_phase, bool whole_seconds,
+             double clock_offset) {
             retry::PostfixParams p;
             p.queue_run_delay = queue_run_delay;
             p.minimal_backoff_time = minimal_backoff_time;
@@ -141,10 +142,13 @@ void RegisterRetry(py::module_& m) {
             p.maximal_queue_lifetime = maximal_queue_lifetime;
             p.queue_run_granularity = queue_run_granularity;
             p.scan_phase = scan_phase;
+            p.whole_seconds = whole_seconds;
+            p.clock_offset = clock_offset;
             return ValueOrThrow(Schedule::Postfix(p));
           },
           py::arg("queue_run_delay"), py::arg("minimal_backoff_time"), py::arg("maximal_backoff_time"),
-          py::arg("maximal_queue_lifetime"), py::arg("queue_run_granularity"), py::arg("scan_phase"))
+          py::arg("maximal_queue_lifetime"), py::arg("queue_run_granularity"), py::arg("scan_phase"),
+          py::arg("whole_seconds") = false, py::arg("clock_offset") = 0.0)
       .def_static(
           "exim",
           [](const std::string& rules, double host_failing_for, double queue_run_interval,

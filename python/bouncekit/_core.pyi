@@ -140,7 +140,7 @@ class RetrySchedule:
     def fixed(interval: typing.SupportsFloat | typing.SupportsIndex, lifetime: typing.SupportsFloat | typing.SupportsIndex, max_attempts: typing.SupportsInt | typing.SupportsIndex, expiry: str) -> RetrySchedule:
         ...
     @staticmethod
-    def postfix(queue_run_delay: typing.SupportsFloat | typing.SupportsIndex, minimal_backoff_time: typing.SupportsFloat | typing.SupportsIndex, maximal_backoff_time: typing.SupportsFloat | typing.SupportsIndex, maximal_queue_lifetime: typing.SupportsFloat | typing.SupportsIndex, queue_run_granularity: bool, scan_phase: typing.SupportsFloat | typing.SupportsIndex) -> RetrySchedule:
+    def postfix(queue_run_delay: typing.SupportsFloat | typing.SupportsIndex, minimal_backoff_time: typing.SupportsFloat | typing.SupportsIndex, maximal_backoff_time: typing.SupportsFloat | typing.SupportsIndex, maximal_queue_lifetime: typing.SupportsFloat | typing.SupportsIndex, queue_run_granularity: bool, scan_phase: typing.SupportsFloat | typing.SupportsIndex, whole_seconds: bool = False, clock_offset: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> RetrySchedule:
         ...
     @staticmethod
     def preset(name: str) -> RetrySchedule:

@@ -228,11 +228,12 @@ def exponential(initial: Duration, factor: float = 2.0, *, cap: Optional[Duratio
 def postfix(queue_run_delay: Duration = "300s", minimal_backoff_time: Duration = "300s",
             maximal_backoff_time: Duration = "4000s", maximal_queue_lifetime: Duration = "5d", *,
             queue_run_granularity: bool = True, scan_phase: Union[Duration, None] = 0.0,
-            name: str = "postfix") -> Schedule:
+            whole_seconds: bool = False, clock_offset: float = 0.0, name: str = "postfix") -> Schedule:
     """Postfix's qmgr: after a deferral the message waits clamp(age, minimal, maximal backoff) and is
     picked up by the next deferred-queue scan (every ``queue_run_delay``, at ``scan_phase`` + n x delay;
     ``scan_phase=None`` draws it per message). It is returned at the first failed attempt at age >=
-    ``maximal_queue_lifetime``.
+    ``maximal_queue_lifetime``. ``whole_seconds`` reproduces qmgr's integer-second clock (the message
+    arrived at ``clock_offset`` into a second); it matters only for second-scale test timings.
 
     >>> postfix(queue_run_granularity=False).attempts[:8].tolist()
     [0.0, 300.0, 600.0, 1200.0, 2400.0, 4800.0, 8800.0, 12800.0]
@@ -242,7 +243,8 @@ def postfix(queue_run_delay: Duration = "300s", minimal_backoff_time: Duration =
                                                 parse_duration(minimal_backoff_time, "minimal_backoff_time"),
                                                 parse_duration(maximal_backoff_time, "maximal_backoff_time"),
                                                 parse_duration(maximal_queue_lifetime, "maximal_queue_lifetime"),
-                                                bool(queue_run_granularity), phase), name)
+                                                bool(queue_run_granularity), phase, bool(whole_seconds),
+                                                float(clock_offset)), name)
 
 
 EXIM_DEFAULT_RULE = "F,2h,15m; G,16h,1h,1.5; F,4d,6h"

@@ -125,6 +125,12 @@ struct PostfixParams {
   // future). Without it, the idealised timeline of the reference.
   bool queue_run_granularity = true;
   double scan_phase = 0;  // in [0, queue_run_delay); negative: random per message
+  // qmgr's own clock is whole seconds (event_time()): the message's age and
+  // the queue file's time stamp are integers. With whole_seconds the model
+  // does the same; clock_offset in [0, 1) is the fraction of a second at
+  // which the message arrived (time 0). Only matters at second-scale timings.
+  bool whole_seconds = false;
+  double clock_offset = 0;
 };
 
 struct EximParams {
