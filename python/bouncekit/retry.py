@@ -576,7 +576,7 @@ def search(family: str, causes: CauseMix, *, window: Duration, max_attempts: int
     minutes = [1, 2, 5, 7, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720]
     defaults: Dict[str, Dict[str, Sequence[Any]]] = {
         "fixed": {"interval": [m * 60.0 for m in minutes]},
-        "exponential": {"initial": [m * 60.0 for m in minutes[:12]], "factor": [1.25, 1.5, 2.0, 3.0, 4.0],
+        "exponential": {"initial": [m * 60.0 for m in minutes], "factor": [1.0, 1.25, 1.5, 2.0, 3.0, 4.0],
                         "cap": [3600.0, 4 * 3600.0, 12 * 3600.0, math.inf]},
         "postfix": {"minimal_backoff_time": [60.0, 300.0, 600.0, 1800.0],
                     "maximal_backoff_time": [1800.0, 4000.0, 3 * 3600.0, 12 * 3600.0]},
