@@ -394,6 +394,21 @@ struct Accumulator {
   int64_t expired = 0;
 };
 
+// Smallest k in [1, n) with a[k] >= r, or n: a branch-free binary search
+// (the attempt times are sorted; mispredicted branches dominate otherwise).
+inline size_t FirstAtOrAfter(const double* a, size_t n, double r) {
+  const double* base = a + 1;
+  size_t len = n - 1;
+  if (len == 0) return n;
+  while (len > 1) {
+    size_t half = len / 2;
+    base = (base[half - 1] < r) ? base + half : base;
+    len -= half;
+  }
+  size_t k = static_cast<size_t>(base - a) + (*base < r ? 1 : 0);
+  return k;
+}
+
 struct PreparedCause {
   const Cause* cause;
   double cum_weight;
@@ -425,7 +440,7 @@ void RunBlock(const Schedule& schedule, const std::vector<PreparedCause>& causes
       switch (cause.kind) {
         case CauseKind::kRecovery: {
           const double r = cause.recovery.Sample(rng);
-          k = static_cast<size_t>(std::lower_bound(a + 1, a + n, r) - a);
+          k = FirstAtOrAfter(a, n, r);
           break;
         }
         case CauseKind::kGreylist:
