@@ -632,13 +632,17 @@ def plot_delivered(outcomes: Sequence[Outcome], ax: Any = None, labels: Optional
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
-    for i, o in enumerate(outcomes):
-        tl = o.timeline()
-        t = np.maximum(tl["hours"].to_numpy(), 1 / 60)
+    tls = [o.timeline() for o in outcomes]
+    # Carry every curve to a common horizon so that early give-ups stay visible.
+    horizon = 1.1 * max(float(tl["hours"].max()) for tl in tls) if tls else 1.0
+    for i, (o, tl) in enumerate(zip(outcomes, tls)):
+        t = np.maximum(np.append(tl["hours"].to_numpy(), horizon), 1 / 60)
         label = labels[i] if labels else o.schedule
-        (line,) = ax.step(t, tl["delivered"], where="post", label=f"{label} delivered")
+        dl = np.append(tl["delivered"].to_numpy(), tl["delivered"].iloc[-1])
+        (line,) = ax.step(t, dl, where="post", label=f"{label} delivered")
         if expired and o.expired > 0:
-            ax.step(t, tl["expired"], where="post", linestyle="--", color=line.get_color(), alpha=0.6,
+            ex = np.append(tl["expired"].to_numpy(), tl["expired"].iloc[-1])
+            ax.step(t, ex, where="post", linestyle="--", color=line.get_color(), alpha=0.6,
                     label=f"{label} expired")
     ax.set_xscale("log")
     ax.set_xlabel("hours since the first failed attempt")
