@@ -567,6 +567,8 @@ Timeline Schedule::Generate(Rng& rng) const {
         }
         const int64_t cap = static_cast<int64_t>(e.retry_interval_max);
         if (next_try - now > cap) next_try = now + cap;
+        // Whole seconds: a multiplier below 1 can shrink a gap to 0; retry a second later at least.
+        if (next_try <= now) next_try = now + 1;
         exim_last = now;
         exim_next = next_try;
         next = static_cast<double>(next_try);

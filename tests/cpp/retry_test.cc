@@ -95,6 +95,15 @@ TEST(RetryScheduleTest, EximClockIsTheHostsFirstFailure) {
   EXPECT_DOUBLE_EQ(Attempts(*q)[2], 3600);
 }
 
+TEST(RetryScheduleTest, EximShrinkingGapStillMovesForward) {
+  // Found by the fuzzer: a G multiplier below 1 shrinks a 1 s gap to 0 s.
+  absl::StatusOr<Schedule> s = Schedule::Exim("F,2h,15m; G,16h,1,.5; F,4d,6h");
+  ASSERT_TRUE(s.ok());
+  const std::vector<double>& a = s->timeline().attempts;
+  for (size_t i = 1; i < a.size(); ++i) ASSERT_GT(a[i], a[i - 1]) << i;
+  EXPECT_GE(s->timeline().expire_time, 4 * kDay);
+}
+
 TEST(RetryScheduleTest, EximHRuleIsSeededAndBounded) {
   absl::StatusOr<Schedule> s = Schedule::Exim("H,1d,10m,2");
   ASSERT_TRUE(s.ok());
