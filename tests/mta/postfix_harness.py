@@ -28,6 +28,11 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 
+def _tool(name: str) -> str:
+    """Postfix's programs live in /usr/sbin, which a CI PATH may lack."""
+    return shutil.which(name) or f"/usr/sbin/{name}"
+
+
 def ensure_postfix(timeout: float = 600) -> Optional[str]:
     """Installs Debian's postfix if missing; returns a reason string when impossible."""
     if shutil.which("postfix") or Path("/usr/sbin/postfix").exists():
@@ -179,7 +184,7 @@ class PostfixInstance:
         return self.root / "postfix.log"
 
     def _postconf(self, *args: str) -> None:
-        subprocess.run(["postconf", "-c", str(self.config_dir), *args], check=True, capture_output=True, text=True)
+        subprocess.run([_tool("postconf"), "-c", str(self.config_dir), *args], check=True, capture_output=True, text=True)
 
     def configure(self) -> None:
         os.chmod(self.root, 0o755)
@@ -227,10 +232,10 @@ delay_warning_time = 0
 
     def start(self) -> None:
         self.configure()
-        r = subprocess.run(["postfix", "-c", str(self.config_dir), "start"], capture_output=True, text=True)
+        r = subprocess.run([_tool("postfix"), "-c", str(self.config_dir), "start"], capture_output=True, text=True)
         if r.returncode != 0:
             # Postfix writes its fatal messages to stderr only on a terminal: rerun under script(1).
-            why = subprocess.run(["script", "-qec", f"postfix -c {self.config_dir} check", "/dev/null"],
+            why = subprocess.run(["script", "-qec", f"{_tool('postfix')} -c {self.config_dir} check", "/dev/null"],
                                  capture_output=True, text=True).stdout
             raise RuntimeError(f"postfix start failed: {r.stdout}\n{r.stderr}\n{why}\n{self.log_text()}")
         self.started = True
@@ -249,7 +254,7 @@ delay_warning_time = 0
             s.sendmail(sender, [recipient], f"From: {sender}\r\nTo: {recipient}\r\nSubject: {subject}\r\n\r\nretry test\r\n")
 
     def queue_ids(self) -> List[str]:
-        r = subprocess.run(["postqueue", "-c", str(self.config_dir), "-j"], capture_output=True, text=True)
+        r = subprocess.run([_tool("postqueue"), "-c", str(self.config_dir), "-j"], capture_output=True, text=True)
         return [m.group(1) for m in re.finditer(r'"queue_id": "([0-9A-F]+)"', r.stdout)]
 
     def log_text(self) -> str:
@@ -272,7 +277,7 @@ delay_warning_time = 0
 
     def stop(self) -> None:
         if self.started:
-            subprocess.run(["postfix", "-c", str(self.config_dir), "stop"], capture_output=True, text=True)
+            subprocess.run([_tool("postfix"), "-c", str(self.config_dir), "stop"], capture_output=True, text=True)
             # Wait for the master to go away before removing its queue.
             pid_file = self.root / "spool" / "pid" / "master.pid"
             deadline = time.time() + 20
