@@ -409,12 +409,75 @@ inline size_t FirstAtOrAfter(const double* a, size_t n, double r) {
   return k;
 }
 
+// How a recovery time is drawn. For a deterministic timeline the attempt
+// times are mapped once through the distribution's monotone transform (so a
+// draw on that scale lands on the same attempt as the recovery time itself):
+// exponential and Weibull compare E = -log U with (t / scale)^shape, log-normal
+// compares a standard normal Z with (log t - mu) / sigma. Otherwise: sample R.
+enum class DrawMode { kSample, kExpScale, kNormalScale, kFixed };
+
 struct PreparedCause {
   const Cause* cause;
   double cum_weight;
   size_t greylist_index;  // for the deterministic timeline
   double log1m_q;         // throttle: log(1 - q)
+  DrawMode mode = DrawMode::kSample;
+  std::vector<double> scaled;  // attempt times on the draw's scale (deterministic timelines)
 };
+
+// Standard normals by Marsaglia's polar method, two per draw; per block, so
+// the stream stays a function of (seed, block).
+struct NormalSource {
+  bool has_spare = false;
+  double spare = 0;
+  double Next(Rng& rng) {
+    if (has_spare) {
+      has_spare = false;
+      return spare;
+    }
+    double u, v, q;
+    do {
+      u = 2 * rng.Uniform() - 1;
+      v = 2 * rng.Uniform() - 1;
+      q = u * u + v * v;
+    } while (q >= 1 || q == 0);
+    const double m = std::sqrt(-2 * std::log(q) / q);
+    spare = v * m;
+    has_spare = true;
+    return u * m;
+  }
+};
+
+void PrepareDraw(PreparedCause& pc, const Timeline& tl, bool deterministic) {
+  const Cause& c = *pc.cause;
+  if (!deterministic || c.kind != CauseKind::kRecovery) return;
+  const Distribution& d = c.recovery;
+  const size_t n = tl.attempts.size();
+  pc.scaled.assign(n, 0.0);
+  switch (d.kind()) {
+    case DistKind::kExponential:
+      pc.mode = DrawMode::kExpScale;
+      for (size_t k = 0; k < n; ++k) pc.scaled[k] = tl.attempts[k] / d.a();
+      break;
+    case DistKind::kWeibull:
+      pc.mode = DrawMode::kExpScale;
+      for (size_t k = 0; k < n; ++k) pc.scaled[k] = std::pow(tl.attempts[k] / d.b(), d.a());
+      break;
+    case DistKind::kLogNormal:
+      pc.mode = DrawMode::kNormalScale;
+      for (size_t k = 0; k < n; ++k) {
+        pc.scaled[k] = tl.attempts[k] > 0 ? (std::log(tl.attempts[k]) - d.a()) / d.b() : -HUGE_VAL;
+      }
+      break;
+    case DistKind::kFixed:
+      pc.mode = DrawMode::kFixed;
+      break;
+    case DistKind::kMixture:
+      pc.mode = DrawMode::kSample;
+      pc.scaled.clear();
+      break;
+  }
+}
 
 void RunBlock(const Schedule& schedule, const std::vector<PreparedCause>& causes, uint64_t seed, int64_t block,
               int64_t count, Accumulator& acc, Timeline& scratch) {
@@ -422,6 +485,7 @@ void RunBlock(const Schedule& schedule, const std::vector<PreparedCause>& causes
   const bool det = schedule.deterministic();
   const Timeline& fixed_tl = schedule.timeline();
   const size_t nc = causes.size();
+  NormalSource normals;
   for (int64_t i = 0; i < count; ++i) {
     const double u = rng.Uniform();
     size_t c = 0;
@@ -439,8 +503,20 @@ void RunBlock(const Schedule& schedule, const std::vector<PreparedCause>& causes
     if (!(cause.never_share > 0 && rng.Uniform() < cause.never_share)) {
       switch (cause.kind) {
         case CauseKind::kRecovery: {
-          const double r = cause.recovery.Sample(rng);
-          k = FirstAtOrAfter(a, n, r);
+          switch (pc.mode) {
+            case DrawMode::kExpScale:
+              k = FirstAtOrAfter(pc.scaled.data(), n, -std::log(rng.Uniform()));
+              break;
+            case DrawMode::kNormalScale:
+              k = FirstAtOrAfter(pc.scaled.data(), n, normals.Next(rng));
+              break;
+            case DrawMode::kFixed:
+              k = FirstAtOrAfter(a, n, cause.recovery.a());
+              break;
+            case DrawMode::kSample:
+              k = FirstAtOrAfter(a, n, cause.recovery.Sample(rng));
+              break;
+          }
           break;
         }
         case CauseKind::kGreylist:
@@ -495,6 +571,7 @@ absl::StatusOr<Outcome> MonteCarloOutcome(const Schedule& schedule, const CauseM
     causes.push_back({&c, i + 1 == mix.causes.size() ? 1.0 : cum,
                       GreylistIndex(c, tl0.attempts.data(), tl0.attempts.size()),
                       c.accept_probability < 1 ? std::log1p(-c.accept_probability) : 0.0});
+    PrepareDraw(causes.back(), tl0, schedule.deterministic());
   }
   const int64_t blocks = (options.messages + kBlockMessages - 1) / kBlockMessages;
   int threads = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
