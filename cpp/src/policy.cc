@@ -387,6 +387,14 @@ int CountSoft(const PolicyRule& rule, const RecipientState& s, uint64_t since, i
 
 void Walker::Decide(RecipientState* s, int rule_index, int64_t t, std::vector<EvidenceEvent> evidence) {
   const PolicyRule& r = policy_.rules[static_cast<size_t>(rule_index)];
+  const bool soft = IsSoftKind(r.kind);
+  const uint64_t spent = soft ? s->soft_seq : (r.kind == RuleKind::kHard ? s->hard_seq : s->complaint_seq);
+  if (r.action == PolicyAction::kMonitor && s->action == static_cast<uint8_t>(PolicyAction::kPause) && t < s->until) {
+    // A monitor never downgrades a pause in force; its counter restarts.
+    s->rule_since.resize(policy_.rules.size(), 0);
+    s->rule_since[static_cast<size_t>(rule_index)] = spent;
+    return;
+  }
   s->action = static_cast<uint8_t>(r.action);
   s->rule = rule_index;
   s->decided_at = t;
@@ -399,10 +407,8 @@ void Walker::Decide(RecipientState* s, int rule_index, int64_t t, std::vector<Ev
   s->evidence = std::move(evidence);
   if (r.action != PolicyAction::kSuppress) {
     // The rule's counter starts again after a pause or a monitor.
-    const bool soft = IsSoftKind(r.kind);
     s->rule_since.resize(policy_.rules.size(), 0);
-    s->rule_since[static_cast<size_t>(rule_index)] =
-        soft ? s->soft_seq : (r.kind == RuleKind::kHard ? s->hard_seq : s->complaint_seq);
+    s->rule_since[static_cast<size_t>(rule_index)] = spent;
   }
 }
 

@@ -27,7 +27,8 @@
 //
 // Actions: suppress (final: later events are counted but decide nothing),
 // pause (until decision time + pause_seconds; the rule's counter restarts),
-// monitor (recorded; the rule's counter restarts). When several rules hold
+// monitor (recorded; the rule's counter restarts; it never replaces a pause
+// still in force). When several rules hold
 // at one event, the first in policy order wins.
 
 #ifndef BOUNCEKIT_POLICY_H_
