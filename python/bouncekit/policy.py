@@ -144,9 +144,10 @@ class Policy:
     Errors (:class:`bouncekit.InvalidArgumentError`) name the field, e.g.
     ``rules[1].window_days``:
 
+    >>> from bouncekit import InvalidArgumentError
     >>> try:
     ...     Policy("bad", [Rule("soft_window", count=3, window_days=-1)])
-    ... except bouncekit.InvalidArgumentError as e:
+    ... except InvalidArgumentError as e:
     ...     print(e.field)
     rules[0].window_days
     """
@@ -637,7 +638,8 @@ class PolicyRunner:
         import pandas as pd
         d = self._engine.features()
         df = pd.DataFrame({k: v for k, v in d.items()})
-        df["action"] = pd.Categorical.from_codes(df["action"].astype(int), categories=list(_ACTION_NAMES))
+        names = np.asarray(_ACTION_NAMES, dtype=object)
+        df["action"] = names[df["action"].to_numpy().astype(np.int64)]
         return df
 
     def explain(self, recipient: str) -> str:

@@ -26,7 +26,7 @@ Usually called through :func:`bouncekit.analyze`:
 from __future__ import annotations
 
 import math
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -246,7 +246,7 @@ def _binom_sf(x: int, n: int, p: float) -> float:
     if p >= 1:
         return 1.0
     try:
-        from scipy.stats import binom
+        from scipy.stats import binom  # type: ignore[import-untyped]
         return float(binom.sf(x - 1, n, p))
     except ImportError:  # exact sum in log space
         logs = [math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * math.log(p) +
@@ -314,7 +314,7 @@ def detect_spikes(cells: Any, *, alpha: float = 0.01, min_events: int = 5, min_s
             c[k] = 0
     dom_tot = c.groupby("domain")[["sent"] + list(_KINDS)].transform("sum")
     glob = c[["sent"] + list(_KINDS)].sum()
-    tests = []
+    tests: List[Tuple[int, str, int, int, float]] = []
     for k in _KINDS:
         x = c[k].to_numpy()
         n = c["sent"].to_numpy()
@@ -324,11 +324,11 @@ def detect_spikes(cells: Any, *, alpha: float = 0.01, min_events: int = 5, min_s
         g_x = float(glob[k]) - x
         # Baseline with a half-event prior so that a clean baseline is not 0.
         p0 = np.where(rest_n > 0, (rest_x + 0.5) / (rest_n + 1.0), (g_x + 0.5) / (np.maximum(g_n, 0) + 1.0))
-        for i in np.flatnonzero(x > 0):
-            tests.append((i, k, int(x[i]), int(n[i]), float(p0[i])))
+        for j in np.flatnonzero(x > 0).tolist():
+            tests.append((j, k, int(x[j]), int(n[j]), float(p0[j])))
     m = max(1, len(tests))
-    rows = []
-    flagged: dict = {}
+    rows: List[Tuple[int, str, int, int, float, float, float, bool, str]] = []
+    flagged: Dict[int, int] = {}
     for i, k, x, n, p0 in tests:
         rate = x / n if n else 0.0
         p = _binom_sf(x, n, min(p0, 1.0))
@@ -337,7 +337,7 @@ def detect_spikes(cells: Any, *, alpha: float = 0.01, min_events: int = 5, min_s
         breach = n >= min_sent and ((k == "hard" and level in ("review", "pause")) or
                                     (k == "complaint" and level in ("review", "pause")))
         if spike or breach:
-            rows.append([i, k, x, n, rate, p0, p, spike, level])
+            rows.append((int(i), k, x, n, rate, p0, p, bool(spike), level))
             if spike:
                 flagged[i] = flagged.get(i, 0) + 1
     out = []
