@@ -90,8 +90,8 @@ def example_history(recipients: int = 2000, campaigns: int = 20, seed: int = 0, 
     # Episodes: (campaign, domain) -> kind.
     episodes = {}
     for c in range(campaigns):
-        if rng.random() < 0.3:
-            episodes[(c, int(rng.integers(0, 3)))] = rng.choice(["throttle", "block", "full"])
+        if rng.random() < 0.35:
+            episodes[(c, int(rng.integers(0, 3)))] = ("throttle", "block", "full")[c % 3]
     rows: List[Tuple[Any, ...]] = []
     t0 = 1_700_000_000
     for c in range(campaigns):
