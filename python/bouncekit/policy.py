@@ -834,8 +834,6 @@ def analyze(
     history = BounceHistory(suppressions=is_standard and state is None, aggregates=aggregates, threads=1) \
         if (aggregates or is_standard) and state is None else None
     cell_parts: List[pa.Table] = []
-    domain_of: Dict[str, str] = {}
-    rec_domains: List[pa.Table] = []
 
     def sink(p: _Prepared) -> None:
         valid = pa.array(p.valid)
@@ -848,8 +846,6 @@ def analyze(
             t = pa.table({"campaign_id": pa.array(p.campaign, pa.int64()), "domain": p.domain,
                           "klass": pa.array(p.klass, pa.uint8()), "family": pa.array(p.family, pa.int8())}).filter(valid)
             cell_parts.append(t.group_by(["campaign_id", "domain", "klass", "family"]).aggregate([([], "count_all")]))
-            rd = pa.table({"recipient": p.recipient.cast(pa.large_string()), "domain": p.domain}).filter(valid)
-            rec_domains.append(rd.group_by(["recipient", "domain"]).aggregate([]))
 
     runner.add(events, columns=columns, on_invalid=on_invalid, batch_rows=batch_rows, progress=progress,
                classify_kwargs=classify_kwargs, _sink=sink)
@@ -859,14 +855,12 @@ def analyze(
     if history is not None:
         res = history.finish()
         w2, w3 = res.suppressions, res.aggregates
-    del domain_of
     cells = risk_df = dom = camp = alert_df = None
     if risk or alerts:
         cells = _risk.cell_table(cell_parts, _CLASS_NAMES, _FAMILIES)
     if risk and cells is not None:
         feats = runner.features()
-        rd_all = pa.concat_tables(rec_domains).to_pandas() if rec_domains else None
-        risk_df, dom, camp = _risk.score(feats, rd_all, cells, as_of=as_of)
+        risk_df, dom, camp = _risk.score(feats, None, cells, as_of=as_of)
     if alerts and cells is not None:
         alert_df = _risk.detect_spikes(cells)
     return Analysis(policy=runner.policy, decisions=runner.decisions(), suppressions=w2, aggregates=w3, cells=cells,

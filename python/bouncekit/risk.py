@@ -219,9 +219,10 @@ def score(features: Any, recipient_domains: Optional[Any], cells: Any, *, as_of:
     out["soft_streak"] = f["soft_streak"]
     out["mailbox_full"] = f["mailbox_full"]
     out["days_since_delivery"] = np.where(never, np.nan, np.round(since_days, 1))
-    per_dom = out.groupby("domain").agg(recipients=("risk", "size"), mean_risk=("risk", "mean"),
-                                        high_risk=("risk", lambda s: int((s >= 50).sum())),
-                                        suppressed=("action", lambda s: int((s == "suppress").sum()))).reset_index()
+    tmp = pd.DataFrame({"domain": out["domain"], "risk": out["risk"], "high": (out["risk"] >= 50).astype("int64"),
+                        "sup": (out["action"] == "suppress").astype("int64")})
+    per_dom = tmp.groupby("domain").agg(recipients=("risk", "size"), mean_risk=("risk", "mean"),
+                                        high_risk=("high", "sum"), suppressed=("sup", "sum")).reset_index()
     dom = dom.merge(per_dom, on="domain", how="left")
     dom["hard_level"] = [threshold_level("hard", r) for r in dom["hard_rate"]]
     dom["complaint_level"] = [threshold_level("complaint", r) for r in dom["complaint_rate"]]
@@ -237,22 +238,28 @@ def score(features: Any, recipient_domains: Optional[Any], cells: Any, *, as_of:
     return out, dom, camp
 
 
-def _binom_sf(x: int, n: int, p: float) -> float:
-    """P(X >= x) for X ~ Binomial(n, p)."""
-    if x <= 0:
-        return 1.0
-    if p <= 0:
-        return 0.0
-    if p >= 1:
-        return 1.0
+def _binom_sf(x: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """P(X >= x) for X ~ Binomial(n, p), element-wise."""
+    x = np.asarray(x, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
     try:
-        from scipy.stats import binom  # type: ignore[import-untyped]
-        return float(binom.sf(x - 1, n, p))
-    except ImportError:  # exact sum in log space
-        logs = [math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * math.log(p) +
-                (n - k) * math.log1p(-p) for k in range(x, n + 1)]
-        m = max(logs)
-        return float(min(1.0, math.exp(m) * sum(math.exp(v - m) for v in logs)))
+        from scipy.special import bdtrc  # type: ignore[import-untyped]
+        k = np.maximum(x - 1, 0).astype(np.int64)
+        out = np.asarray(bdtrc(k, n.astype(np.int64), p), dtype=np.float64)
+    except ImportError:  # exact sum in log space, one value at a time
+        out = np.empty(len(x))
+        for i, (xi, ni, pi) in enumerate(zip(x.astype(int), n.astype(int), p)):
+            if pi <= 0 or pi >= 1:
+                out[i] = 0.0 if pi <= 0 else 1.0
+                continue
+            logs = [math.lgamma(ni + 1) - math.lgamma(k + 1) - math.lgamma(ni - k + 1) + k * math.log(pi) +
+                    (ni - k) * math.log1p(-pi) for k in range(max(xi, 0), ni + 1)]
+            m = max(logs)
+            out[i] = min(1.0, math.exp(m) * sum(math.exp(v - m) for v in logs))
+    out = np.where(x <= 0, 1.0, out)
+    out = np.where((p <= 0) & (x > 0), 0.0, out)
+    return np.asarray(out, dtype=np.float64)
 
 
 def _action(kind: str, row: Any, kinds_spiking: int, domain: str) -> Tuple[str, str]:
@@ -329,9 +336,11 @@ def detect_spikes(cells: Any, *, alpha: float = 0.01, min_events: int = 5, min_s
     m = max(1, len(tests))
     rows: List[Tuple[int, str, int, int, float, float, float, bool, str]] = []
     flagged: Dict[int, int] = {}
-    for i, k, x, n, p0 in tests:
+    pvals = _binom_sf(np.array([t[2] for t in tests], dtype=np.float64),
+                      np.array([t[3] for t in tests], dtype=np.float64),
+                      np.array([t[4] for t in tests], dtype=np.float64)) if tests else np.zeros(0)
+    for (i, k, x, n, p0), p in zip(tests, pvals.tolist()):
         rate = x / n if n else 0.0
-        p = _binom_sf(x, n, min(p0, 1.0))
         spike = p < alpha / m and x >= min_events and rate > p0
         level = threshold_level(k, rate)
         breach = n >= min_sent and ((k == "hard" and level in ("review", "pause")) or

@@ -48,6 +48,18 @@ def test_spike_against_own_baseline_not_a_fixed_ratio() -> None:
     assert a["p_value"].iloc[0] == pytest.approx(binom.sf(79, 1000, p0))
 
 
+
+def test_binomial_fallback_without_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    from scipy.stats import binom
+    x, n, p = np.array([80, 0, 3]), np.array([1000, 10, 50]), np.array([0.01, 0.2, 0.05])
+    with_scipy = risk._binom_sf(x, n, p)
+    monkeypatch.setitem(sys.modules, "scipy.special", None)  # import now fails
+    without = risk._binom_sf(x, n, p)
+    assert without == pytest.approx(with_scipy, rel=1e-6)
+    assert with_scipy == pytest.approx([binom.sf(79, 1000, 0.01), 1.0, binom.sf(2, 50, 0.05)])
+
+
 def test_decision_tree_actions() -> None:
     c = _cells([10, 10, 10, 300, 10, 300], **{"soft_4.7": [0, 0, 0, 280, 0, 0], "soft_4.2.2": [0, 0, 0, 0, 0, 290]})
     a = risk.detect_spikes(c).set_index("campaign_id")
