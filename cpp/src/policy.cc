@@ -706,14 +706,24 @@ absl::StatusOr<DecisionTable> PolicyEngine::DecisionOf(absl::string_view recipie
   return t;
 }
 
-RecipientFeatures PolicyEngine::Features() const {
+RecipientFeatures PolicyEngine::Features() const { return impl_->FeaturesFor(impl_->SortedIds(false)); }
+
+absl::StatusOr<RecipientFeatures> PolicyEngine::FeaturesOf(absl::string_view recipient) const {
+  auto it = impl_->index.find(recipient);
+  if (it == impl_->index.end()) {
+    return WithField(absl::NotFoundError(absl::StrCat("recipient '", recipient, "' is not in the history")),
+                     "recipient");
+  }
+  return impl_->FeaturesFor({it->second});
+}
+
+RecipientFeatures PolicyEngine::Impl::FeaturesFor(const std::vector<uint32_t>& ids) const {
   RecipientFeatures f;
-  const std::vector<uint32_t> ids = impl_->SortedIds(false);
   const size_t n = ids.size();
   f.recipient.reserve(n);
   for (uint32_t i : ids) {
-    const RecipientState& s = impl_->states[i];
-    f.recipient.push_back(impl_->names[i]);
+    const RecipientState& s = states[i];
+    f.recipient.push_back(names[i]);
     f.events.push_back(s.events);
     f.delivered.push_back(s.by_class[static_cast<int>(PolicyClass::kDelivered)]);
     f.soft.push_back(s.by_class[static_cast<int>(PolicyClass::kSoft)]);

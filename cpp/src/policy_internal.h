@@ -92,6 +92,7 @@ class PolicyEngine::Impl {
   absl::Status Run();
   std::vector<uint32_t> SortedIds(bool decided_only) const;
   void AppendDecision(uint32_t i, DecisionTable* t) const;
+  RecipientFeatures FeaturesFor(const std::vector<uint32_t>& ids) const;
 
   Policy policy;
   internal::Walker walker;

@@ -165,8 +165,10 @@ class PyEngine {
   py::dict decisions() const { return DecisionsToDict(impl_->Decisions()); }
   py::dict decision_of(const std::string& r) const { return DecisionsToDict(ValueOrThrow(impl_->DecisionOf(r))); }
 
-  py::dict features() const {
-    RecipientFeatures f = impl_->Features();
+  py::dict features() const { return FeaturesToDict(impl_->Features()); }
+  py::dict features_of(const std::string& r) const { return FeaturesToDict(ValueOrThrow(impl_->FeaturesOf(r))); }
+
+  static py::dict FeaturesToDict(const RecipientFeatures& f) {
     py::dict d;
     d["recipient"] = py::cast(f.recipient);
     d["events"] = ToArray(f.events);
@@ -263,6 +265,7 @@ void RegisterPolicy(py::module_& m) {
       .def("decisions", &PyEngine::decisions, "Current decisions, sorted by recipient.")
       .def("decision_of", &PyEngine::decision_of, py::arg("recipient"), "One recipient's decision (0 or 1 rows).")
       .def("features", &PyEngine::features, "Per-recipient counters, sorted by recipient.")
+      .def("features_of", &PyEngine::features_of, py::arg("recipient"), "One recipient's counters.")
       .def("summary", &PyEngine::summary, "Rows in, used, skipped by reason.")
       .def("save_state", &PyEngine::save_state, py::arg("path"), "Saves the state atomically.")
       .def("state_bytes", &PyEngine::state_bytes, "The state file's bytes.")

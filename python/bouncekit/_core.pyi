@@ -165,6 +165,10 @@ class PolicyEngine:
         """
         Per-recipient counters, sorted by recipient.
         """
+    def features_of(self, recipient: str) -> dict:
+        """
+        One recipient's counters.
+        """
     def run(self) -> None:
         """
         Walks the buffered rows into the per-recipient state.

@@ -644,9 +644,11 @@ class PolicyRunner:
 
     def explain(self, recipient: str) -> str:
         """Why the recipient has its decision (or why it has none)."""
-        d = self._engine.decision_of(recipient)
-        feats = self._engine.features()
-        return _explain_text(recipient, d, self.policy, feats)
+        try:
+            feats = self._engine.features_of(recipient)
+        except NotFoundError:
+            raise NotFoundError(f"recipient {recipient!r} is not in the history", field="recipient") from None
+        return _explain_text(recipient, self._engine.decision_of(recipient), self.policy, feats)
 
 
 def _when(ts: int) -> str:
@@ -697,11 +699,7 @@ _ADVICE = {
 
 
 def _explain_text(recipient: str, d: Mapping[str, Any], policy: Policy, feats: Mapping[str, Any]) -> str:
-    names = list(feats["recipient"])
-    try:
-        i = names.index(recipient)
-    except ValueError:
-        raise NotFoundError(f"recipient {recipient!r} is not in the history", field="recipient") from None
+    i = 0  # feats holds this recipient only
     stats = (f"  history: {int(feats['events'][i])} events: {int(feats['delivered'][i])} delivered, "
              f"{int(feats['soft'][i])} soft, {int(feats['hard'][i])} hard, {int(feats['block'][i])} block, "
              f"{int(feats['complaint'][i])} complaint; soft streak {int(feats['soft_streak'][i])}")
@@ -814,6 +812,9 @@ def analyze(
         policy: a preset (:data:`PRESETS`), a policy file, a dict or a :class:`Policy`.
         columns: maps bouncekit's names to yours.
         state, save_state: resume from / save to a state file (daily runs).
+            A resumed run's decisions and recipient features cover the whole
+            history; its campaign x domain cells (domain health, alerts)
+            cover this run's rows, and the W2/W3 tables are not computed.
         aggregates, risk, alerts: what to compute besides the decisions.
         as_of: the time risk is scored at (default: the latest event).
         on_invalid: ``"raise"`` or ``"skip"`` (count and skip bad rows).

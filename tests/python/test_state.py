@@ -126,3 +126,15 @@ def test_sigkill_during_save_leaves_previous_state_loadable(history: pd.DataFram
         if killed_mid_save >= 3:
             break
     assert killed_mid_save >= 1, "no kill landed while a save was in progress"
+
+
+def test_late_events_are_counted(tmp_path: Path) -> None:
+    state = tmp_path / "s.bin"
+    r = bouncekit.PolicyRunner("standard")
+    r.add({"recipient": ["a@x", "b@x"], "campaign_id": [1, 1], "ts": [100, 100], "bounce_class": ["soft", "soft"]})
+    r.save_state(state)
+    r = bouncekit.PolicyRunner("standard", state=state)
+    r.add({"recipient": ["a@x", "b@x", "c@x"], "campaign_id": [2, 2, 2], "ts": [50, 100, 10],
+           "bounce_class": ["soft", "soft", "soft"]})
+    s = r.summary()
+    assert s["late"] == 1 and s["rows"] == 5 and s["used"] == 5

@@ -201,6 +201,8 @@ class PolicyEngine {
   int64_t num_recipients() const;
   DecisionTable Decisions() const;
   RecipientFeatures Features() const;
+  // One recipient's features (NotFound if unseen).
+  absl::StatusOr<RecipientFeatures> FeaturesOf(absl::string_view recipient) const;
   // One recipient's decision (size 0 or 1) and features; NotFound if unseen.
   absl::StatusOr<DecisionTable> DecisionOf(absl::string_view recipient) const;
 
