@@ -525,8 +525,20 @@ void Walker::Step(RecipientState* s, const Event& e) {
     case PolicyClass::kHard:
       ce.seq = ++s->hard_seq;
       s->hards.push_back(ce);
-      if (s->hards.size() > static_cast<size_t>(2 * Policy::kMaxCount)) {
-        s->hards.erase(s->hards.begin(), s->hards.end() - Policy::kMaxCount);
+      if (s->hards.size() > static_cast<size_t>(4 * Policy::kMaxCount)) {
+        // Keep the latest kMaxCount hards, and the latest kMaxCount
+        // recipient-blame ones (rules that ignore sender blame count those).
+        std::vector<CountedEvent> kept;
+        int all = 0, own = 0;
+        for (size_t k = s->hards.size(); k > 0; --k) {
+          const CountedEvent& h = s->hards[k - 1];
+          const bool mine = !(h.flags & kFlagSenderBlame);
+          if (all < Policy::kMaxCount || (mine && own < Policy::kMaxCount)) kept.push_back(h);
+          ++all;
+          own += mine;
+        }
+        std::reverse(kept.begin(), kept.end());
+        s->hards = std::move(kept);
       }
       EvaluateOther(s, RuleKind::kHard, e.ts);
       break;
