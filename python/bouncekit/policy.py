@@ -531,6 +531,11 @@ def _input_batches(events: Any, columns: Optional[Mapping[str, Optional[str]]], 
         present_cols = [str(c) for c in events.keys()]
     elif isinstance(events, (pa.Table, pa.RecordBatch)):
         present_cols = list(events.schema.names)
+    elif present_cols is None and hasattr(events, "columns"):  # polars and other data frames
+        present_cols = [str(c) for c in events.columns]
+    elif present_cols is None and hasattr(events, "__arrow_c_stream__"):
+        events = pa.table(events)
+        present_cols = list(events.schema.names)
     cols_map = dict(mapping)
     if present_cols is not None:
         for c in optional:

@@ -254,3 +254,19 @@ def test_every_preset_on_a_generated_history() -> None:
         counts[name] = int((a.decisions["action"] == "suppress").sum())
     assert counts["aggressive"] > counts["standard"] > counts["ses"]
     assert counts["conservative"] < counts["aggressive"]
+
+
+def test_polars_arrow_stream_and_csv_inputs(tmp_path: Path) -> None:
+    ev = bouncekit.risk.example_history(recipients=200, campaigns=6, seed=9)
+    want = bouncekit.analyze(ev, policy="seeds", risk=False, alerts=False).decisions
+    table = pa.Table.from_pandas(ev, preserve_index=False)
+    stream = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=500))
+    got = bouncekit.analyze(stream, policy="seeds", risk=False, alerts=False).decisions
+    pd.testing.assert_frame_equal(got.drop(columns="evidence"), want.drop(columns="evidence"))
+    path = tmp_path / "ev.csv"
+    ev.to_csv(path, index=False)
+    got = bouncekit.analyze(str(path), policy="seeds", risk=False, alerts=False, batch_rows=777).decisions
+    pd.testing.assert_frame_equal(got.drop(columns="evidence"), want.drop(columns="evidence"))
+    pl = pytest.importorskip("polars")
+    got = bouncekit.analyze(pl.from_pandas(ev), policy="seeds", risk=False, alerts=False).decisions
+    pd.testing.assert_frame_equal(got.drop(columns="evidence"), want.drop(columns="evidence"))
