@@ -12,6 +12,7 @@ void RegisterClassify(py::module_& m);
 void RegisterIo(py::module_& m);
 void RegisterHistory(py::module_& m);
 void RegisterRetry(py::module_& m);
+void RegisterPolicy(py::module_& m);
 }  // namespace bouncekit::python
 
 PYBIND11_MODULE(_core, m) {
@@ -21,4 +22,5 @@ PYBIND11_MODULE(_core, m) {
   bouncekit::python::RegisterIo(m);
   bouncekit::python::RegisterHistory(m);
   bouncekit::python::RegisterRetry(m);
+  bouncekit::python::RegisterPolicy(m);
 }

@@ -61,6 +61,8 @@ from .history import (
     suppress,
 )
 from .io import CsvWriter, write_csv
+from .policy import PRESETS as POLICY_PRESETS, Analysis, Policy, PolicyRunner, Rule, analyze, load_policy
+from . import risk
 from .rules import RuleSet, builtin_rules, builtin_rules_path, load_rules, profiles, rules_table
 
 __version__: str = _core.__version__
@@ -72,6 +74,14 @@ BLAMES = tuple(_core.BLAMES)
 
 __all__ = [
     "__version__",
+    "POLICY_PRESETS",
+    "Analysis",
+    "Policy",
+    "PolicyRunner",
+    "Rule",
+    "analyze",
+    "load_policy",
+    "risk",
     "BOUNCE_CLASSES",
     "BLAMES",
     "INPUT_COLUMNS",
