@@ -11,6 +11,7 @@ namespace bouncekit::python {
 void RegisterClassify(py::module_& m);
 void RegisterIo(py::module_& m);
 void RegisterHistory(py::module_& m);
+void RegisterParse(py::module_& m);
 }  // namespace bouncekit::python
 
 PYBIND11_MODULE(_core, m) {
@@ -19,4 +20,5 @@ PYBIND11_MODULE(_core, m) {
   bouncekit::python::RegisterClassify(m);
   bouncekit::python::RegisterIo(m);
   bouncekit::python::RegisterHistory(m);
+  bouncekit::python::RegisterParse(m);
 }
