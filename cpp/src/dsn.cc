@@ -53,7 +53,7 @@ std::string CleanDate(absl::string_view d) {
 std::string AddressOfField(absl::string_view v) {
   size_t semi = v.find(';');
   if (semi != absl::string_view::npos) v = v.substr(semi + 1);
-  auto hits = scan::FindAddresses(v);
+  auto hits = scan::FindAddresses(v, /*allow_dotless=*/true);
   if (hits.empty()) return std::string();
   return hits.front().address;
 }
@@ -192,7 +192,7 @@ bool IsCutoffLine(absl::string_view line, bool seen_text) {
       absl::StrContains(l, "header of the original message") ||
       absl::StrContains(l, "headers of the original message") ||
       absl::StrContains(l, "content-type: message/rfc822") ||
-      absl::StrContains(l, "the original message was received") ||
+      absl::StrContains(l, "unsent message follows") ||
       absl::StrContains(l, "original message header") ||
       absl::StrContains(l, "returned message follows") ||
       absl::StrContains(l, "unsent message below") ||
@@ -394,13 +394,17 @@ class EmailReader {
   // ------------------------------------------------------------------ DSN
 
   void FromDsn(std::vector<BounceEvent>* events) {
-    for (const Part& p : msg_.parts) {
-      if (p.in_attached) continue;
-      if (p.content_type != "message/delivery-status" &&
-          p.content_type != "message/global-delivery-status") {
-        continue;
+    // Delivery-status parts of the bounce itself; failing those, of an
+    // attached message that is itself a bounce (forwarded DSNs).
+    for (int pass = 0; pass < 2 && events->empty(); ++pass) {
+      for (const Part& p : msg_.parts) {
+        if (p.in_attached != (pass == 1)) continue;
+        if (p.content_type != "message/delivery-status" &&
+            p.content_type != "message/global-delivery-status") {
+          continue;
+        }
+        DsnBody(p.body, p.offset, pass == 0 ? "dsn" : "dsn-attached", events);
       }
-      DsnBody(p.body, p.offset, "dsn", events);
     }
     if (!events->empty()) return;
     // DSN fields written inline in the text (no delivery-status part).
@@ -682,12 +686,13 @@ class EmailReader {
     std::vector<std::string> recips;
     const HeaderList& top = msg_.parts[0].headers;
     std::string how = "heuristic";
-    for (const auto& h : top) {
-      if (h.name != "x-failed-recipients") continue;
-      for (auto& a : scan::FindAddresses(h.value)) recips.push_back(a.address);
+    recips = LeadingAddresses();
+    if (recips.empty()) {
+      for (const auto& h : top) {
+        if (h.name != "x-failed-recipients") continue;
+        for (auto& a : scan::FindAddresses(h.value, true)) recips.push_back(a.address);
+      }
     }
-    std::vector<std::string> leading = LeadingAddresses();
-    if (recips.empty()) recips = leading;
     if (recips.empty()) {
       absl::flat_hash_set<std::string> seen;
       for (auto& a : scan::FindAddresses(text_.body)) {

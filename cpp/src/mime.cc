@@ -78,6 +78,10 @@ class Walker {
     absl::string_view body = text.substr(body_start);
     const int index = static_cast<int>(out_->parts.size());
 
+    if (absl::StartsWith(ctype, "multipart/") && part.boundary.empty()) {
+      ctype = "text/plain";  // no boundary: readable as text at least
+      part.content_type = ctype;
+    }
     if (absl::StartsWith(ctype, "multipart/") && !part.boundary.empty()) {
       out_->parts.push_back(std::move(part));
       if (depth >= options_.max_depth) {
@@ -246,6 +250,13 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
       break;
     }
     size_t colon = line.find(':');
+    if (have && colon == absl::string_view::npos && absl::StrContains(line, "=") &&
+        absl::StartsWithIgnoreCase(name, "content-type")) {
+      // A parameter line that forgot its indentation ("boundary=...").
+      value.push_back(' ');
+      absl::StrAppend(&value, Trim(line));
+      continue;
+    }
     if (colon == absl::string_view::npos || !LooksLikeFieldName(Trim(line.substr(0, colon)))) {
       pos = line_start;  // body starts here (no blank separator line)
       break;

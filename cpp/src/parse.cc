@@ -131,7 +131,7 @@ std::string CollapseSpace(absl::string_view text) {
   return out;
 }
 
-std::vector<AddressHit> FindAddresses(absl::string_view t) {
+std::vector<AddressHit> FindAddresses(absl::string_view t, bool allow_dotless) {
   std::vector<AddressHit> out;
   size_t last_end = 0;
   for (size_t at = t.find('@'); at != absl::string_view::npos; at = t.find('@', at + 1)) {
@@ -144,7 +144,7 @@ std::vector<AddressHit> FindAddresses(absl::string_view t) {
     while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) --e;
     if (b == at || e == at + 1) continue;
     absl::string_view domain = t.substr(at + 1, e - at - 1);
-    if (domain.find('.') == absl::string_view::npos) continue;
+    if (!allow_dotless && domain.find('.') == absl::string_view::npos) continue;
     if (at - b > 128 || domain.size() > 255) continue;
     out.push_back({absl::AsciiStrToLower(t.substr(b, e - b)), b});
     last_end = e;

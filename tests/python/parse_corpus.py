@@ -21,6 +21,10 @@ def score(rows: List[Dict[str, Any]], events: pd.DataFrame, emails_dir: Path
           ) -> Tuple[Dict[str, float], pd.DataFrame, List[Tuple[str, str, str]]]:
     by_source: Dict[str, List[int]] = defaultdict(list)
     for i, s in enumerate(events["source"]):
+        s = str(s)
+        head, _, tail = s.rpartition(":")
+        if tail.isdigit():  # "file:N": the N-th message of an mbox file
+            s = head
         by_source[str(Path(s).resolve())].append(i)
     used: set = set()
     fam: Dict[str, List[int]] = defaultdict(lambda: [0, 0, 0, 0])

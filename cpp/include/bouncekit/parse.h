@@ -71,12 +71,13 @@ std::string CollapseSpace(absl::string_view text);
 bool IsLocalChar(char c);
 bool IsDomainChar(char c);
 // Every address-like token user@domain.tld in `text`, in order, with the
-// offset where it starts. Lower-cased.
+// offset where it starts. Lower-cased. The domain must contain a dot
+// unless `allow_dotless` (DSN fields may name local hosts: user@mailhub).
 struct AddressHit {
   std::string address;
   size_t offset;
 };
-std::vector<AddressHit> FindAddresses(absl::string_view text);
+std::vector<AddressHit> FindAddresses(absl::string_view text, bool allow_dotless = false);
 
 }  // namespace scan
 }  // namespace bouncekit
