@@ -80,6 +80,20 @@ bool IsSystemLocal(absl::string_view address) {
          local == "root";
 }
 
+// A continued multi-line SMTP reply repeats its code on each line
+// ("550-5.7.1 text", "550 5.7.1 text"): keep the text only.
+absl::string_view StripReplyPrefix(absl::string_view line) {
+  if (line.size() < 4 || !absl::ascii_isdigit(line[0]) || !absl::ascii_isdigit(line[1]) ||
+      !absl::ascii_isdigit(line[2]) || (line[3] != '-' && line[3] != ' ')) {
+    return line;
+  }
+  if (line[0] != '2' && line[0] != '4' && line[0] != '5') return line;
+  absl::string_view rest = absl::StripLeadingAsciiWhitespace(line.substr(4));
+  std::string st = scan::FindEnhancedStatus(rest.substr(0, 12));
+  if (!st.empty() && absl::StartsWith(rest, st)) rest = Trim(rest.substr(st.size()));
+  return rest;
+}
+
 // Groups of DSN fields separated by blank lines; a group that repeats a
 // recipient field is split there (some MTAs omit the blank lines).
 std::vector<HeaderList> DsnGroups(absl::string_view body) {
@@ -93,7 +107,7 @@ std::vector<HeaderList> DsnGroups(absl::string_view body) {
     bool has_final = mime::FindHeader(cur, "final-recipient").has_value();
     bool has_orig = mime::FindHeader(cur, "original-recipient").has_value();
     if ((lname == "final-recipient" && has_final) ||
-        (lname == "original-recipient" && (has_final || has_orig))) {
+        (lname == "original-recipient" && has_orig)) {
       groups.push_back(std::move(cur));
       cur.clear();
     }
@@ -112,7 +126,7 @@ std::vector<HeaderList> DsnGroups(absl::string_view body) {
     }
     if ((line[0] == ' ' || line[0] == '\t') && have) {
       value.push_back(' ');
-      absl::StrAppend(&value, Trim(line));
+      absl::StrAppend(&value, StripReplyPrefix(Trim(line)));
       continue;
     }
     size_t colon = line.find(':');
@@ -459,6 +473,7 @@ class EmailReader {
       } else {
         e.kind = "bounce";
       }
+      EnrichFromText(&e);
       if (e.diagnostic.empty() || (scan::FindReplyCode(e.diagnostic) == 0 &&
                                    scan::FindEnhancedStatus(e.diagnostic).empty() &&
                                    e.diagnostic.size() < 12)) {
@@ -468,6 +483,36 @@ class EmailReader {
         }
       }
       events->push_back(std::move(e));
+    }
+  }
+
+  // The human-readable part often says more than the Diagnostic-Code field:
+  // Postfix adds "host X said: ... (in reply to RCPT TO command)", Sendmail
+  // keeps the whole multi-line reply in its session transcript ("<<< 552-...").
+  void EnrichFromText(BounceEvent* e) {
+    if (lines_.empty()) LeadingAddresses();
+    std::string block = BlockFor(e->recipient);
+    if (!block.empty() && scan::FindReplyCode(block) != 0 &&
+        block.size() > e->diagnostic.size()) {
+      e->diagnostic = block;
+      return;
+    }
+    int code = scan::FindReplyCode(e->diagnostic);
+    if (code == 0 || e->diagnostic.size() < 4 || e->diagnostic[3] != '-') return;
+    const std::string prefix = absl::StrCat("<<< ", code);
+    std::string joined;
+    for (absl::string_view line : lines_) {
+      if (!absl::StartsWith(line, prefix)) {
+        if (!joined.empty()) break;
+        continue;
+      }
+      absl::string_view rest = StripReplyPrefix(Trim(line.substr(4)));
+      absl::StrAppend(&joined, joined.empty() ? "" : " ", Trim(rest));
+    }
+    if (!joined.empty()) {
+      std::string status = scan::FindEnhancedStatus(e->diagnostic.substr(0, 16));
+      e->diagnostic = status.empty() ? absl::StrCat(code, " ", joined)
+                                     : absl::StrCat(code, " ", status, " ", joined);
     }
   }
 
@@ -647,7 +692,9 @@ class EmailReader {
       std::string block(rest);
       for (size_t j = i + 1; j < lines_.size(); ++j) {
         if (Trim(lines_[j]).empty() || !line_addr_[j].empty()) break;
-        absl::StrAppend(&block, " ", Trim(lines_[j]));
+        absl::string_view next = Trim(lines_[j]);
+        if (scan::FindReplyCode(block) != 0) next = StripReplyPrefix(next);
+        absl::StrAppend(&block, " ", next);
       }
       block = scan::CollapseSpace(block);
       if (!block.empty()) absl::StrAppend(&out, out.empty() ? "" : " ", block);

@@ -82,7 +82,8 @@ std::string FindEnhancedStatus(absl::string_view t) {
 std::string FindSmtpCommand(absl::string_view text) {
   std::string t = absl::AsciiStrToLower(text);
   if (absl::StrContains(t, "rcpt to") || absl::StrContains(t, "rcpt_to") ||
-      absl::StrContains(t, "rcpt command") || absl::StrContains(t, "rcpt response")) {
+      absl::StrContains(t, "rcpt command") || absl::StrContains(t, "rcpt response") ||
+      absl::StrContains(t, "does not like recipient")) {
     return "RCPT";
   }
   if (absl::StrContains(t, "mail from") || absl::StrContains(t, "mail_from")) return "MAIL";
