@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bouncekit/esp_json.h"
 #include "bouncekit/mime.h"
 
 namespace bouncekit {
@@ -72,6 +73,22 @@ std::pair<std::string, std::string> TypedValue(absl::string_view v) {
   return {Lower(type), std::string(Trim(v.substr(semi + 1)))};
 }
 
+// Message-ids and UUIDs look like addresses: a long local part made of
+// digits, hex letters, dots and dashes only.
+bool IsIdLike(absl::string_view address) {
+  absl::string_view local = address.substr(0, address.find('@'));
+  if (local.size() < 16) return false;
+  int digits = 0;
+  for (char c : local) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      ++digits;
+    } else if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != '-') {
+      return false;
+    }
+  }
+  return digits >= 8;
+}
+
 bool IsSystemLocal(absl::string_view address) {
   size_t at = address.find('@');
   absl::string_view local = address.substr(0, at);
@@ -92,6 +109,47 @@ absl::string_view StripReplyPrefix(absl::string_view line) {
   std::string st = scan::FindEnhancedStatus(rest.substr(0, 12));
   if (!st.empty() && absl::StartsWith(rest, st)) rest = Trim(rest.substr(st.size()));
   return rest;
+}
+
+// Multi-line replies wrapped by the reporting MTA leave "550 5.7.1" (or
+// "550-5.7.1") inside the text; drop the repeats after the first one.
+void RemoveRepeatedReply(std::string* text) {
+  int code = scan::FindReplyCode(*text);
+  if (code == 0) return;
+  std::string status = scan::FindEnhancedStatus(*text);
+  std::string out;
+  out.reserve(text->size());
+  const std::string c = absl::StrCat(code);
+  bool first = true;
+  size_t i = 0;
+  while (i < text->size()) {
+    if (i + 4 <= text->size() && text->compare(i, 3, c) == 0 &&
+        (i == 0 || (*text)[i - 1] == ' ') && ((*text)[i + 3] == ' ' || (*text)[i + 3] == '-')) {
+      size_t j = i + 4;
+      if (!status.empty() && text->compare(j, status.size(), status) == 0) {
+        j += status.size();
+      } else if (!status.empty()) {
+        out.push_back((*text)[i]);
+        ++i;
+        continue;
+      }
+      if (j < text->size() && (*text)[j] != ' ') {  // not followed by a word break
+        out.push_back((*text)[i]);
+        ++i;
+        continue;
+      }
+      if (first) {
+        first = false;
+        out.append(*text, i, j - i);
+      }
+      i = j;
+      while (i < text->size() && (*text)[i] == ' ' && !out.empty() && out.back() == ' ') ++i;
+      continue;
+    }
+    out.push_back((*text)[i]);
+    ++i;
+  }
+  *text = scan::CollapseSpace(out);
 }
 
 // Groups of DSN fields separated by blank lines; a group that repeats a
@@ -192,6 +250,15 @@ std::string HtmlToText(absl::string_view html) {
   return out;
 }
 
+// A line without its "> " quoting (forwarded bounces), trimmed.
+absl::string_view Unquote(absl::string_view line) {
+  absl::string_view t = Trim(line);
+  while (!t.empty() && t[0] == '>' && !absl::StartsWith(t, ">>>")) {
+    t = absl::StripLeadingAsciiWhitespace(t.substr(1));
+  }
+  return t;
+}
+
 // Is this line where the copy of the original message starts?
 bool IsCutoffLine(absl::string_view line, bool seen_text) {
   absl::string_view t = Trim(line);
@@ -281,6 +348,7 @@ class EmailReader {
 
     std::vector<BounceEvent> events;
     FromDsn(&events);
+    if (events.empty()) FromEspJson(&events);
     if (events.empty()) FromFeedback(&events);
     if (events.empty()) FromAutoReply(&events);
     if (events.empty()) FromText(&events);
@@ -308,6 +376,7 @@ class EmailReader {
     if (e->enhanced_status.empty()) e->enhanced_status = scan::FindEnhancedStatus(e->diagnostic);
     if (e->smtp_command.empty()) e->smtp_command = scan::FindSmtpCommand(e->diagnostic);
     if (e->remote_host.empty()) e->remote_host = scan::FindRemoteHost(e->diagnostic);
+    RemoveRepeatedReply(&e->diagnostic);
     if (e->diagnostic.size() > 4000) e->diagnostic.resize(4000);
   }
 
@@ -447,7 +516,18 @@ class EmailReader {
       e.offset = offset;
       e.source_format = std::string(format);
       e.recipient = AddressOfField(HeaderOr(g, "final-recipient"));
-      if (e.recipient.empty()) e.recipient = AddressOfField(HeaderOr(g, "original-recipient"));
+      std::string original = AddressOfField(HeaderOr(g, "original-recipient"));
+      // A final recipient written as a source route ("@relay:user@host")
+      // names less than the original one.
+      const std::string final_raw = HeaderOr(g, "final-recipient");
+      size_t semi = final_raw.find(';');
+      bool routed = absl::StartsWith(
+          Trim(semi == std::string::npos ? absl::string_view(final_raw)
+                                         : absl::string_view(final_raw).substr(semi + 1)),
+          "@");
+      if (e.recipient.empty() || routed) {
+        if (!original.empty()) e.recipient = original;
+      }
       if (e.recipient.empty()) e.recipient = AddressOfField(HeaderOr(g, "x-actual-recipient"));
       if (e.recipient.empty()) continue;
       e.action = Lower(Trim(HeaderOr(g, "action")));
@@ -513,6 +593,23 @@ class EmailReader {
       std::string status = scan::FindEnhancedStatus(e->diagnostic.substr(0, 16));
       e->diagnostic = status.empty() ? absl::StrCat(code, " ", joined)
                                      : absl::StrCat(code, " ", status, " ", joined);
+    }
+  }
+
+  // ESP notifications sent by e-mail (Amazon SES over SNS e-mail: the body
+  // is the JSON notification).
+  void FromEspJson(std::vector<BounceEvent>* events) {
+    absl::string_view t = Trim(text_.body);
+    if (t.empty() || t[0] != '{') return;
+    size_t end = t.rfind('}');
+    if (end == absl::string_view::npos) return;
+    int64_t skipped = 0;
+    auto r = ParseEspEvent(t.substr(0, end + 1), "auto", &skipped);
+    if (!r.ok()) return;
+    for (BounceEvent& e : *r) {
+      e.offset = text_.offset;
+      e.source_format = absl::StrCat(e.source_format, "-email");
+      events->push_back(std::move(e));
     }
   }
 
@@ -641,7 +738,7 @@ class EmailReader {
     for (size_t i = 0; i < lines_.size(); ++i) {
       absl::string_view t = absl::StripLeadingAsciiWhitespace(lines_[i]);
       while (!t.empty() && (t[0] == '<' || t[0] == '"' || t[0] == '\'' || t[0] == '*' ||
-                            t[0] == '-' || t[0] == '>')) {
+                            t[0] == '-' || t[0] == '>' || t[0] == ' ' || t[0] == '\t')) {
         t.remove_prefix(1);
       }
       if (absl::StartsWithIgnoreCase(t, "mailto:")) t.remove_prefix(7);
@@ -659,7 +756,7 @@ class EmailReader {
       auto hits = scan::FindAddresses(t.substr(0, std::min<size_t>(t.size(), at + 260)));
       if (hits.empty() || hits[0].offset != 0) continue;
       const std::string& a = hits[0].address;
-      if (Own(a)) continue;
+      if (Own(a) || IsIdLike(a)) continue;
       line_addr_[i] = a;
       addr_lines_[a].push_back(i);
       if (seen.insert(a).second) out.push_back(a);
@@ -691,8 +788,8 @@ class EmailReader {
       }
       std::string block(rest);
       for (size_t j = i + 1; j < lines_.size(); ++j) {
-        if (Trim(lines_[j]).empty() || !line_addr_[j].empty()) break;
-        absl::string_view next = Trim(lines_[j]);
+        absl::string_view next = Unquote(lines_[j]);
+        if (next.empty() || !line_addr_[j].empty()) break;
         if (scan::FindReplyCode(block) != 0) next = StripReplyPrefix(next);
         absl::StrAppend(&block, " ", next);
       }
@@ -769,7 +866,8 @@ class EmailReader {
                    absl::StrContains(lower, "will retry") ||
                    absl::StrContains(lower, "has been delayed") ||
                    absl::StrContains(lower, "delivery delayed") ||
-                   absl::StrContains(lower, "not yet been delivered");
+                   absl::StrContains(lower, "not yet been delivered") ||
+                   absl::StrContains(lower, "deferred:");
     for (const std::string& r : recips) {
       BounceEvent e;
       e.kind = delayed ? "delay" : "bounce";

@@ -15,6 +15,8 @@
 
 #include "absl/strings/string_view.h"
 #include "bouncekit/dsn.h"
+#include "bouncekit/esp_json.h"
+#include "bouncekit/maillog.h"
 #include "bouncekit/parse.h"
 
 namespace py = pybind11;
@@ -113,6 +115,7 @@ py::dict BatchToPython(const ParseBatch& batch) {
   out["errors"] = errors;
   out["records"] = batch.records;
   out["records_with_events"] = batch.records_with_events;
+  out["records_skipped"] = batch.records_skipped;
   return out;
 }
 
@@ -136,7 +139,32 @@ void RegisterParse(py::module_& m) {
       py::arg("records"), py::arg("max_bytes") = int64_t{32} << 20,
       py::arg("max_recipients") = 10000,
       "Parses bounce e-mails (bytes); returns {'events': columns, 'errors': columns, ...}.");
-  // MAILLOG_ESP_DEFS
+  m.def(
+      "parse_maillog",
+      [](const py::list& lines, const std::string& format) {
+        std::vector<absl::string_view> views = Views(lines);
+        ParseBatch batch;
+        {
+          py::gil_scoped_release release;
+          batch = ParseMailLog(views, format);
+        }
+        return BatchToPython(batch);
+      },
+      py::arg("lines"), py::arg("format") = "auto",
+      "Parses Postfix / Exim log lines (format 'auto', 'postfix' or 'exim').");
+  m.def(
+      "parse_esp_json",
+      [](const py::list& records, const std::string& provider) {
+        std::vector<absl::string_view> views = Views(records);
+        ParseBatch batch;
+        {
+          py::gil_scoped_release release;
+          batch = ParseEspJson(views, provider);
+        }
+        return BatchToPython(batch);
+      },
+      py::arg("records"), py::arg("provider") = "auto",
+      "Parses ESP JSON events (one JSON document per record).");
 }
 
 }  // namespace bouncekit::python

@@ -36,7 +36,8 @@ import pandas as pd
 
 from . import _core
 
-__all__ = ["ParseResult", "EVENT_COLUMNS", "ERROR_COLUMNS", "parse_emails", "iter_email_sources"]
+__all__ = ["ParseResult", "EVENT_COLUMNS", "ERROR_COLUMNS", "parse_emails", "parse_maillog",
+           "parse_esp_json", "iter_email_sources"]
 
 #: Columns of ``ParseResult.events`` (before classification columns).
 EVENT_COLUMNS = ("source", "record", "offset", "kind", "recipient", "time", "message_id",
@@ -65,16 +66,19 @@ class ParseResult:
     errors: pd.DataFrame
     records: int = 0
     records_with_events: int = 0
+    records_skipped: int = 0
     extra: Dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> Dict[str, int]:
-        """Counts: records in = records with events + records with an error.
+        """Counts: records in = records with events + records with an error
+        + records with nothing to report (log noise, ESP opens/clicks).
 
         >>> r = ParseResult(pd.DataFrame(), pd.DataFrame(columns=list(ERROR_COLUMNS)), 0, 0)
         >>> r.summary()
-        {'records': 0, 'records_with_events': 0, 'errors': 0, 'events': 0}
+        {'records': 0, 'records_with_events': 0, 'records_skipped': 0, 'errors': 0, 'events': 0}
         """
         return {"records": self.records, "records_with_events": self.records_with_events,
+                "records_skipped": self.records_skipped,
                 "errors": int(len(self.errors)), "events": int(len(self.events))}
 
 
@@ -140,21 +144,30 @@ def iter_email_sources(source: EmailInput) -> Iterator[Tuple[str, bytes]]:
             yield from _read_path(Path(item))
 
 
-def _frames(chunks: List[Dict[str, Any]], names: List[List[str]]) -> Tuple[pd.DataFrame, pd.DataFrame, int, int]:
+def _frames(chunks: List[Dict[str, Any]], names: List[List[str]],
+            offsets: Optional[List[List[int]]] = None
+            ) -> Tuple[pd.DataFrame, pd.DataFrame, int, int, int]:
     ev_parts: List[pd.DataFrame] = []
     er_parts: List[pd.DataFrame] = []
-    records = with_events = 0
+    records = with_events = skipped = 0
     base = 0
-    for out, nm in zip(chunks, names):
+    for n, (out, nm) in enumerate(zip(chunks, names)):
         ev = pd.DataFrame(out["events"])
         er = pd.DataFrame(out["errors"])
         ev.insert(0, "source", [nm[r] for r in ev["record"]] if len(ev) else [])
         er.insert(0, "source", [nm[r] for r in er["record"]] if len(er) else [])
+        if offsets is not None:  # records are lines: the offset is the line number
+            off = offsets[n]
+            if len(ev):
+                ev["offset"] = [off[r] for r in ev["record"]]
+            if len(er):
+                er["offset"] = [off[r] for r in er["record"]]
         ev["record"] = ev["record"] + base
         er["record"] = er["record"] + base
         base += len(nm)
         records += int(out["records"])
         with_events += int(out["records_with_events"])
+        skipped += int(out.get("records_skipped", 0))
         ev_parts.append(ev)
         er_parts.append(er)
     events = pd.concat(ev_parts, ignore_index=True) if ev_parts else pd.DataFrame()
@@ -163,7 +176,7 @@ def _frames(chunks: List[Dict[str, Any]], names: List[List[str]]) -> Tuple[pd.Da
         events = pd.DataFrame({c: pd.Series(dtype=object) for c in EVENT_COLUMNS})
     if errors.empty:
         errors = pd.DataFrame({c: pd.Series(dtype=object) for c in ERROR_COLUMNS})
-    return events, errors, records, with_events
+    return events, errors, records, with_events, skipped
 
 
 def _finish_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -239,8 +252,133 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
             flush()
     flush()
     bar.close()
-    events, errors, records, with_events = _frames(chunks, names)
+    events, errors, records, with_events, skipped = _frames(chunks, names)
     events = _finish_events(events)
     if classify:
         events = _classify_events(events, profile, rules)
-    return ParseResult(events, errors, records, with_events)
+    return ParseResult(events, errors, records, with_events, skipped)
+
+
+LineInput = Union[PathLike, Iterable[Union[str, bytes]]]
+
+
+def _iter_lines(source: LineInput) -> Iterator[Tuple[str, int, bytes]]:
+    """(file name, 1-based line number, line) of a path, a list of paths, or lines."""
+    if isinstance(source, (str, os.PathLike)) and Path(source).exists():
+        paths: List[Path] = []
+        p = Path(source)
+        paths = sorted(c for c in p.rglob("*") if c.is_file()) if p.is_dir() else [p]
+        for path in paths:
+            opener: Any = open
+            if path.suffix == ".gz":
+                import gzip
+                opener = gzip.open
+            if path.suffix == ".json":  # one JSON document per file
+                yield str(path), 1, path.read_bytes()
+                continue
+            with opener(path, "rb") as f:
+                for n, line in enumerate(f, 1):
+                    yield str(path), n, line.rstrip(b"\r\n")
+        return
+    if isinstance(source, (str, bytes)):
+        raise TypeError("pass a path, or an iterable of lines / records")
+    for n, line in enumerate(source, 1):
+        if isinstance(line, str):
+            line = line.encode("utf-8", "surrogateescape")
+        elif not isinstance(line, (bytes, bytearray)):
+            import json
+            line = json.dumps(line).encode()
+        yield "<input>", n, bytes(line).rstrip(b"\r\n")
+
+
+def _run_lines(fn: Any, source: LineInput, arg: str, classify: bool, profile: str, rules: Any,
+               progress: Optional[bool], desc: str, batch_size: int = 1 << 16) -> ParseResult:
+    from ._progress import progress_bar
+    chunks: List[Dict[str, Any]] = []
+    names: List[List[str]] = []
+    offs: List[List[int]] = []
+    batch: List[bytes] = []
+    bn: List[str] = []
+    bo: List[int] = []
+    bar = progress_bar(0, desc, progress, unit="records")
+
+    def flush() -> None:
+        if batch:
+            chunks.append(fn(list(batch), arg))
+            names.append(list(bn))
+            offs.append(list(bo))
+            bar.update(len(batch))
+            batch.clear()
+            bn.clear()
+            bo.clear()
+
+    for name, n, line in _iter_lines(source):
+        if not line.strip():
+            continue
+        batch.append(line)
+        bn.append(name)
+        bo.append(n)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    bar.close()
+    events, errors, records, with_events, skipped = _frames(chunks, names, offs)
+    events = _finish_events(events)
+    if classify:
+        events = _classify_events(events, profile, rules)
+    return ParseResult(events, errors, records, with_events, skipped)
+
+
+def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = True,
+                  profile: str = "default", rules: Any = None,
+                  progress: Optional[bool] = None) -> ParseResult:
+    """Parses Postfix / Exim log lines into events (``offset`` = line number).
+
+    Postfix ``from=`` and ``message-id=`` lines are joined to later delivery
+    lines of the same queue id; Exim ``<=`` arrival lines likewise. Lines
+    that are not failures (connections, ``status=sent``) are counted in
+    ``records_skipped``.
+
+    Args:
+        source: a log file (``.gz`` too), a folder of them, or an iterable of lines.
+        format: ``auto``, ``postfix`` or ``exim``.
+
+    >>> log = ["Jan  1 00:00:01 mx postfix/cleanup[10]: 4F2A1: message-id=<m1@example.com>",
+    ...        "Jan  1 00:00:02 mx postfix/smtp[11]: 4F2A1: to=<bob@example.net>, "
+    ...        "relay=mx.example.net[192.0.2.1]:25, delay=1, dsn=5.1.1, status=bounced "
+    ...        "(host mx.example.net[192.0.2.1] said: 550 5.1.1 <bob@example.net>: "
+    ...        "Recipient address rejected: User unknown (in reply to RCPT TO command))"]
+    >>> r = parse_maillog(log)
+    >>> ev = r.events.iloc[0]
+    >>> (ev["recipient"], ev["message_id"], ev["smtp_command"], ev["category"], int(ev["offset"]))
+    ('bob@example.net', 'm1@example.com', 'RCPT', 'user_unknown', 2)
+    """
+    return _run_lines(_core.parse_maillog, source, format, classify, profile, rules, progress,
+                      "parse log")
+
+
+def parse_esp_json(source: LineInput, *, provider: str = "auto", classify: bool = True,
+                   profile: str = "default", rules: Any = None,
+                   progress: Optional[bool] = None) -> ParseResult:
+    """Parses ESP events (SES, SendGrid, Mailgun, Postmark, SparkPost).
+
+    One record is one JSON document: a line of a JSON-lines file, or an item
+    of an iterable (``dict`` / ``str`` / ``bytes``); a document may be an
+    array of events (SendGrid and SparkPost webhooks post arrays). The
+    ESP's own classification stays in ``esp_event`` / ``esp_class`` /
+    ``esp_subclass`` next to bouncekit's columns.
+
+    >>> ses = {"notificationType": "Bounce", "mail": {"messageId": "m-1"},
+    ...        "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
+    ...                   "timestamp": "2026-01-01T00:00:00Z",
+    ...                   "bouncedRecipients": [{"emailAddress": "a@example.com",
+    ...                        "status": "5.1.1", "action": "failed",
+    ...                        "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]}}
+    >>> r = parse_esp_json([ses, {"wrong": "shape"}])
+    >>> r.events[["recipient", "esp_class", "esp_subclass", "category"]].values.tolist()
+    [['a@example.com', 'Permanent', 'General', 'user_unknown']]
+    >>> r.errors["message"].str.contains("unknown shape").tolist()
+    [True]
+    """
+    return _run_lines(_core.parse_esp_json, source, provider, classify, profile, rules, progress,
+                      "parse ESP events")

@@ -51,6 +51,7 @@ struct ParseBatch {
   std::vector<RecordError> errors;
   int64_t records = 0;             // records read
   int64_t records_with_events = 0; // records that produced >= 1 event
+  int64_t records_skipped = 0;     // records with nothing to report (log noise, opens)
 };
 
 namespace scan {
