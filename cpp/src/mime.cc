@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -109,7 +110,14 @@ class Walker {
       Entity(begin + body_start, end, depth + 1, true, index, "text/plain");
       return;
     }
-    part.body = Decode(body, TransferEncoding(part.headers));
+    // Inside an attached message only the parts the readers look at are
+    // decoded (a forwarded DSN); other bodies stay as they are, undecoded.
+    if (!in_attached || absl::StartsWith(ctype, "message/") ||
+        ctype == "text/rfc822-headers") {
+      part.body = Decode(body, TransferEncoding(part.headers));
+    } else {
+      part.body = body;
+    }
     out_->parts.push_back(std::move(part));
   }
 
@@ -190,8 +198,21 @@ class Walker {
 bool NextLine(absl::string_view text, size_t* pos, absl::string_view* line) {
   size_t p = *pos;
   if (p >= text.size()) return false;
-  size_t i = p;
-  while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
+  // memchr is vectorised: find the next LF within a window, then any CR
+  // before it. Without an LF in the window (CR-only text, very long lines)
+  // a plain byte loop keeps the whole scan linear.
+  const char* base = text.data();
+  const size_t window = std::min<size_t>(text.size() - p, 8192);
+  const void* lf = std::memchr(base + p, '\n', window);
+  size_t i;
+  if (lf != nullptr) {
+    size_t end = static_cast<size_t>(static_cast<const char*>(lf) - base);
+    const void* cr = std::memchr(base + p, '\r', end - p);
+    i = cr ? static_cast<size_t>(static_cast<const char*>(cr) - base) : end;
+  } else {
+    i = p;
+    while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
+  }
   *line = text.substr(p, i - p);
   if (i < text.size()) {
     if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
@@ -328,7 +349,11 @@ std::string DecodeQuotedPrintable(absl::string_view in) {
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c != '=') {
-      out.push_back(c);
+      // Copy the run up to the next '=' at once.
+      const void* eq = std::memchr(in.data() + i, '=', in.size() - i);
+      size_t e = eq ? static_cast<size_t>(static_cast<const char*>(eq) - in.data()) : in.size();
+      out.append(in.data() + i, e - i);
+      i = e - 1;
       continue;
     }
     if (i + 1 < in.size() && (in[i + 1] == '\n' || in[i + 1] == '\r')) {  // soft break
@@ -410,14 +435,12 @@ std::string DecodeEncodedWords(absl::string_view in) {
 }
 
 absl::StatusOr<Message> Parse(absl::string_view raw, const MimeOptions& options) {
-  size_t body_start = 0;
-  HeaderList probe = ParseHeaders(raw, &body_start);
-  if (probe.empty()) {
-    return absl::InvalidArgumentError("not an e-mail: no header block at the start");
-  }
   Message msg;
   Walker walker(raw, options, &msg);
   walker.Entity(0, raw.size(), 0, false, -1, "text/plain");
+  if (msg.parts.empty() || msg.parts[0].headers.empty()) {
+    return absl::InvalidArgumentError("not an e-mail: no header block at the start");
+  }
   return msg;
 }
 
