@@ -263,9 +263,26 @@ absl::string_view Unquote(absl::string_view line) {
 bool IsCutoffLine(absl::string_view line, bool seen_text) {
   absl::string_view t = Trim(line);
   if (t.empty()) return false;
-  std::string l = Lower(t.substr(0, 120));
+  char buf[128];
+  const size_t n = std::min<size_t>(t.size(), sizeof(buf));
+  for (size_t k = 0; k < n; ++k) buf[k] = absl::ascii_tolower(static_cast<unsigned char>(t[k]));
+  const absl::string_view l(buf, n);
   bool ruled = t.size() >= 3 && (absl::StartsWith(t, "--") || absl::StartsWith(t, "==") ||
                                  absl::StartsWith(t, "__") || absl::StartsWith(t, "**"));
+  // Every phrase below names the original, a message, a copy or headers:
+  // most lines are ruled out by these four searches.
+  const bool candidate = absl::StrContains(l, "origin") || absl::StrContains(l, "message") ||
+                         absl::StrContains(l, "copy") || absl::StrContains(l, "header");
+  if (!candidate && !ruled) {
+    if (!seen_text || line.size() != t.size()) return false;
+    static constexpr absl::string_view kHeads0[] = {"received: ", "return-path: ",
+                                                    "dkim-signature: ", "x-received: ",
+                                                    "authentication-results: "};
+    for (absl::string_view h : kHeads0) {
+      if (absl::StartsWith(l, h)) return true;
+    }
+    return false;
+  }
   if (absl::StrContains(l, "below this line is a copy") ||
       absl::StrContains(l, "this is a copy of the message") ||
       absl::StrContains(l, "original message headers") ||
@@ -301,7 +318,6 @@ bool IsCutoffLine(absl::string_view line, bool seen_text) {
 
 struct Text {
   std::string body;       // the human-readable text before the original copy
-  std::string rest;       // what follows the cutoff line (inline original)
   int64_t offset = 0;     // offset of the part in the raw input
 };
 
@@ -431,12 +447,13 @@ class EmailReader {
       }
       if (p.content_type == "text/html" && html == nullptr) html = &p;
     }
-    std::string body;
+    absl::string_view b;
     if (chosen != nullptr) {
-      body = std::string(chosen->body);
+      b = chosen->body;
       text_.offset = chosen->offset;
     } else if (html != nullptr) {
-      body = HtmlToText(html->body);
+      html_text_ = HtmlToText(html->body);
+      b = html_text_;
       text_.offset = html->offset;
     } else {
       return;
@@ -444,22 +461,22 @@ class EmailReader {
     // Cut at the start of the original message copy.
     size_t pos = 0;
     absl::string_view line;
-    absl::string_view b(body);
     bool seen_text = false;
     size_t cut = b.size();
+    absl::string_view rest;
     while (true) {
       size_t line_start = pos;
       if (!mime::NextLine(b, &pos, &line)) break;
       if (IsCutoffLine(line, seen_text)) {
         cut = line_start;
-        text_.rest = std::string(b.substr(pos));
+        rest = b.substr(pos);
         break;
       }
-      if (!Trim(line).empty()) seen_text = true;
+      if (!seen_text && !Trim(line).empty()) seen_text = true;
     }
     text_.body = std::string(b.substr(0, cut));
-    if (!have_original_ && !text_.rest.empty()) {
-      absl::string_view r = text_.rest;
+    if (!have_original_ && !rest.empty()) {
+      absl::string_view r = rest;
       // Skip blank lines before the inline header block.
       size_t p2 = 0;
       absl::string_view l2;
@@ -889,6 +906,7 @@ class EmailReader {
   std::string orig_message_id_, orig_from_;
   std::vector<std::string> orig_to_;
   Text text_;
+  std::string html_text_;
   std::vector<absl::string_view> lines_;
   std::vector<std::string> line_addr_;
   absl::flat_hash_map<std::string, std::vector<size_t>> addr_lines_;
