@@ -4,7 +4,7 @@ bouncekit's compiled core (private; use the bouncekit package).
 from __future__ import annotations
 import collections.abc
 import typing
-__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'EVENT_CLASSES', 'History', 'RuleSet', 'SUPPRESSION_REASONS', 'categories', 'find_codes_in_text', 'map_category', 'parse_reply_code', 'parse_status', 'suppression_policies']
+__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'EVENT_CLASSES', 'History', 'RuleSet', 'SUPPRESSION_REASONS', 'categories', 'find_codes_in_text', 'map_category', 'parse_emails', 'parse_esp_json', 'parse_maillog', 'parse_reply_code', 'parse_status', 'suppression_policies']
 class RuleSet:
     """
     An ordered classification rule set (see rules.h for the format).
@@ -132,6 +132,18 @@ def find_codes_in_text(text: typing.Any) -> dict:
 def map_category(category: str, bounce_class: str, reply_class: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[str, str, str, int]:
     """
     (Sisimai reason, SES type, SES subtype, SparkPost class) of a built-in category.
+    """
+def parse_emails(records: list, max_bytes: typing.SupportsInt | typing.SupportsIndex = 33554432, max_recipients: typing.SupportsInt | typing.SupportsIndex = 10000) -> dict:
+    """
+    Parses bounce e-mails (bytes); returns {'events': columns, 'errors': columns, ...}.
+    """
+def parse_esp_json(records: list, provider: str = 'auto') -> dict:
+    """
+    Parses ESP JSON events (one JSON document per record).
+    """
+def parse_maillog(lines: list, format: str = 'auto') -> dict:
+    """
+    Parses Postfix / Exim log lines (format 'auto', 'postfix' or 'exim').
     """
 def parse_reply_code(text: str) -> int | None:
     """

@@ -182,7 +182,8 @@ def _frames(chunks: List[Dict[str, Any]], names: List[List[str]],
 def _finish_events(events: pd.DataFrame) -> pd.DataFrame:
     events["reply_code"] = pd.array([c if c else None for c in events["reply_code"]], dtype="Int64")
     events["destination"] = [r.rpartition("@")[2] for r in events["recipient"]]
-    return events[[c for c in EVENT_COLUMNS if c in events.columns]]
+    out: pd.DataFrame = events[[c for c in EVENT_COLUMNS if c in events.columns]]
+    return out
 
 
 def _classify_events(events: pd.DataFrame, profile: str, rules: Any) -> pd.DataFrame:
@@ -209,7 +210,8 @@ def _classify_events(events: pd.DataFrame, profile: str, rules: Any) -> pd.DataF
         m = (res["kind"] == kind).to_numpy()
         if m.any() and "sisimai_reason" in res.columns:
             res.loc[m, "sisimai_reason"] = reason
-    return res
+    final: pd.DataFrame = res
+    return final
 
 
 def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "default",
@@ -280,8 +282,8 @@ def _iter_lines(source: LineInput) -> Iterator[Tuple[str, int, bytes]]:
                 for n, line in enumerate(f, 1):
                     yield str(path), n, line.rstrip(b"\r\n")
         return
-    if isinstance(source, (str, bytes)):
-        raise TypeError("pass a path, or an iterable of lines / records")
+    if isinstance(source, (str, bytes, os.PathLike)):
+        raise TypeError(f"{source!r}: no such file; pass a path, or an iterable of lines / records")
     for n, line in enumerate(source, 1):
         if isinstance(line, str):
             line = line.encode("utf-8", "surrogateescape")
