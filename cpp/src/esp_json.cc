@@ -63,7 +63,7 @@ class JsonParser {
         ++i_;
         JsonValue child;
         if (absl::Status st = Value(&child, depth + 1); !st.ok()) return st;
-        v->members.emplace_back(std::move(key), std::move(child));
+        v->members.push_back(JsonMember{std::move(key), std::move(child)});
         Ws();
         if (i_ < s_.size() && s_[i_] == ',') {
           ++i_;

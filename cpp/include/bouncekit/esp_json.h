@@ -23,18 +23,25 @@
 
 namespace bouncekit {
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
   Type type = Type::kNull;
   bool boolean = false;
   std::string text;  // string value, or the number as written
   std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;
+  std::vector<JsonMember> members;  // in document order
 
   // Member `key` of an object, or nullptr.
   const JsonValue* Get(absl::string_view key) const;
   // String value, number as written, "true"/"false", or "" otherwise.
   std::string AsText() const;
+};
+
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 // Strict parse of one JSON document (trailing whitespace allowed).
