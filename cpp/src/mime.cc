@@ -84,6 +84,15 @@ class Walker {
       part.content_type = ctype;
     }
     if (absl::StartsWith(ctype, "multipart/") && !part.boundary.empty()) {
+      // Inside an attached message only a forwarded report is worth
+      // walking; other attached multiparts (the original's alternatives
+      // and attachments) are left as one undecoded body.
+      if (in_attached && ctype != "multipart/report" &&
+          !absl::StrContains(body, "delivery-status")) {
+        part.body = body;
+        out_->parts.push_back(std::move(part));
+        return;
+      }
       out_->parts.push_back(std::move(part));
       if (depth >= options_.max_depth) {
         out_->depth_limited = true;

@@ -46,7 +46,18 @@ std::vector<absl::string_view> Views(const py::list& records) {
 
 py::bytes B(const std::string& s) { return py::bytes(s); }
 
+// Building the columns allocates many objects; the cyclic GC has nothing to
+// find in them, so it is paused meanwhile (it would otherwise run many times).
+py::dict BatchToPythonImpl(const ParseBatch& batch);
+
 py::dict BatchToPython(const ParseBatch& batch) {
+  const int was_enabled = PyGC_Disable();
+  py::dict out = BatchToPythonImpl(batch);
+  if (was_enabled) PyGC_Enable();
+  return out;
+}
+
+py::dict BatchToPythonImpl(const ParseBatch& batch) {
   const size_t n = batch.events.size();
   py::list record(n), offset(n), kind(n), recipient(n), time(n), message_id(n), reply_code(n),
       status(n), diagnostic(n), diagnostic_type(n), action(n), remote_host(n), command(n),
