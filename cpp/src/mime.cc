@@ -158,12 +158,17 @@ class Walker {
     bool closed = false;
     absl::string_view line;
     while (pos < end) {
-      size_t line_start = pos;
-      if (!NextLine(region, &pos, &line)) break;
-      if (line.size() < delim.size() || line[0] != '-' || line[1] != '-' ||
-          !absl::StartsWith(line, delim)) {
-        continue;
+      // Jump to the next occurrence of the delimiter that starts a line
+      // (a substring search, not a line-by-line walk).
+      size_t hit = region.find(delim, pos);
+      while (hit != absl::string_view::npos && hit > begin && raw_[hit - 1] != '\n' &&
+             raw_[hit - 1] != '\r') {
+        hit = region.find(delim, hit + 1);
       }
+      if (hit == absl::string_view::npos) break;
+      size_t line_start = hit;
+      pos = hit;
+      if (!NextLine(region, &pos, &line)) break;
       absl::string_view rest = line.substr(delim.size());
       bool closing = absl::StartsWith(rest, "--");
       if (!closing && !Trim(rest).empty()) continue;  // a longer boundary
