@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 
-apt_pkgs=(libabsl-dev libgtest-dev libre2-dev time)
+apt_pkgs=(libabsl-dev libgtest-dev libre2-dev time python3-flufl.bounce libsisimai-perl)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -13,6 +13,7 @@ void RegisterIo(py::module_& m);
 void RegisterHistory(py::module_& m);
 void RegisterRetry(py::module_& m);
 void RegisterPolicy(py::module_& m);
+void RegisterParse(py::module_& m);
 }  // namespace bouncekit::python
 
 PYBIND11_MODULE(_core, m) {
@@ -23,4 +24,5 @@ PYBIND11_MODULE(_core, m) {
   bouncekit::python::RegisterHistory(m);
   bouncekit::python::RegisterRetry(m);
   bouncekit::python::RegisterPolicy(m);
+  bouncekit::python::RegisterParse(m);
 }

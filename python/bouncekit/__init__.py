@@ -63,6 +63,8 @@ from .history import (
 from .io import CsvWriter, write_csv
 from .policy import PRESETS as POLICY_PRESETS, Analysis, Policy, PolicyRunner, Rule, analyze, load_policy
 from . import risk
+
+from .parse import ParseResult, parse_emails, parse_esp_json, parse_maillog
 from .rules import RuleSet, builtin_rules, builtin_rules_path, load_rules, profiles, rules_table
 
 __version__: str = _core.__version__
@@ -115,6 +117,10 @@ __all__ = [
     "SUPPRESSION_COLUMNS",
     "AGGREGATE_COLUMNS",
     "write_csv",
+    "parse_emails",
+    "parse_maillog",
+    "parse_esp_json",
+    "ParseResult",
     "CsvWriter",
     "BouncekitError",
     "CancelledError",

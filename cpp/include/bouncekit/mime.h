@@ -1,0 +1,87 @@
+// Copyright 2026 The bouncekit authors.
+//
+// A small, linear-time MIME walker for bounce e-mails: header blocks with
+// folded lines, multipart bodies (nested, with a depth limit), attached
+// messages (message/rfc822, text/rfc822-headers), base64 and
+// quoted-printable bodies, RFC 2047 encoded words, and CRLF / LF / CR line
+// endings. Nothing throws; malformed input yields what could be read plus a
+// flag (`truncated`) rather than an error, so that a bounce with a cut-off
+// attachment still gives its recipients.
+
+#ifndef BOUNCEKIT_MIME_H_
+#define BOUNCEKIT_MIME_H_
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace bouncekit::mime {
+
+struct Header {
+  std::string name;   // lower-case field name
+  std::string value;  // unfolded, encoded words decoded, trimmed
+};
+
+using HeaderList = std::vector<Header>;
+
+// First value of field `lower_name`, if any.
+std::optional<absl::string_view> FindHeader(const HeaderList& headers,
+                                            absl::string_view lower_name);
+
+struct Part {
+  HeaderList headers;
+  std::string content_type = "text/plain";  // lower-case type/subtype
+  std::string boundary;                     // multipart boundary parameter
+  std::string report_type;                  // multipart/report report-type
+  absl::string_view body;    // decoded body (into the input or Message storage)
+  int64_t offset = 0;        // byte offset of this part's header block in the input
+  int64_t body_offset = 0;   // byte offset of the (encoded) body in the input
+  int depth = 0;             // nesting level (0: the message itself)
+  bool in_attached = false;  // inside an attached message (message/rfc822)
+  int parent = -1;           // index of the enclosing part, -1 for the root
+};
+
+struct Message {
+  // Parts in document order; parts[0] is the message itself. Multipart
+  // containers are listed too (with an empty body).
+  std::vector<Part> parts;
+  // Owns decoded bodies that do not live in the input.
+  std::deque<std::string> storage;
+  bool truncated = false;    // a multipart lacked its closing delimiter
+  bool depth_limited = false;
+};
+
+struct MimeOptions {
+  int max_depth = 24;
+  int max_parts = 4096;
+};
+
+// Parses `raw` (which must outlive the result). Fails only when the input
+// has no header block at all (InvalidArgument).
+absl::StatusOr<Message> Parse(absl::string_view raw, const MimeOptions& options = {});
+
+// Header block parsing on its own (e.g. text/rfc822-headers bodies).
+// `*body_start` receives the offset just past the blank line (or the end).
+HeaderList ParseHeaders(absl::string_view text, size_t* body_start);
+
+// Content decoding helpers (lenient: invalid characters are skipped).
+std::string DecodeBase64(absl::string_view in);
+std::string DecodeQuotedPrintable(absl::string_view in);
+// RFC 2047 encoded words -> bytes (charset is not converted).
+std::string DecodeEncodedWords(absl::string_view in);
+
+// Next line of `text` from `*pos` without its terminator (CRLF, LF or CR);
+// advances `*pos` past it. Returns false at the end.
+bool NextLine(absl::string_view text, size_t* pos, absl::string_view* line);
+
+// A header parameter (e.g. "boundary") of a structured field value.
+std::string HeaderParam(absl::string_view value, absl::string_view lower_name);
+
+}  // namespace bouncekit::mime
+
+#endif  // BOUNCEKIT_MIME_H_

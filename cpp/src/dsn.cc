@@ -1,0 +1,947 @@
+// Copyright 2026 The bouncekit authors.
+
+#include "bouncekit/dsn.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "bouncekit/esp_json.h"
+#include "bouncekit/mime.h"
+
+namespace bouncekit {
+namespace {
+
+using mime::HeaderList;
+using mime::Message;
+using mime::Part;
+
+absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(s); }
+
+std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
+
+std::string HeaderOr(const HeaderList& h, absl::string_view name) {
+  auto v = mime::FindHeader(h, name);
+  return v ? std::string(*v) : std::string();
+}
+
+// Drops parenthesised comments from a date ("... +0900 (JST)").
+std::string CleanDate(absl::string_view d) {
+  std::string out;
+  int depth = 0;
+  for (char c : d) {
+    if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      if (depth > 0) --depth;
+    } else if (depth == 0) {
+      out.push_back(c);
+    }
+  }
+  return std::string(Trim(out));
+}
+
+// "rfc822; <User@Example.COM>" -> "user@example.com" (empty if no address).
+std::string AddressOfField(absl::string_view v) {
+  size_t semi = v.find(';');
+  if (semi != absl::string_view::npos) v = v.substr(semi + 1);
+  auto hits = scan::FindAddresses(v, /*allow_dotless=*/true);
+  if (hits.empty()) return std::string();
+  return hits.front().address;
+}
+
+// The value after "type;" in a DSN field.
+std::pair<std::string, std::string> TypedValue(absl::string_view v) {
+  size_t semi = v.find(';');
+  if (semi == absl::string_view::npos) return {std::string(), std::string(Trim(v))};
+  absl::string_view type = Trim(v.substr(0, semi));
+  // Only a short atom is a type ("smtp", "X-Postfix"); otherwise it's text.
+  bool atom = !type.empty() && type.size() <= 20 &&
+              std::all_of(type.begin(), type.end(), [](char c) {
+                return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+              });
+  if (!atom) return {std::string(), std::string(Trim(v))};
+  return {Lower(type), std::string(Trim(v.substr(semi + 1)))};
+}
+
+// Message-ids and UUIDs look like addresses: a long local part made of
+// digits, hex letters, dots and dashes only.
+bool IsIdLike(absl::string_view address) {
+  absl::string_view local = address.substr(0, address.find('@'));
+  if (local.size() < 16) return false;
+  int digits = 0;
+  for (char c : local) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      ++digits;
+    } else if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != '-') {
+      return false;
+    }
+  }
+  return digits >= 8;
+}
+
+bool IsSystemLocal(absl::string_view address) {
+  size_t at = address.find('@');
+  absl::string_view local = address.substr(0, at);
+  return local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" ||
+         local == "mailerdaemon" || local == "nobody" || absl::StartsWith(local, "bounce") ||
+         local == "root";
+}
+
+// A continued multi-line SMTP reply repeats its code on each line
+// ("550-5.7.1 text", "550 5.7.1 text"): keep the text only.
+absl::string_view StripReplyPrefix(absl::string_view line) {
+  if (line.size() < 4 || !absl::ascii_isdigit(line[0]) || !absl::ascii_isdigit(line[1]) ||
+      !absl::ascii_isdigit(line[2]) || (line[3] != '-' && line[3] != ' ')) {
+    return line;
+  }
+  if (line[0] != '2' && line[0] != '4' && line[0] != '5') return line;
+  absl::string_view rest = absl::StripLeadingAsciiWhitespace(line.substr(4));
+  std::string st = scan::FindEnhancedStatus(rest.substr(0, 12));
+  if (!st.empty() && absl::StartsWith(rest, st)) rest = Trim(rest.substr(st.size()));
+  return rest;
+}
+
+// Multi-line replies wrapped by the reporting MTA leave "550 5.7.1" (or
+// "550-5.7.1") inside the text; drop the repeats after the first one.
+void RemoveRepeatedReply(std::string* text) {
+  int code = scan::FindReplyCode(*text);
+  if (code == 0) return;
+  std::string status = scan::FindEnhancedStatus(*text);
+  std::string out;
+  out.reserve(text->size());
+  const std::string c = absl::StrCat(code);
+  bool first = true;
+  size_t i = 0;
+  while (i < text->size()) {
+    if (i + 4 <= text->size() && text->compare(i, 3, c) == 0 &&
+        (i == 0 || (*text)[i - 1] == ' ') && ((*text)[i + 3] == ' ' || (*text)[i + 3] == '-')) {
+      size_t j = i + 4;
+      if (!status.empty() && text->compare(j, status.size(), status) == 0) {
+        j += status.size();
+      } else if (!status.empty()) {
+        out.push_back((*text)[i]);
+        ++i;
+        continue;
+      }
+      if (j < text->size() && (*text)[j] != ' ') {  // not followed by a word break
+        out.push_back((*text)[i]);
+        ++i;
+        continue;
+      }
+      if (first) {
+        first = false;
+        out.append(*text, i, j - i);
+      }
+      i = j;
+      while (i < text->size() && (*text)[i] == ' ' && !out.empty() && out.back() == ' ') ++i;
+      continue;
+    }
+    out.push_back((*text)[i]);
+    ++i;
+  }
+  *text = scan::CollapseSpace(out);
+}
+
+// Groups of DSN fields separated by blank lines; a group that repeats a
+// recipient field is split there (some MTAs omit the blank lines).
+std::vector<HeaderList> DsnGroups(absl::string_view body) {
+  std::vector<HeaderList> groups;
+  HeaderList cur;
+  std::string name, value;
+  bool have = false;
+  auto flush_field = [&]() {
+    if (!have) return;
+    std::string lname = Lower(Trim(name));
+    bool has_final = mime::FindHeader(cur, "final-recipient").has_value();
+    bool has_orig = mime::FindHeader(cur, "original-recipient").has_value();
+    if ((lname == "final-recipient" && has_final) ||
+        (lname == "original-recipient" && has_orig)) {
+      groups.push_back(std::move(cur));
+      cur.clear();
+    }
+    cur.push_back({std::move(lname), mime::DecodeEncodedWords(Trim(value))});
+    have = false;
+    value.clear();
+  };
+  size_t pos = 0;
+  absl::string_view line;
+  while (mime::NextLine(body, &pos, &line)) {
+    if (Trim(line).empty()) {
+      flush_field();
+      if (!cur.empty()) groups.push_back(std::move(cur));
+      cur.clear();
+      continue;
+    }
+    if ((line[0] == ' ' || line[0] == '\t') && have) {
+      value.push_back(' ');
+      absl::StrAppend(&value, StripReplyPrefix(Trim(line)));
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos || colon == 0 ||
+        Trim(line.substr(0, colon)).find(' ') != absl::string_view::npos) {
+      if (have) {  // a continuation line without indentation
+        value.push_back(' ');
+        absl::StrAppend(&value, Trim(line));
+      }
+      continue;
+    }
+    flush_field();
+    name = std::string(line.substr(0, colon));
+    value = std::string(line.substr(colon + 1));
+    have = true;
+  }
+  flush_field();
+  if (!cur.empty()) groups.push_back(std::move(cur));
+  return groups;
+}
+
+// Replaces tags by spaces / line breaks and decodes a few entities.
+std::string HtmlToText(absl::string_view html) {
+  std::string out;
+  out.reserve(html.size());
+  size_t i = 0;
+  while (i < html.size()) {
+    char c = html[i];
+    if (c == '<') {
+      size_t e = html.find('>', i);
+      if (e == absl::string_view::npos) break;
+      std::string tag = Lower(html.substr(i + 1, std::min<size_t>(e - i - 1, 4)));
+      if (absl::StartsWith(tag, "br") || absl::StartsWith(tag, "/p") ||
+          absl::StartsWith(tag, "/div") || absl::StartsWith(tag, "/tr") ||
+          absl::StartsWith(tag, "p") || absl::StartsWith(tag, "/h") ||
+          absl::StartsWith(tag, "li")) {
+        out.push_back('\n');
+      } else {
+        out.push_back(' ');
+      }
+      i = e + 1;
+      continue;
+    }
+    if (c == '&') {
+      absl::string_view rest = html.substr(i, 8);
+      const std::pair<absl::string_view, char> ents[] = {
+          {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&nbsp;", ' '}, {"&quot;", '"'},
+          {"&#39;", '\''}};
+      bool done = false;
+      for (const auto& [ent, ch] : ents) {
+        if (absl::StartsWithIgnoreCase(rest, ent)) {
+          out.push_back(ch);
+          i += ent.size();
+          done = true;
+          break;
+        }
+      }
+      if (done) continue;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
+// A line without its "> " quoting (forwarded bounces), trimmed.
+absl::string_view Unquote(absl::string_view line) {
+  absl::string_view t = Trim(line);
+  while (!t.empty() && t[0] == '>' && !absl::StartsWith(t, ">>>")) {
+    t = absl::StripLeadingAsciiWhitespace(t.substr(1));
+  }
+  return t;
+}
+
+// Is this line where the copy of the original message starts?
+bool IsCutoffLine(absl::string_view line, bool seen_text) {
+  absl::string_view t = Trim(line);
+  if (t.empty()) return false;
+  char buf[128];
+  const size_t n = std::min<size_t>(t.size(), sizeof(buf));
+  for (size_t k = 0; k < n; ++k) buf[k] = absl::ascii_tolower(static_cast<unsigned char>(t[k]));
+  const absl::string_view l(buf, n);
+  bool ruled = t.size() >= 3 && (absl::StartsWith(t, "--") || absl::StartsWith(t, "==") ||
+                                 absl::StartsWith(t, "__") || absl::StartsWith(t, "**"));
+  // Every phrase below names the original, a message, a copy or headers:
+  // most lines are ruled out by these four searches.
+  const bool candidate = absl::StrContains(l, "origin") || absl::StrContains(l, "message") ||
+                         absl::StrContains(l, "copy") || absl::StrContains(l, "header");
+  if (!candidate && !ruled) {
+    if (!seen_text || line.size() != t.size()) return false;
+    static constexpr absl::string_view kHeads0[] = {"received: ", "return-path: ",
+                                                    "dkim-signature: ", "x-received: ",
+                                                    "authentication-results: "};
+    for (absl::string_view h : kHeads0) {
+      if (absl::StartsWith(l, h)) return true;
+    }
+    return false;
+  }
+  if (absl::StrContains(l, "below this line is a copy") ||
+      absl::StrContains(l, "this is a copy of the message") ||
+      absl::StrContains(l, "original message headers") ||
+      absl::StrContains(l, "original message follows") ||
+      absl::StrContains(l, "header of the original message") ||
+      absl::StrContains(l, "headers of the original message") ||
+      absl::StrContains(l, "content-type: message/rfc822") ||
+      absl::StrContains(l, "unsent message follows") ||
+      absl::StrContains(l, "original message header") ||
+      absl::StrContains(l, "returned message follows") ||
+      absl::StrContains(l, "unsent message below") ||
+      absl::StrContains(l, "your message reads") ||
+      absl::StrContains(l, "message header follows") ||
+      absl::StrContains(l, "copy of the original message")) {
+    return true;
+  }
+  if (ruled && (absl::StrContains(l, "original") || absl::StrContains(l, "returned mail") ||
+                absl::StrContains(l, "headers") || absl::StrContains(l, "message text") ||
+                absl::StrContains(l, "message body") || absl::StrContains(l, "copy of"))) {
+    return true;
+  }
+  if (seen_text && line.size() == t.size()) {
+    // A header line at column 0 after the text: the inline copy begins.
+    static constexpr absl::string_view kHeads[] = {"received: ", "return-path: ",
+                                                   "dkim-signature: ", "message-id: ",
+                                                   "x-received: ", "authentication-results: "};
+    for (absl::string_view h : kHeads) {
+      if (absl::StartsWith(l, h)) return true;
+    }
+  }
+  return false;
+}
+
+struct Text {
+  std::string body;       // the human-readable text before the original copy
+  int64_t offset = 0;     // offset of the part in the raw input
+};
+
+// Lines of `text`, trimmed of their terminators.
+std::vector<absl::string_view> Lines(absl::string_view text) {
+  std::vector<absl::string_view> out;
+  size_t pos = 0;
+  absl::string_view line;
+  while (mime::NextLine(text, &pos, &line)) out.push_back(line);
+  return out;
+}
+
+class EmailReader {
+ public:
+  EmailReader(absl::string_view raw, const EmailParseOptions& options)
+      : raw_(raw), options_(options) {}
+
+  absl::StatusOr<std::vector<BounceEvent>> Run() {
+    if (static_cast<int64_t>(raw_.size()) > options_.max_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("e-mail of ", raw_.size(), " bytes is larger than the limit of ",
+                       options_.max_bytes, " bytes (EmailParseOptions.max_bytes)"));
+    }
+    mime::MimeOptions mo;
+    mo.max_depth = options_.max_depth;
+    auto parsed = mime::Parse(raw_, mo);
+    if (!parsed.ok()) return parsed.status();
+    msg_ = std::move(*parsed);
+    const HeaderList& top = msg_.parts[0].headers;
+    date_ = CleanDate(HeaderOr(top, "date"));
+    subject_ = HeaderOr(top, "subject");
+    for (absl::string_view f : {"to", "from", "reply-to", "return-path", "delivered-to",
+                                "x-original-to", "envelope-to"}) {
+      for (const auto& h : top) {
+        if (h.name != f) continue;
+        for (auto& a : scan::FindAddresses(h.value)) {
+          own_.insert(a.address);
+          if (f == "from" && from_.empty()) from_ = a.address;
+        }
+      }
+    }
+    FindOriginal();
+    FindText();
+
+    std::vector<BounceEvent> events;
+    FromDsn(&events);
+    if (events.empty()) FromEspJson(&events);
+    if (events.empty()) FromFeedback(&events);
+    if (events.empty()) FromAutoReply(&events);
+    if (events.empty()) FromText(&events);
+    if (events.empty()) {
+      if (msg_.truncated) {
+        return absl::DataLossError(
+            "truncated MIME (a multipart body has no closing boundary) and no recipient found");
+      }
+      return absl::NotFoundError(
+          "no failed recipient, feedback report or auto-reply found in this e-mail");
+    }
+    if (static_cast<int>(events.size()) > options_.max_recipients) {
+      events.resize(options_.max_recipients);
+    }
+    for (BounceEvent& e : events) Finish(&e);
+    return events;
+  }
+
+ private:
+  void Finish(BounceEvent* e) {
+    if (e->message_id.empty()) e->message_id = orig_message_id_;
+    if (e->time.empty()) e->time = date_;
+    if (e->sender.empty()) e->sender = orig_from_;
+    if (e->reply_code == 0) e->reply_code = scan::FindReplyCode(e->diagnostic);
+    if (e->enhanced_status.empty()) e->enhanced_status = scan::FindEnhancedStatus(e->diagnostic);
+    if (e->smtp_command.empty()) e->smtp_command = scan::FindSmtpCommand(e->diagnostic);
+    if (e->remote_host.empty()) e->remote_host = scan::FindRemoteHost(e->diagnostic);
+    RemoveRepeatedReply(&e->diagnostic);
+    if (e->diagnostic.size() > 4000) e->diagnostic.resize(4000);
+  }
+
+  // The original message: an attached message/rfc822 (its headers),
+  // text/rfc822-headers, or the inline copy after the cutoff line.
+  void FindOriginal() {
+    for (size_t i = 0; i < msg_.parts.size(); ++i) {
+      const Part& p = msg_.parts[i];
+      const HeaderList* h = nullptr;
+      HeaderList parsed;
+      if (p.content_type == "message/rfc822" || p.content_type == "message/global") {
+        if (i + 1 < msg_.parts.size() && msg_.parts[i + 1].parent == static_cast<int>(i)) {
+          h = &msg_.parts[i + 1].headers;
+        } else {
+          size_t bs = 0;
+          parsed = mime::ParseHeaders(p.body, &bs);
+          h = &parsed;
+        }
+      } else if (p.content_type == "text/rfc822-headers" ||
+                 p.content_type == "message/rfc822-headers" ||
+                 p.content_type == "message/global-headers") {
+        size_t bs = 0;
+        parsed = mime::ParseHeaders(Trim(p.body), &bs);
+        h = &parsed;
+      }
+      if (h == nullptr || h->empty()) continue;
+      TakeOriginal(*h);
+      return;
+    }
+  }
+
+  void TakeOriginal(const HeaderList& h) {
+    if (have_original_) return;
+    have_original_ = true;
+    orig_message_id_ = std::string(Trim(HeaderOr(h, "message-id")));
+    auto from = scan::FindAddresses(HeaderOr(h, "from"));
+    if (!from.empty()) orig_from_ = from.front().address;
+    for (const auto& x : h) {
+      if (x.name == "to" || x.name == "cc") {
+        for (auto& a : scan::FindAddresses(x.value)) orig_to_.push_back(a.address);
+      }
+    }
+  }
+
+  void FindText() {
+    const Part* chosen = nullptr;
+    const Part* html = nullptr;
+    for (const Part& p : msg_.parts) {
+      if (p.in_attached) continue;
+      if (p.content_type == "text/plain" && chosen == nullptr && !Trim(p.body).empty()) {
+        chosen = &p;
+      }
+      if (p.content_type == "text/html" && html == nullptr) html = &p;
+    }
+    absl::string_view b;
+    if (chosen != nullptr) {
+      b = chosen->body;
+      text_.offset = chosen->offset;
+    } else if (html != nullptr) {
+      html_text_ = HtmlToText(html->body);
+      b = html_text_;
+      text_.offset = html->offset;
+    } else {
+      return;
+    }
+    // Cut at the start of the original message copy.
+    size_t pos = 0;
+    absl::string_view line;
+    bool seen_text = false;
+    size_t cut = b.size();
+    absl::string_view rest;
+    while (true) {
+      size_t line_start = pos;
+      if (!mime::NextLine(b, &pos, &line)) break;
+      if (IsCutoffLine(line, seen_text)) {
+        cut = line_start;
+        rest = b.substr(pos);
+        break;
+      }
+      if (!seen_text && !Trim(line).empty()) seen_text = true;
+    }
+    text_.body = std::string(b.substr(0, cut));
+    if (!have_original_ && !rest.empty()) {
+      absl::string_view r = rest;
+      // Skip blank lines before the inline header block.
+      size_t p2 = 0;
+      absl::string_view l2;
+      size_t start = 0;
+      while (mime::NextLine(r, &p2, &l2)) {
+        if (!Trim(l2).empty()) break;
+        start = p2;
+      }
+      size_t bs = 0;
+      HeaderList h = mime::ParseHeaders(r.substr(start), &bs);
+      if (h.size() >= 2) TakeOriginal(h);
+    }
+  }
+
+  // ------------------------------------------------------------------ DSN
+
+  void FromDsn(std::vector<BounceEvent>* events) {
+    // Delivery-status parts of the bounce itself; failing those, of an
+    // attached message that is itself a bounce (forwarded DSNs).
+    for (int pass = 0; pass < 2 && events->empty(); ++pass) {
+      for (const Part& p : msg_.parts) {
+        if (p.in_attached != (pass == 1)) continue;
+        if (p.content_type != "message/delivery-status" &&
+            p.content_type != "message/global-delivery-status") {
+          continue;
+        }
+        DsnBody(p.body, p.offset, pass == 0 ? "dsn" : "dsn-attached", events);
+      }
+    }
+    if (!events->empty()) return;
+    // DSN fields written inline in the text (no delivery-status part).
+    std::string lower = Lower(text_.body);
+    size_t fr = lower.find("final-recipient:");
+    if (fr != std::string::npos && (fr == 0 || lower[fr - 1] == '\n' || lower[fr - 1] == '\r')) {
+      // Include the per-message fields just above, if any.
+      size_t start = lower.rfind("reporting-mta:", fr);
+      if (start == std::string::npos) start = fr;
+      DsnBody(absl::string_view(text_.body).substr(start), text_.offset, "dsn-inline", events);
+    }
+  }
+
+  void DsnBody(absl::string_view body, int64_t offset, absl::string_view format,
+               std::vector<BounceEvent>* events) {
+    std::vector<HeaderList> groups = DsnGroups(body);
+    HeaderList per_message;
+    for (HeaderList& g : groups) {
+      bool recipient_group = mime::FindHeader(g, "final-recipient").has_value() ||
+                             mime::FindHeader(g, "original-recipient").has_value();
+      if (!recipient_group) {
+        for (auto& h : g) per_message.push_back(std::move(h));
+        continue;
+      }
+      BounceEvent e;
+      e.offset = offset;
+      e.source_format = std::string(format);
+      e.recipient = AddressOfField(HeaderOr(g, "final-recipient"));
+      std::string original = AddressOfField(HeaderOr(g, "original-recipient"));
+      // A final recipient written as a source route ("@relay:user@host")
+      // names less than the original one.
+      const std::string final_raw = HeaderOr(g, "final-recipient");
+      size_t semi = final_raw.find(';');
+      bool routed = absl::StartsWith(
+          Trim(semi == std::string::npos ? absl::string_view(final_raw)
+                                         : absl::string_view(final_raw).substr(semi + 1)),
+          "@");
+      if (e.recipient.empty() || routed) {
+        if (!original.empty()) e.recipient = original;
+      }
+      if (e.recipient.empty()) e.recipient = AddressOfField(HeaderOr(g, "x-actual-recipient"));
+      if (e.recipient.empty()) continue;
+      e.action = Lower(Trim(HeaderOr(g, "action")));
+      // "failed (bad destination mailbox address)" -> "failed"
+      size_t sp = e.action.find_first_of(" (");
+      if (sp != std::string::npos) e.action.resize(sp);
+      std::string status(Trim(HeaderOr(g, "status")));
+      e.enhanced_status = scan::FindEnhancedStatus(status);
+      e.remote_host = Lower(TypedValue(HeaderOr(g, "remote-mta")).second);
+      // "mx.example.jp [192.0.2.1]" -> host name only
+      size_t cut = e.remote_host.find_first_of(" [");
+      if (cut != std::string::npos) e.remote_host.resize(cut);
+      auto [dtype, dtext] = TypedValue(HeaderOr(g, "diagnostic-code"));
+      e.diagnostic_type = dtype;
+      e.diagnostic = scan::CollapseSpace(dtext);
+      std::string when = HeaderOr(g, "last-attempt-date");
+      if (when.empty()) when = HeaderOr(per_message, "arrival-date");
+      e.time = CleanDate(when);
+      if (e.action == "delayed") {
+        e.kind = "delay";
+      } else if (e.action == "delivered" || e.action == "relayed" || e.action == "expanded") {
+        e.kind = "delivered";
+      } else {
+        e.kind = "bounce";
+      }
+      EnrichFromText(&e);
+      if (e.diagnostic.empty() || (scan::FindReplyCode(e.diagnostic) == 0 &&
+                                   scan::FindEnhancedStatus(e.diagnostic).empty() &&
+                                   e.diagnostic.size() < 12)) {
+        std::string from_text = DiagnosticFor(e.recipient);
+        if (!from_text.empty()) {
+          e.diagnostic = e.diagnostic.empty() ? from_text : absl::StrCat(e.diagnostic, " ", from_text);
+        }
+      }
+      events->push_back(std::move(e));
+    }
+  }
+
+  // The human-readable part often says more than the Diagnostic-Code field:
+  // Postfix adds "host X said: ... (in reply to RCPT TO command)", Sendmail
+  // keeps the whole multi-line reply in its session transcript ("<<< 552-...").
+  void EnrichFromText(BounceEvent* e) {
+    if (lines_.empty()) LeadingAddresses();
+    std::string block = BlockFor(e->recipient);
+    if (!block.empty() && scan::FindReplyCode(block) != 0 &&
+        block.size() > e->diagnostic.size()) {
+      e->diagnostic = block;
+      return;
+    }
+    int code = scan::FindReplyCode(e->diagnostic);
+    if (code == 0 || e->diagnostic.size() < 4 || e->diagnostic[3] != '-') return;
+    const std::string prefix = absl::StrCat("<<< ", code);
+    std::string joined;
+    for (absl::string_view line : lines_) {
+      if (!absl::StartsWith(line, prefix)) {
+        if (!joined.empty()) break;
+        continue;
+      }
+      absl::string_view rest = StripReplyPrefix(Trim(line.substr(4)));
+      absl::StrAppend(&joined, joined.empty() ? "" : " ", Trim(rest));
+    }
+    if (!joined.empty()) {
+      std::string status = scan::FindEnhancedStatus(e->diagnostic.substr(0, 16));
+      e->diagnostic = status.empty() ? absl::StrCat(code, " ", joined)
+                                     : absl::StrCat(code, " ", status, " ", joined);
+    }
+  }
+
+  // ESP notifications sent by e-mail (Amazon SES over SNS e-mail: the body
+  // is the JSON notification).
+  void FromEspJson(std::vector<BounceEvent>* events) {
+    absl::string_view t = Trim(text_.body);
+    if (t.empty() || t[0] != '{') return;
+    size_t end = t.rfind('}');
+    if (end == absl::string_view::npos) return;
+    int64_t skipped = 0;
+    auto r = ParseEspEvent(t.substr(0, end + 1), "auto", &skipped);
+    if (!r.ok()) return;
+    for (BounceEvent& e : *r) {
+      e.offset = text_.offset;
+      e.source_format = absl::StrCat(e.source_format, "-email");
+      events->push_back(std::move(e));
+    }
+  }
+
+  // ------------------------------------------------------------ feedback
+
+  void FromFeedback(std::vector<BounceEvent>* events) {
+    const Part* report = nullptr;
+    for (const Part& p : msg_.parts) {
+      if (!p.in_attached && p.content_type == "message/feedback-report") {
+        report = &p;
+        break;
+      }
+    }
+    bool by_text = false;
+    if (report == nullptr) {
+      std::string l = Lower(text_.body.substr(0, 2000));
+      std::string s = Lower(subject_);
+      by_text = absl::StrContains(l, "abuse report") || absl::StrContains(l, "feedback-type:") ||
+                absl::StrContains(s, "abuse report") || absl::StrContains(s, "complaint about");
+      if (!by_text && msg_.parts[0].report_type != "feedback-report") return;
+    }
+    HeaderList fields;
+    if (report != nullptr) {
+      size_t bs = 0;
+      fields = mime::ParseHeaders(Trim(report->body), &bs);
+    }
+    std::vector<std::string> recips;
+    for (const auto& h : fields) {
+      if (h.name == "original-rcpt-to" || h.name == "removal-recipient") {
+        std::string a = AddressOfField(h.value);
+        if (!a.empty()) recips.push_back(a);
+      }
+    }
+    if (recips.empty()) recips = orig_to_;
+    if (recips.empty()) return;
+    std::string diag = scan::CollapseSpace(text_.body);
+    for (const std::string& r : recips) {
+      BounceEvent e;
+      e.kind = "complaint";
+      e.recipient = r;
+      e.offset = report ? report->offset : text_.offset;
+      e.source_format = report ? "arf" : "arf-text";
+      e.diagnostic = diag;
+      e.diagnostic_type = Lower(Trim(HeaderOr(fields, "feedback-type")));
+      e.remote_host = std::string(Trim(HeaderOr(fields, "source-ip")));
+      std::string when = HeaderOr(fields, "arrival-date");
+      if (when.empty()) when = HeaderOr(fields, "received-date");
+      e.time = CleanDate(when);
+      if (e.remote_host.empty()) {
+        // "... received from IP address 192.0.2.1 ..." in the text.
+        std::string l = Lower(diag);
+        size_t f = l.find(" from ip ");
+        if (f == std::string::npos) f = l.find(" from ");
+        if (f != std::string::npos) {
+          size_t s = diag.find_first_of("0123456789", f);
+          if (s != std::string::npos && s < f + 24) {
+            size_t t = s;
+            while (t < diag.size() && (absl::ascii_isdigit(diag[t]) || diag[t] == '.')) ++t;
+            e.remote_host = diag.substr(s, t - s);
+            while (!e.remote_host.empty() && e.remote_host.back() == '.') e.remote_host.pop_back();
+          }
+        }
+      }
+      events->push_back(std::move(e));
+    }
+  }
+
+  // ---------------------------------------------------------- auto-reply
+
+  void FromAutoReply(std::vector<BounceEvent>* events) {
+    const HeaderList& top = msg_.parts[0].headers;
+    if (from_.empty() || IsSystemLocal(from_)) return;
+    std::string as = Lower(HeaderOr(top, "auto-submitted"));
+    std::string prec = Lower(HeaderOr(top, "precedence"));
+    std::string subj = Lower(subject_);
+    bool yes = absl::StartsWith(as, "auto-replied") ||
+               mime::FindHeader(top, "x-autoreply").has_value() ||
+               mime::FindHeader(top, "x-autorespond").has_value() ||
+               prec == "auto_reply" ||
+               absl::StartsWith(subj, "auto:") || absl::StartsWith(subj, "automatic reply") ||
+               absl::StartsWith(subj, "autoreply") || absl::StartsWith(subj, "auto-reply") ||
+               absl::StartsWith(subj, "auto reply") || absl::StrContains(subj, "out of office") ||
+               absl::StrContains(subj, "out of the office") ||
+               absl::StartsWith(subj, "away from") || absl::StartsWith(subj, "vacation");
+    if (!yes) return;
+    BounceEvent e;
+    e.kind = "auto_reply";
+    e.recipient = from_;
+    e.offset = text_.offset;
+    e.source_format = "rfc3834";
+    e.diagnostic = scan::CollapseSpace(text_.body);
+    e.message_id = Trim(HeaderOr(top, "in-reply-to")).empty()
+                       ? std::string()
+                       : std::string(Trim(HeaderOr(top, "in-reply-to")));
+    events->push_back(std::move(e));
+  }
+
+  // ------------------------------------------------------------ heuristic
+
+  // Does the text (or headers) say this is a delivery failure?
+  bool LooksLikeBounce() const {
+    if (!from_.empty() && IsSystemLocal(from_)) return true;
+    std::string l = Lower(absl::StrCat(subject_, "\n", text_.body.substr(0, 4000)));
+    static constexpr absl::string_view kWords[] = {
+        "undeliver", "not be delivered", "could not deliver", "delivery fail",
+        "failure notice", "delivery status", "returned mail", "unable to deliver",
+        "permanent error", "permanent failure", "failed permanently", "mail delivery",
+        "delivery has failed", "not delivered", "rejected", "user unknown",
+        "does not exist", "delivery problem", "non remis", "failed", "error"};
+    for (absl::string_view w : kWords) {
+      if (absl::StrContains(l, w)) return true;
+    }
+    return mime::FindHeader(msg_.parts[0].headers, "x-failed-recipients").has_value();
+  }
+
+  bool Own(const std::string& a) const { return own_.contains(a) || IsSystemLocal(a); }
+
+  // Lines of the text that begin with an address (optionally in <> or
+  // quotes, or after "To:"/"RCPT TO:"), in order, deduplicated.
+  std::vector<std::string> LeadingAddresses() {
+    std::vector<std::string> out;
+    absl::flat_hash_set<std::string> seen;
+    lines_ = Lines(text_.body);
+    addr_lines_.clear();
+    line_addr_.assign(lines_.size(), std::string());
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      absl::string_view t = absl::StripLeadingAsciiWhitespace(lines_[i]);
+      while (!t.empty() && (t[0] == '<' || t[0] == '"' || t[0] == '\'' || t[0] == '*' ||
+                            t[0] == '-' || t[0] == '>' || t[0] == ' ' || t[0] == '\t')) {
+        t.remove_prefix(1);
+      }
+      if (absl::StartsWithIgnoreCase(t, "mailto:")) t.remove_prefix(7);
+      if (t.empty() || !scan::IsLocalChar(t[0])) continue;
+      size_t at = t.find('@');
+      if (at == absl::string_view::npos || at > 128) continue;
+      bool clean = true;
+      for (size_t k = 0; k < at; ++k) {
+        if (!scan::IsLocalChar(t[k])) {
+          clean = false;
+          break;
+        }
+      }
+      if (!clean) continue;
+      auto hits = scan::FindAddresses(t.substr(0, std::min<size_t>(t.size(), at + 260)));
+      if (hits.empty() || hits[0].offset != 0) continue;
+      const std::string& a = hits[0].address;
+      if (Own(a) || IsIdLike(a)) continue;
+      line_addr_[i] = a;
+      addr_lines_[a].push_back(i);
+      if (seen.insert(a).second) out.push_back(a);
+    }
+    return out;
+  }
+
+  // The text about `recipient`: the rest of each line that names it, and
+  // the lines below until a blank line or the next recipient line.
+  std::string BlockFor(const std::string& recipient) {
+    std::string out;
+    auto it = addr_lines_.find(recipient);
+    if (it == addr_lines_.end()) return out;
+    for (size_t i : it->second) {
+      absl::string_view line = lines_[i];
+      std::string low = Lower(line);
+      size_t p = low.find(recipient);
+      absl::string_view rest =
+          p == std::string::npos ? absl::string_view() : line.substr(p + recipient.size());
+      // Drop "<mailto:...>" echoes and punctuation after the address.
+      if (absl::StartsWithIgnoreCase(rest, "<mailto:")) {
+        size_t gt = rest.find('>');
+        rest = gt == absl::string_view::npos ? absl::string_view() : rest.substr(gt + 1);
+      }
+      while (!rest.empty() && (rest[0] == '>' || rest[0] == ':' || rest[0] == ' ' ||
+                               rest[0] == '"' || rest[0] == '\'' || rest[0] == ',' ||
+                               rest[0] == '\t')) {
+        rest.remove_prefix(1);
+      }
+      std::string block(rest);
+      for (size_t j = i + 1; j < lines_.size(); ++j) {
+        absl::string_view next = Unquote(lines_[j]);
+        if (next.empty() || !line_addr_[j].empty()) break;
+        if (scan::FindReplyCode(block) != 0) next = StripReplyPrefix(next);
+        absl::StrAppend(&block, " ", next);
+      }
+      block = scan::CollapseSpace(block);
+      if (!block.empty()) absl::StrAppend(&out, out.empty() ? "" : " ", block);
+    }
+    return out;
+  }
+
+  // The whole text without the lines that only name a recipient.
+  const std::string& WholeText() {
+    if (whole_done_) return whole_;
+    whole_done_ = true;
+    std::string out;
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      absl::string_view t = Trim(lines_[i]);
+      if (!line_addr_[i].empty() && t.size() <= line_addr_[i].size() + 4) continue;
+      absl::StrAppend(&out, t, " ");
+    }
+    whole_ = scan::CollapseSpace(out);
+    return whole_;
+  }
+
+  std::string DiagnosticFor(const std::string& recipient) {
+    if (lines_.empty()) LeadingAddresses();
+    std::string block = BlockFor(recipient);
+    if (!block.empty() &&
+        (scan::FindReplyCode(block) != 0 || !scan::FindEnhancedStatus(block).empty() ||
+         block.size() >= 24)) {
+      return block;
+    }
+    return WholeText();
+  }
+
+  void FromText(std::vector<BounceEvent>* events) {
+    if (text_.body.empty() && orig_to_.empty()) return;
+    if (!LooksLikeBounce()) return;
+    std::vector<std::string> recips;
+    const HeaderList& top = msg_.parts[0].headers;
+    std::string how = "heuristic";
+    recips = LeadingAddresses();
+    if (recips.empty()) {
+      for (const auto& h : top) {
+        if (h.name != "x-failed-recipients") continue;
+        for (auto& a : scan::FindAddresses(h.value, true)) recips.push_back(a.address);
+      }
+    }
+    if (recips.empty()) {
+      absl::flat_hash_set<std::string> seen;
+      for (auto& a : scan::FindAddresses(text_.body)) {
+        if (Own(a.address) || a.address == orig_from_) continue;
+        if (seen.insert(a.address).second) recips.push_back(a.address);
+      }
+      // Addresses in prose are less certain: prefer the original's To when
+      // it is among them or when the text names none.
+      if (!orig_to_.empty()) {
+        std::vector<std::string> both;
+        for (auto& r : recips) {
+          if (std::find(orig_to_.begin(), orig_to_.end(), r) != orig_to_.end()) both.push_back(r);
+        }
+        if (!both.empty()) recips = both;
+      }
+    }
+    if (recips.empty()) {
+      recips = orig_to_;
+      how = "heuristic-original-to";
+    }
+    if (recips.empty()) return;
+    std::string lower = Lower(text_.body);
+    bool delayed = absl::StrContains(lower, "will continue trying") ||
+                   absl::StrContains(lower, "will keep trying") ||
+                   absl::StrContains(lower, "still trying") ||
+                   absl::StrContains(lower, "will be retried") ||
+                   absl::StrContains(lower, "will retry") ||
+                   absl::StrContains(lower, "has been delayed") ||
+                   absl::StrContains(lower, "delivery delayed") ||
+                   absl::StrContains(lower, "not yet been delivered") ||
+                   absl::StrContains(lower, "deferred:");
+    for (const std::string& r : recips) {
+      BounceEvent e;
+      e.kind = delayed ? "delay" : "bounce";
+      e.action = delayed ? "delayed" : "failed";
+      e.recipient = r;
+      e.offset = text_.offset;
+      e.source_format = how;
+      e.diagnostic = DiagnosticFor(r);
+      events->push_back(std::move(e));
+    }
+  }
+
+  absl::string_view raw_;
+  const EmailParseOptions& options_;
+  Message msg_;
+  std::string date_, subject_, from_;
+  absl::flat_hash_set<std::string> own_;
+  bool have_original_ = false;
+  std::string orig_message_id_, orig_from_;
+  std::vector<std::string> orig_to_;
+  Text text_;
+  std::string html_text_;
+  std::vector<absl::string_view> lines_;
+  std::vector<std::string> line_addr_;
+  absl::flat_hash_map<std::string, std::vector<size_t>> addr_lines_;
+  bool whole_done_ = false;
+  std::string whole_;
+};
+
+std::string CodeName(absl::StatusCode c) { return absl::StatusCodeToString(c); }
+
+}  // namespace
+
+absl::StatusOr<std::vector<BounceEvent>> ParseBounceEmail(absl::string_view raw,
+                                                          const EmailParseOptions& options) {
+  EmailReader reader(raw, options);
+  return reader.Run();
+}
+
+ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
+                             const EmailParseOptions& options) {
+  ParseBatch out;
+  for (size_t i = 0; i < records.size(); ++i) {
+    ++out.records;
+    auto r = ParseBounceEmail(records[i], options);
+    if (!r.ok()) {
+      out.errors.push_back({static_cast<int64_t>(i), 0, CodeName(r.status().code()),
+                            std::string(r.status().message())});
+      continue;
+    }
+    ++out.records_with_events;
+    for (BounceEvent& e : *r) {
+      e.record = static_cast<int64_t>(i);
+      out.events.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+}  // namespace bouncekit

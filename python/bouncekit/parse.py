@@ -1,0 +1,386 @@
+"""Read bounces where they live: bounce e-mails, MTA logs and ESP JSON events.
+
+Every reader returns a :class:`ParseResult`: an ``events`` table (one row
+per failed recipient, complaint or auto-reply; the same columns for every
+source) and an ``errors`` table (one row per record that could not be read,
+with a clear message). ``records`` counts the records read; each record
+either produced events or is in ``errors``.
+
+The parsing is done in the C++ core with the GIL released; these functions
+only gather the records (files, folders, mbox, Maildir, iterables).
+
+Example::
+
+    >>> import bouncekit
+    >>> raw = (b"From: MAILER-DAEMON@mx.example.org\\nTo: sender@example.com\\n"
+    ...        b"Subject: failure notice\\n\\n"
+    ...        b"<kijitora@example.net>:\\n"
+    ...        b"Remote host said: 550 5.1.1 <kijitora@example.net>... User Unknown\\n")
+    >>> res = bouncekit.parse_emails([raw])
+    >>> ev = res.events.iloc[0]
+    >>> (ev["recipient"], int(ev["reply_code"]), ev["enhanced_status"], ev["category"])
+    ('kijitora@example.net', 550, '5.1.1', 'user_unknown')
+    >>> res.summary()["records"], len(res.errors)
+    (1, 0)
+"""
+
+from __future__ import annotations
+
+import mailbox
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import pandas as pd
+
+from . import _core
+
+__all__ = ["ParseResult", "EVENT_COLUMNS", "ERROR_COLUMNS", "parse_emails", "parse_maillog",
+           "parse_esp_json", "iter_email_sources"]
+
+#: Columns of ``ParseResult.events`` (before classification columns).
+EVENT_COLUMNS = ("source", "record", "offset", "kind", "recipient", "time", "message_id",
+                 "reply_code", "enhanced_status", "diagnostic", "diagnostic_type", "action",
+                 "remote_host", "smtp_command", "source_format", "sender", "campaign",
+                 "esp_event", "esp_class", "esp_subclass", "destination")
+#: Columns of ``ParseResult.errors``.
+ERROR_COLUMNS = ("source", "record", "offset", "code", "message")
+
+_BATCH = 512
+
+PathLike = Union[str, "os.PathLike[str]"]
+EmailInput = Union[PathLike, bytes, Iterable[Union[PathLike, bytes, Tuple[str, bytes]]]]
+
+
+@dataclass
+class ParseResult:
+    """Events and per-record errors of one read.
+
+    ``events`` has :data:`EVENT_COLUMNS` (+ classification columns when
+    ``classify=True``); ``source`` + ``offset`` point back to the raw record
+    (file path, or ``path:key`` for mailboxes, or ``<input>[i]``).
+    """
+
+    events: pd.DataFrame
+    errors: pd.DataFrame
+    records: int = 0
+    records_with_events: int = 0
+    records_skipped: int = 0
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> Dict[str, int]:
+        """Counts: records in = records with events + records with an error
+        + records with nothing to report (log noise, ESP opens/clicks).
+
+        >>> r = ParseResult(pd.DataFrame(), pd.DataFrame(columns=list(ERROR_COLUMNS)), 0, 0)
+        >>> r.summary()
+        {'records': 0, 'records_with_events': 0, 'records_skipped': 0, 'errors': 0, 'events': 0}
+        """
+        return {"records": self.records, "records_with_events": self.records_with_events,
+                "records_skipped": self.records_skipped,
+                "errors": int(len(self.errors)), "events": int(len(self.events))}
+
+
+def _read_path(p: Path) -> Iterator[Tuple[str, bytes]]:
+    """Records of one path: a file, a Maildir, an mbox or a folder of files."""
+    if p.is_dir():
+        if (p / "cur").is_dir() and (p / "new").is_dir():
+            md = mailbox.Maildir(str(p), factory=None, create=False)
+            for key in sorted(md.keys()):
+                with md.get_file(key) as f:
+                    yield f"{p}:{key}", f.read()
+            return
+        for child in sorted(p.rglob("*")):
+            if child.is_file() and not child.name.startswith("."):
+                yield from _read_path(child)
+        return
+    with open(p, "rb") as f:
+        head = f.read(5)
+        f.seek(0)
+        if head == b"From ":
+            data = f.read()
+            # mbox: messages start at "From " lines after a blank line (or at 0).
+            if data.count(b"\nFrom ") > 0:
+                yield from _split_mbox(str(p), data)
+                return
+            yield str(p), data
+            return
+        yield str(p), f.read()
+
+
+def _split_mbox(name: str, data: bytes) -> Iterator[Tuple[str, bytes]]:
+    starts = [0]
+    i = data.find(b"\n\nFrom ")
+    while i >= 0:
+        starts.append(i + 2)
+        i = data.find(b"\n\nFrom ", i + 2)
+    for n, s in enumerate(starts):
+        e = starts[n + 1] if n + 1 < len(starts) else len(data)
+        yield f"{name}:{n}", data[s:e]
+
+
+def iter_email_sources(source: EmailInput) -> Iterator[Tuple[str, bytes]]:
+    """(name, bytes) of every e-mail in `source`.
+
+    `source` is a path (a file, an mbox, a Maildir or a folder of files), raw
+    bytes, or an iterable of paths, bytes or (name, bytes) pairs.
+
+    >>> [n for n, _ in iter_email_sources([b"Subject: x\\n\\nhi"])]
+    ['<input>[0]']
+    """
+    if isinstance(source, (bytes, bytearray)):
+        yield "<input>[0]", bytes(source)
+        return
+    if isinstance(source, (str, os.PathLike)):
+        yield from _read_path(Path(source))
+        return
+    for i, item in enumerate(source):
+        if isinstance(item, (bytes, bytearray)):
+            yield f"<input>[{i}]", bytes(item)
+        elif isinstance(item, tuple):
+            yield str(item[0]), bytes(item[1])
+        else:
+            yield from _read_path(Path(item))
+
+
+def _frames(chunks: List[Dict[str, Any]], names: List[List[str]],
+            offsets: Optional[List[List[int]]] = None
+            ) -> Tuple[pd.DataFrame, pd.DataFrame, int, int, int]:
+    ev_parts: List[pd.DataFrame] = []
+    er_parts: List[pd.DataFrame] = []
+    records = with_events = skipped = 0
+    base = 0
+    for n, (out, nm) in enumerate(zip(chunks, names)):
+        ev = pd.DataFrame(out["events"])
+        er = pd.DataFrame(out["errors"])
+        ev.insert(0, "source", [nm[r] for r in ev["record"]] if len(ev) else [])
+        er.insert(0, "source", [nm[r] for r in er["record"]] if len(er) else [])
+        if offsets is not None:  # records are lines: the offset is the line number
+            off = offsets[n]
+            if len(ev):
+                ev["offset"] = [off[r] for r in ev["record"]]
+            if len(er):
+                er["offset"] = [off[r] for r in er["record"]]
+        ev["record"] = ev["record"] + base
+        er["record"] = er["record"] + base
+        base += len(nm)
+        records += int(out["records"])
+        with_events += int(out["records_with_events"])
+        skipped += int(out.get("records_skipped", 0))
+        ev_parts.append(ev)
+        er_parts.append(er)
+    events = pd.concat(ev_parts, ignore_index=True) if ev_parts else pd.DataFrame()
+    errors = pd.concat(er_parts, ignore_index=True) if er_parts else pd.DataFrame()
+    if events.empty:
+        events = pd.DataFrame({c: pd.Series(dtype=object) for c in EVENT_COLUMNS})
+    if errors.empty:
+        errors = pd.DataFrame({c: pd.Series(dtype=object) for c in ERROR_COLUMNS})
+    return events, errors, records, with_events, skipped
+
+
+def _finish_events(events: pd.DataFrame) -> pd.DataFrame:
+    events["reply_code"] = pd.array([c if c else None for c in events["reply_code"]], dtype="Int64")
+    events["destination"] = [r.rpartition("@")[2] for r in events["recipient"]]
+    out: pd.DataFrame = events[[c for c in EVENT_COLUMNS if c in events.columns]]
+    return out
+
+
+def _classify_events(events: pd.DataFrame, profile: str, rules: Any) -> pd.DataFrame:
+    from .classify import classify
+    if events.empty:
+        return events
+    inputs = pd.DataFrame({
+        "reply_code": events["reply_code"],
+        "enhanced_status": events["enhanced_status"],
+        "diagnostic": events["diagnostic"],
+        "smtp_command": events["smtp_command"],
+        "remote_host": events["remote_host"],
+        "action": events["action"],
+        "destination": events["destination"],
+    })
+    out = classify(inputs, profile=profile, rules=rules, mappings=["sisimai", "ses"])
+    keep = [c for c in ("bounce_class", "category", "blame", "retryable", "rule_id",
+                        "sisimai_reason", "ses_bounce_type", "ses_bounce_subtype")
+            if c in out.columns]
+    res = pd.concat([events.reset_index(drop=True), out[keep].reset_index(drop=True)], axis=1)
+    # Complaints and auto-replies are what their source says they are.
+    for kind, cat, reason in (("complaint", "complaint", "feedback"),
+                              ("auto_reply", "auto_reply", "vacation")):
+        m = (res["kind"] == kind).to_numpy()
+        if m.any() and "sisimai_reason" in res.columns:
+            res.loc[m, "sisimai_reason"] = reason
+    final: pd.DataFrame = res
+    return final
+
+
+def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "default",
+                 rules: Any = None, max_bytes: int = 32 << 20,
+                 progress: Optional[bool] = None) -> ParseResult:
+    """Parses bounce e-mails into one event per failed recipient.
+
+    Args:
+        source: a path (file, folder, mbox or Maildir), raw bytes, or an
+            iterable of paths / bytes / (name, bytes).
+        classify: add bouncekit's classification columns (``bounce_class``,
+            ``category``, ``sisimai_reason``, ...).
+        profile, rules: passed to :func:`bouncekit.classify`.
+        max_bytes: e-mails larger than this are reported in ``errors``.
+        progress: show a progress bar (None: automatic).
+
+    >>> r = parse_emails([b"\\x00\\x01binary junk"], classify=False)
+    >>> (len(r.events), r.errors.iloc[0]["code"])
+    (0, 'INVALID_ARGUMENT')
+    """
+    from ._progress import progress_bar
+    chunks: List[Dict[str, Any]] = []
+    names: List[List[str]] = []
+    batch: List[bytes] = []
+    bnames: List[str] = []
+    bar = progress_bar(0, "parse e-mails", progress, unit="mails")
+
+    def flush() -> None:
+        if batch:
+            chunks.append(_core.parse_emails(list(batch), max_bytes))
+            names.append(list(bnames))
+            bar.update(len(batch))
+            batch.clear()
+            bnames.clear()
+
+    for name, data in iter_email_sources(source):
+        batch.append(data)
+        bnames.append(name)
+        if len(batch) >= _BATCH:
+            flush()
+    flush()
+    bar.close()
+    events, errors, records, with_events, skipped = _frames(chunks, names)
+    events = _finish_events(events)
+    if classify:
+        events = _classify_events(events, profile, rules)
+    return ParseResult(events, errors, records, with_events, skipped)
+
+
+LineInput = Union[PathLike, Iterable[Union[str, bytes]]]
+
+
+def _iter_lines(source: LineInput) -> Iterator[Tuple[str, int, bytes]]:
+    """(file name, 1-based line number, line) of a path, a list of paths, or lines."""
+    if isinstance(source, (str, os.PathLike)) and Path(source).exists():
+        paths: List[Path] = []
+        p = Path(source)
+        paths = sorted(c for c in p.rglob("*") if c.is_file()) if p.is_dir() else [p]
+        for path in paths:
+            opener: Any = open
+            if path.suffix == ".gz":
+                import gzip
+                opener = gzip.open
+            if path.suffix == ".json":  # one JSON document per file
+                yield str(path), 1, path.read_bytes()
+                continue
+            with opener(path, "rb") as f:
+                for n, line in enumerate(f, 1):
+                    yield str(path), n, line.rstrip(b"\r\n")
+        return
+    if isinstance(source, (str, bytes, os.PathLike)):
+        raise TypeError(f"{source!r}: no such file; pass a path, or an iterable of lines / records")
+    for n, line in enumerate(source, 1):
+        if isinstance(line, str):
+            line = line.encode("utf-8", "surrogateescape")
+        elif not isinstance(line, (bytes, bytearray)):
+            import json
+            line = json.dumps(line).encode()
+        yield "<input>", n, bytes(line).rstrip(b"\r\n")
+
+
+def _run_lines(fn: Any, source: LineInput, arg: str, classify: bool, profile: str, rules: Any,
+               progress: Optional[bool], desc: str, batch_size: int = 1 << 16) -> ParseResult:
+    from ._progress import progress_bar
+    chunks: List[Dict[str, Any]] = []
+    names: List[List[str]] = []
+    offs: List[List[int]] = []
+    batch: List[bytes] = []
+    bn: List[str] = []
+    bo: List[int] = []
+    bar = progress_bar(0, desc, progress, unit="records")
+
+    def flush() -> None:
+        if batch:
+            chunks.append(fn(list(batch), arg))
+            names.append(list(bn))
+            offs.append(list(bo))
+            bar.update(len(batch))
+            batch.clear()
+            bn.clear()
+            bo.clear()
+
+    for name, n, line in _iter_lines(source):
+        if not line.strip():
+            continue
+        batch.append(line)
+        bn.append(name)
+        bo.append(n)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    bar.close()
+    events, errors, records, with_events, skipped = _frames(chunks, names, offs)
+    events = _finish_events(events)
+    if classify:
+        events = _classify_events(events, profile, rules)
+    return ParseResult(events, errors, records, with_events, skipped)
+
+
+def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = True,
+                  profile: str = "default", rules: Any = None,
+                  progress: Optional[bool] = None) -> ParseResult:
+    """Parses Postfix / Exim log lines into events (``offset`` = line number).
+
+    Postfix ``from=`` and ``message-id=`` lines are joined to later delivery
+    lines of the same queue id; Exim ``<=`` arrival lines likewise. Lines
+    that are not failures (connections, ``status=sent``) are counted in
+    ``records_skipped``.
+
+    Args:
+        source: a log file (``.gz`` too), a folder of them, or an iterable of lines.
+        format: ``auto``, ``postfix`` or ``exim``.
+
+    >>> log = ["Jan  1 00:00:01 mx postfix/cleanup[10]: 4F2A1: message-id=<m1@example.com>",
+    ...        "Jan  1 00:00:02 mx postfix/smtp[11]: 4F2A1: to=<bob@example.net>, "
+    ...        "relay=mx.example.net[192.0.2.1]:25, delay=1, dsn=5.1.1, status=bounced "
+    ...        "(host mx.example.net[192.0.2.1] said: 550 5.1.1 <bob@example.net>: "
+    ...        "Recipient address rejected: User unknown (in reply to RCPT TO command))"]
+    >>> r = parse_maillog(log)
+    >>> ev = r.events.iloc[0]
+    >>> (ev["recipient"], ev["message_id"], ev["smtp_command"], ev["category"], int(ev["offset"]))
+    ('bob@example.net', 'm1@example.com', 'RCPT', 'user_unknown', 2)
+    """
+    return _run_lines(_core.parse_maillog, source, format, classify, profile, rules, progress,
+                      "parse log")
+
+
+def parse_esp_json(source: LineInput, *, provider: str = "auto", classify: bool = True,
+                   profile: str = "default", rules: Any = None,
+                   progress: Optional[bool] = None) -> ParseResult:
+    """Parses ESP events (SES, SendGrid, Mailgun, Postmark, SparkPost).
+
+    One record is one JSON document: a line of a JSON-lines file, or an item
+    of an iterable (``dict`` / ``str`` / ``bytes``); a document may be an
+    array of events (SendGrid and SparkPost webhooks post arrays). The
+    ESP's own classification stays in ``esp_event`` / ``esp_class`` /
+    ``esp_subclass`` next to bouncekit's columns.
+
+    >>> ses = {"notificationType": "Bounce", "mail": {"messageId": "m-1"},
+    ...        "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
+    ...                   "timestamp": "2026-01-01T00:00:00Z",
+    ...                   "bouncedRecipients": [{"emailAddress": "a@example.com",
+    ...                        "status": "5.1.1", "action": "failed",
+    ...                        "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]}}
+    >>> r = parse_esp_json([ses, {"wrong": "shape"}])
+    >>> r.events[["recipient", "esp_class", "esp_subclass", "category"]].values.tolist()
+    [['a@example.com', 'Permanent', 'General', 'user_unknown']]
+    >>> r.errors["message"].str.contains("unknown shape").tolist()
+    [True]
+    """
+    return _run_lines(_core.parse_esp_json, source, provider, classify, profile, rules, progress,
+                      "parse ESP events")

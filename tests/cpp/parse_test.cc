@@ -1,0 +1,137 @@
+// Copyright 2026 The bouncekit authors.
+//
+// Tests of the bounce readers in the core: MIME decoding, DSN fields,
+// heuristic bounces, the JSON parser, ESP mappings and log lines.
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
+#include "bouncekit/dsn.h"
+#include "bouncekit/esp_json.h"
+#include "bouncekit/maillog.h"
+#include "bouncekit/mime.h"
+#include "bouncekit/parse.h"
+
+namespace bouncekit {
+namespace {
+
+TEST(Mime, Decoders) {
+  EXPECT_EQ(mime::DecodeBase64("aGVsbG8g\nd29ybGQ="), "hello world");
+  EXPECT_EQ(mime::DecodeQuotedPrintable("a=3Db=\nc"), "a=bc");
+  EXPECT_EQ(mime::DecodeEncodedWords("=?UTF-8?B?aGk=?= =?ISO-8859-1?Q?a_b=21?= end"), "hia b! end");
+  EXPECT_EQ(mime::DecodeEncodedWords("=?x?q?unterminated"), "=?x?q?unterminated");
+  EXPECT_EQ(mime::HeaderParam("multipart/report; report-type=x;\tboundary=\"a;b\"", "boundary"),
+            "a;b");
+}
+
+TEST(Mime, NestedPartsAndTruncation) {
+  std::string raw =
+      "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/alternative; "
+      "boundary=i\n\n--i\nContent-Type: text/plain\n\nhi\n--i--\n--o\nContent-Type: text/html\n\n<p>x";
+  auto m = mime::Parse(raw);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(m->truncated);  // the outer part has no closing delimiter
+  ASSERT_EQ(m->parts.size(), 4u);
+  EXPECT_EQ(m->parts[2].content_type, "text/plain");
+  EXPECT_EQ(m->parts[2].body, "hi");
+  EXPECT_EQ(m->parts[2].depth, 2);
+  EXPECT_EQ(m->parts[3].content_type, "text/html");
+  EXPECT_FALSE(mime::Parse("\x01\x02 no header").ok());
+}
+
+std::string Dsn() {
+  return "From: MAILER-DAEMON@mx.example.org\nTo: s@example.org\n"
+         "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+         "--B\nContent-Type: text/plain\n\nfailed\n"
+         "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
+         "Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.1\n"
+         "Diagnostic-Code: smtp; 550-5.1.1 first line\n 550 5.1.1 second line\n"
+         "Final-Recipient: rfc822; b@example.net\nAction: delayed\nStatus: 4.4.1\n"
+         "--B--\n";
+}
+
+TEST(Dsn, RecipientsFieldsAndLineEndings) {
+  for (const char* nl : {"\n", "\r\n", "\r"}) {
+    std::string raw = absl::StrReplaceAll(Dsn(), {{"\n", nl}});
+    auto ev = ParseBounceEmail(raw);
+    ASSERT_TRUE(ev.ok()) << ev.status();
+    ASSERT_EQ(ev->size(), 2u);
+    EXPECT_EQ((*ev)[0].recipient, "a@example.net");
+    EXPECT_EQ((*ev)[0].enhanced_status, "5.1.1");
+    EXPECT_EQ((*ev)[0].reply_code, 550);
+    EXPECT_EQ((*ev)[0].diagnostic, "550-5.1.1 first line second line");
+    EXPECT_EQ((*ev)[1].kind, "delay");
+  }
+}
+
+TEST(Dsn, ErrorsPerRecord) {
+  std::string big(40 << 20, 'x');
+  std::string d1 = Dsn(), d2 = Dsn();
+  std::vector<absl::string_view> recs = {d1, absl::string_view("\x00\x01junk", 7), big, d2};
+  ParseBatch b = ParseBounceEmails(recs);
+  EXPECT_EQ(b.records, 4);
+  EXPECT_EQ(b.records_with_events, 2);
+  ASSERT_EQ(b.errors.size(), 2u);
+  EXPECT_EQ(b.errors[0].code, "INVALID_ARGUMENT");
+  EXPECT_EQ(b.errors[1].code, "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(b.events.back().record, 3);
+}
+
+TEST(Scan, Codes) {
+  EXPECT_EQ(scan::FindReplyCode("host 192.0.2.250 said: 550 5.1.1 x"), 550);
+  EXPECT_EQ(scan::FindReplyCode("no code 5501 here"), 0);
+  EXPECT_EQ(scan::FindEnhancedStatus("ip 5.6.7.8 then 4.2.2 full"), "4.2.2");
+  EXPECT_EQ(scan::FindSmtpCommand("(in reply to end of DATA command)"), "DATA");
+  auto a = scan::FindAddresses("to <Bob@Example.COM>, x@y and @@ c@d.e");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].address, "bob@example.com");
+}
+
+TEST(Json, Strict) {
+  EXPECT_TRUE(ParseJson(R"({"a": [1, -2.5e3, true, null, "\u00e9\n"]})").ok());
+  EXPECT_EQ(ParseJson(R"({"a": "\u00e9"})")->Get("a")->text, "\xc3\xa9");
+  for (const char* bad : {"{", "[1,]", "{'a':1}", "01x", "\"\x01\"", "[1] 2", "nul"}) {
+    EXPECT_FALSE(ParseJson(bad).ok()) << bad;
+  }
+  std::string deep(10000, '[');
+  EXPECT_FALSE(ParseJson(deep).ok());
+}
+
+TEST(EspJson, PostmarkAndShapeErrors) {
+  int64_t skipped = 0;
+  auto ev = ParseEspEvent(
+      R"({"RecordType":"Bounce","Type":"HardBounce","TypeCode":1,"Email":"X@example.com","Details":"smtp;550 5.1.1 unknown"})",
+      "auto", &skipped);
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_EQ(ev->size(), 1u);
+  EXPECT_EQ((*ev)[0].recipient, "x@example.com");
+  EXPECT_EQ((*ev)[0].esp_class, "HardBounce");
+  EXPECT_EQ((*ev)[0].reply_code, 550);
+  EXPECT_FALSE(ParseEspEvent("[1, 2]", "auto", &skipped).ok());
+  EXPECT_FALSE(ParseEspEvent(R"({"x": 1})", "auto", &skipped).ok());
+}
+
+TEST(MailLog, PostfixQueueReassembly) {
+  std::vector<absl::string_view> lines = {
+      "Jan  1 00:00:01 mx postfix/cleanup[1]: ABC123: message-id=<m@x>",
+      "Jan  1 00:00:02 mx postfix/smtp[2]: ABC123: to=<u@example.com>, relay=mx.example.com[192.0.2.1]:25, "
+      "dsn=5.1.1, status=bounced (host mx.example.com[192.0.2.1] said: 550 5.1.1 no such user (in reply to "
+      "RCPT TO command))",
+      "garbage"};
+  ParseBatch b = ParseMailLog(lines, "auto");
+  ASSERT_EQ(b.events.size(), 1u);
+  EXPECT_EQ(b.events[0].message_id, "m@x");
+  EXPECT_EQ(b.events[0].remote_host, "mx.example.com");
+  EXPECT_EQ(b.events[0].smtp_command, "RCPT");
+  EXPECT_EQ(b.events[0].diagnostic,
+            "host mx.example.com[192.0.2.1] said: 550 5.1.1 no such user (in reply to RCPT TO command)");
+  EXPECT_EQ(b.records, 3);
+  EXPECT_EQ(b.records_skipped, 2);
+}
+
+}  // namespace
+}  // namespace bouncekit
