@@ -292,6 +292,9 @@ def analyze(events: Any, *, policy: str = "standard", profile: str = "default",
 
 # ------------------------------------------------------------------ charts
 
+_SVG_COUNTER = 0
+
+
 def _svg(fig: Any) -> str:
     import matplotlib.pyplot as plt
     buf = io.StringIO()
@@ -300,6 +303,14 @@ def _svg(fig: Any) -> str:
     text = buf.getvalue()
     text = text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE (which names a remote DTD)
     text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    # Several SVGs share one HTML document: give each its own id namespace so
+    # that clip paths and glyph references never resolve into another chart.
+    global _SVG_COUNTER
+    _SVG_COUNTER += 1
+    pre = f"bk{_SVG_COUNTER}-"
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{pre}{m.group(1)}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{pre}{m.group(1)})", text)
+    text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{pre}{m.group(1)}"', text)
     return text
 
 
