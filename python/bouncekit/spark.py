@@ -136,14 +136,21 @@ def aggregate(sdf: Any, *, buckets: Optional[int] = None) -> Any:
     return g.orderBy("campaign_id", "domain")
 
 
+def _to_pandas(sdf: Any) -> Any:
+    """Collects through Arrow (``DataFrame.toArrow``, PySpark >= 4) when available."""
+    if hasattr(sdf, "toArrow"):
+        return sdf.toArrow().to_pandas()
+    return sdf.toPandas()
+
+
 def analyze_history(sdf: Any, *, policy: str = "standard", order: Optional[str] = None,
                     buckets: Optional[int] = None) -> HistoryResult:
     """:func:`suppress` and :func:`aggregate`, collected to pandas in the
     single-machine layout (equal to :func:`bouncekit.analyze_history`)."""
     import pandas as pd
     import numpy as np
-    sup = finish_suppressions(suppress(sdf, policy=policy, order=order, buckets=buckets).toPandas())
-    agg = aggregate(sdf, buckets=buckets).toPandas()
+    sup = finish_suppressions(_to_pandas(suppress(sdf, policy=policy, order=order, buckets=buckets)))
+    agg = _to_pandas(aggregate(sdf, buckets=buckets))
     agg = agg.astype({"campaign_id": "int64", **{c: "int64" for c in COUNT_COLUMNS},
                       "hard_flag": np.int8, "soft_flag": np.int8, "block_flag": np.int8})
     agg["domain"] = agg["domain"].astype(str)
