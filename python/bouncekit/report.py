@@ -231,7 +231,7 @@ def alerts_from_aggregates(aggregates: Any, events: Optional[Any] = None, *, min
 
 
 def analyze(events: Any, *, policy: str = "standard", profile: str = "default",
-            columns: Optional[Mapping[str, str]] = None, threads: Optional[int] = None,
+            columns: Optional[Mapping[str, Optional[str]]] = None, threads: Optional[int] = None,
             progress: Optional[bool] = None, min_sent: int = 20) -> AnalysisResult:
     """Classifies (when there is no ``bounce_class`` column), suppresses and
     aggregates a table of delivery events; see the module docstring.
