@@ -173,7 +173,7 @@ def history(n: int = 30_000, *, seed: int = 0, domains: int = 200, campaigns: in
         throttling | blocklist`` or ``''``). Sorted by ``ts``.
 
     >>> h = history(500, seed=3)
-    >>> h["attempt"].max() >= 2, h["opened"].dtype.name
+    >>> bool(h["attempt"].max() >= 2), h["opened"].dtype.name
     (True, 'bool')
     """
     import pandas as pd
