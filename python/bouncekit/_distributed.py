@@ -32,7 +32,8 @@ def classify_frame(df: Any, *, profile: str = "default", columns: Optional[Mappi
     the engine provides the parallelism)."""
     from .classify import classify
     out = classify(df, profile=profile, columns=columns, rules=rules, threads=1, progress=False)
-    add = {c: out[c].astype(str).to_numpy(dtype=object) for c in CLASSIFY_OUT if c != "retryable"}
+    # Arrow-backed strings (no Python string objects): cheap to build and to ship between processes.
+    add = {c: out[c].astype(str).array for c in CLASSIFY_OUT if c != "retryable"}
     add["retryable"] = out["retryable"].to_numpy(dtype=bool)
     res = df.copy()
     for c in CLASSIFY_OUT:

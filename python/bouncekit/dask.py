@@ -54,7 +54,7 @@ def classify(ddf: Any, *, profile: str = "default", columns: Optional[Mapping[st
     import pandas as pd
     meta = ddf._meta.copy()
     for c in CLASSIFY_OUT:
-        meta[c] = pd.Series(dtype=bool if c == "retryable" else object)
+        meta[c] = pd.Series(dtype=bool if c == "retryable" else str)
     return ddf.map_partitions(classify_frame, profile=profile, columns=columns, rules=rules, meta=meta)
 
 
