@@ -36,6 +36,13 @@ def test_small_with_default_scheduler() -> None:
     pd.testing.assert_frame_equal(r.suppressions, want.suppressions)
     pd.testing.assert_frame_equal(r.aggregates, want.aggregates)
     assert r.rows == 5000
+    # an explicit order column and another partition count give the same
+    r2 = bkd.analyze_history(dd.from_pandas(h.assign(bounce_class=local["bounce_class"].astype(str),
+                                                    event_id=range(len(h))), npartitions=3),
+                            order="event_id", npartitions=5)
+    pd.testing.assert_frame_equal(r2.suppressions, want.suppressions)
+    pd.testing.assert_frame_equal(bkd.aggregate(events.assign(bounce_class=bkd.classify(events)["bounce_class"])),
+                                  want.aggregates)
     with pytest.raises(KeyError, match="unknown suppression policy"):
         bkd.analyze_history(events, policy="nope")
 
@@ -59,7 +66,3 @@ def test_million_events_equal_single_machine(client) -> None:  # type: ignore[no
     assert len(local.suppressions) > 1000 and len(local.aggregates) > 1000
     pd.testing.assert_frame_equal(r.suppressions, local.suppressions)
     pd.testing.assert_frame_equal(r.aggregates, local.aggregates)
-    # the same with an explicit order column, after shuffling the partitions' order
-    r2 = bkd.analyze_history(classified, order="event_id", npartitions=7)
-    pd.testing.assert_frame_equal(r2.suppressions, local.suppressions)
-    pd.testing.assert_frame_equal(bkd.aggregate(classified), local.aggregates)
