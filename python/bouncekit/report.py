@@ -315,7 +315,12 @@ def _svg(fig: Any) -> str:
 
 
 def _figure(w: float, h: float) -> Tuple[Any, Any]:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from .errors import FailedPreconditionError
+        raise FailedPreconditionError("the HTML report draws its charts with matplotlib, which is not "
+                                      "installed: pip install 'bouncekit[report]'") from None
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     with plt.rc_context({"svg.fonttype": "path", "svg.hashsalt": "bouncekit"}):

@@ -163,7 +163,7 @@ def _interrupt(args: List[str], cwd: Path, when: str) -> "subprocess.CompletedPr
                 break
             time.sleep(0.005)
     else:
-        time.sleep(2.0)
+        time.sleep(4.0)  # past start-up, inside the generation
     assert proc.poll() is None, "finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
@@ -173,7 +173,7 @@ def _interrupt(args: List[str], cwd: Path, when: str) -> "subprocess.CompletedPr
 @pytest.mark.slow
 @pytest.mark.parametrize("when", ["during-work", "during-write"])
 def test_ctrl_c_leaves_no_partial_output(tmp_path: Path, when: str) -> None:
-    n = 1_500_000
+    n = 2_000_000
     p = _interrupt(["sample", "--kind", "history", "-n", str(n), "-o", "big.csv"], tmp_path, when)
     assert p.returncode == 130, (p.returncode, p.stderr[-2000:])
     assert p.stderr.strip().splitlines() == ["bouncekit: interrupted"]
