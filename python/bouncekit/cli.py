@@ -333,8 +333,33 @@ def _one_line(e: BaseException) -> str:
     return text if len(text) <= 400 else text[:397] + "..."
 
 
+_INTERRUPTED = False
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    # Remember the interrupt: C extensions may turn the KeyboardInterrupt raised
+    # here into another exception (an ImportError during an import, say).
+    global _INTERRUPTED
+    _INTERRUPTED = True
+    raise KeyboardInterrupt
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the command line; returns the exit code."""
+    import signal
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        return _main(argv)
+    except BaseException:
+        if _INTERRUPTED:
+            print("bouncekit: interrupted", file=sys.stderr)
+            return 130
+        raise
+
+
+def _main(argv: Optional[List[str]]) -> int:
     parser = build_parser()
     try:
         a = parser.parse_args(argv)
@@ -343,20 +368,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("bouncekit: interrupted", file=sys.stderr)
         return 130
     except BouncekitError as e:
+        if _INTERRUPTED:
+            raise KeyboardInterrupt from None
         print(f"bouncekit: error: {_one_line(e)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
     except (OSError, ValueError, KeyError, TypeError) as e:
         # pyarrow / pandas errors on bad files land here: one line, no traceback.
-        if os.environ.get("BOUNCEKIT_DEBUG"):
+        if _INTERRUPTED or os.environ.get("BOUNCEKIT_DEBUG"):
             raise
         where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
         msg = e.strerror if isinstance(e, OSError) and e.strerror else _one_line(e)
         print(f"bouncekit: error: {where}{msg}", file=sys.stderr)
         return 1
     except Exception as e:  # noqa: BLE001 - the CLI's promise: one line, never a traceback
-        if os.environ.get("BOUNCEKIT_DEBUG"):
+        if _INTERRUPTED or os.environ.get("BOUNCEKIT_DEBUG"):
             raise
         print(f"bouncekit: error: {type(e).__name__}: {_one_line(e)} (set BOUNCEKIT_DEBUG=1 for a traceback)",
               file=sys.stderr)
