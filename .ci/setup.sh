@@ -27,6 +27,16 @@ if [ "${BOUNCEKIT_TEST_DEPS:-0}" = 1 ]; then
 else
   "$PY" -m pip install -q "pybind11==3.1.0" "scikit-build-core>=0.11" 2>&1 | grep -v "Running pip as the 'root' user" || true
 fi
+# The HTML report draws its charts with matplotlib.
+"$PY" -c "import matplotlib" 2>/dev/null || \
+  "$PY" -m pip install -q "matplotlib>=3.7" 2>&1 | grep -v "Running pip as the 'root' user" || true
+# The report test renders in Debian's headless Chromium.
+if [ "${BOUNCEKIT_TEST_DEPS:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing Debian's chromium (report rendering test)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
 # --no-build-isolation: build with the pinned pybind11 above and reuse build/.
 "$PY" -m pip install -q --no-build-isolation . 2>&1 | grep -v "Running pip as the 'root' user" || true
 "$PY" -c "import bouncekit; print('setup: bouncekit', bouncekit.__version__, 'installed')"

@@ -2,7 +2,10 @@
 
     bouncekit classify events.csv -o classified.parquet --profile sisimai
     bouncekit classify --sample            # the bundled sample, with a summary
-    bouncekit sample -n 10000 -o sample.csv
+    bouncekit analyze --sample             # suppression list, aggregates, alerts, HTML report
+    bouncekit analyze history.parquet --out-dir out/ --format parquet
+    bouncekit report history.parquet -o report.html
+    bouncekit sample --kind history -n 1000000 -o history.parquet
     bouncekit rules [--profile P]          # list the rules in order
 
 Exit codes: 0 success, 1 bad input or data error (one line on stderr),
@@ -12,8 +15,10 @@ Exit codes: 0 success, 1 bad input or data error (one line on stderr),
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from pathlib import Path
+from typing import Any, Dict, List, NoReturn, Optional, Sequence
 
 from . import __version__
 from .errors import BouncekitError, InvalidArgumentError
@@ -85,11 +90,79 @@ def _cmd_classify(a: argparse.Namespace) -> int:
 
 
 def _cmd_sample(a: argparse.Namespace) -> int:
-    from ._files import write_table
-    from .sample import responses
-    df = responses(a.rows, seed=a.seed)
+    from ._files import file_format, write_table
+    file_format(a.output)  # an unknown suffix fails before any work
+    if a.rows < 1:
+        raise InvalidArgumentError(f"--rows must be positive, got {a.rows}")
+    if a.kind == "history":
+        from .generate import history
+        df = history(a.rows, seed=a.seed, domains=a.domains, campaigns=a.campaigns)
+    else:
+        from .sample import responses
+        df = responses(a.rows, seed=a.seed)
     write_table(df, a.output)
     print(f"wrote {len(df):,} rows to {a.output}", file=sys.stderr)
+    return 0
+
+
+def _load_events(a: argparse.Namespace) -> Any:
+    from ._files import read_table
+    if a.sample:
+        if a.input:
+            raise InvalidArgumentError("give either an INPUT file or --sample, not both")
+        from .generate import load_sample_history
+        return load_sample_history()
+    if not a.input:
+        raise InvalidArgumentError("nothing to analyze: give an INPUT file or --sample")
+    return read_table(a.input, string_columns=("enhanced_status", "diagnostic", "smtp_command", "remote_host",
+                                               "action", "destination", "reply_code", "recipient",
+                                               "bounce_class", "category"))
+
+
+def _analysis(a: argparse.Namespace) -> Any:
+    from .report import analyze
+    from .rules import profiles
+    known = [name for name, _ in profiles()]
+    if a.profile not in known:
+        raise InvalidArgumentError(f"unknown profile '{a.profile}' (known: {', '.join(known)})")
+    events = _load_events(a)
+    return analyze(events, policy=a.policy, profile=a.profile, columns=_parse_columns(a.column),
+                   threads=a.threads, progress=a.progress, min_sent=a.min_sent)
+
+
+def _cmd_analyze(a: argparse.Namespace) -> int:
+    from ._files import write_table
+    from .report import write_html
+    ext = {"csv": ".csv", "parquet": ".parquet", "jsonl": ".jsonl"}[a.format]
+    out = Path(a.out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidArgumentError(f"--out-dir {out}: exists and is not a directory")
+    res = _analysis(a)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in (("suppressions", res.suppressions), ("aggregates", res.aggregates),
+                        ("alerts", res.alerts)):
+        path = out / f"{name}{ext}"
+        write_table(table, path)
+        written.append(path)
+    report = Path(a.report) if a.report else out / "report.html"
+    write_html(res.to_html(a.title), report)
+    written.append(report)
+    print(res.summary_text())
+    print()
+    for pth in written:
+        print(f"wrote {pth}")
+    return 0
+
+
+def _cmd_report(a: argparse.Namespace) -> int:
+    from .report import write_html
+    if Path(a.output).suffix.lower() not in (".html", ".htm"):
+        raise InvalidArgumentError(f"-o {a.output}: the report is HTML; give a .html file name")
+    res = _analysis(a)
+    write_html(res.to_html(a.title), a.output)
+    print(f"wrote {a.output} ({res.rows:,} events, {len(res.suppressions):,} suppressed, "
+          f"{len(res.alerts)} alerts)", file=sys.stderr)
     return 0
 
 
@@ -113,20 +186,75 @@ def _cmd_rules(a: argparse.Namespace) -> int:
     return 0
 
 
+_EXAMPLES_MAIN = """\
+examples:
+  bouncekit analyze --sample                 # the bundled history: summary + bouncekit-report/report.html
+  bouncekit classify events.csv -o out.parquet
+  bouncekit analyze events.parquet --out-dir out/ --format parquet
+  bouncekit report events.parquet -o report.html
+  bouncekit sample --kind history -n 100000 -o history.parquet
+
+Files are read and written by extension: .csv, .parquet, .jsonl.
+Exit codes: 0 ok, 1 bad input or data error (one line on stderr), 2 usage error,
+130 interrupted (Ctrl-C; no partial output file is left behind).
+Run 'bouncekit COMMAND --help' for a command's options and examples."""
+
+_EXAMPLES_CLASSIFY = """
+examples:
+  bouncekit classify --sample                           # print a summary of the bundled sample
+  bouncekit classify bounces.csv -o classified.parquet  # one output row per input row
+  bouncekit classify logs.jsonl --column diagnostic=text --profile sisimai --mappings -o out.csv"""
+
+_EXAMPLES_ANALYZE = """\
+input columns: recipient, campaign_id, ts (epoch seconds or a timestamp) and
+either bounce_class (delivered/soft/hard/block) or the classifier's inputs
+(diagnostic, optionally reply_code, enhanced_status, ...): then rows are
+classified first. Map other names with --column recipient=email.
+
+outputs (in --out-dir): suppressions, aggregates, alerts (.csv by default)
+and report.html.
+
+examples:
+  bouncekit analyze --sample
+  bouncekit analyze history.parquet --out-dir weekly/ --format parquet
+  bouncekit analyze export.csv --column recipient=email --column ts=sent_at"""
+
+_EXAMPLES_REPORT = """\
+examples:
+  bouncekit report --sample -o report.html
+  bouncekit report history.parquet -o report.html --title 'March campaigns'"""
+
+_EXAMPLES_SAMPLE = """\
+examples:
+  bouncekit sample -n 10000 -o responses.csv                   # SMTP results + true category
+  bouncekit sample --kind history -n 1000000 -o history.parquet  # about 5 s
+  bouncekit analyze history.parquet"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="bouncekit",
-        description="Understand email bounces: classify SMTP results, explain them, and summarise.",
-        epilog="Run 'bouncekit COMMAND --help' for a command's options.")
+        description="Understand email bounces: classify SMTP results, explain them, decide whom to "
+                    "suppress, and report on campaigns.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXAMPLES_MAIN)
     p.add_argument("--version", action="version", version=f"bouncekit {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("classify", help="classify a table of delivery results",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Classify every row of INPUT (CSV, Parquet or JSON lines) and write the "
                                    "result (one row per input row, same order) to OUTPUT, or print a summary.",
-                       epilog="Input columns: reply_code, enhanced_status, diagnostic (required), and "
-                              "optionally smtp_command, remote_host, action, destination. Map other names "
-                              "with --column diagnostic=my_text_column.")
+                       epilog="Input columns: reply_code, enhanced_status, diagnostic (required), and\n"
+                              "optionally smtp_command, remote_host, action, destination. Map other names\n"
+                              "with --column diagnostic=my_text_column.\n" + _EXAMPLES_CLASSIFY)
     c.add_argument("input", nargs="?", help="input file (.csv, .parquet, .jsonl)")
     c.add_argument("-o", "--output", help="output file (.csv, .parquet, .jsonl); written atomically")
     c.add_argument("--sample", action="store_true", help="classify the sample bundled with bouncekit")
@@ -143,12 +271,55 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show a progress bar (default: for large inputs on a terminal)")
     c.set_defaults(func=_cmd_classify)
 
-    s = sub.add_parser("sample", help="write synthetic delivery results",
-                       description="Write N synthetic delivery results (seeded) to OUTPUT.")
-    s.add_argument("-n", "--rows", type=int, default=10_000)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("-o", "--output", required=True)
+    s = sub.add_parser("sample", help="write synthetic data (a bounce history or single responses)",
+                       description="Write N synthetic rows (seeded) to OUTPUT (.csv, .parquet or .jsonl).",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=_EXAMPLES_SAMPLE)
+    s.add_argument("--kind", choices=("history", "responses"), default="responses",
+                   help="history: campaigns to a list, one row per attempt, with recipients, timestamps, "
+                        "retries and opens; responses: independent SMTP results with their true category "
+                        "(default)")
+    s.add_argument("-n", "--rows", type=int, default=10_000, help="rows to write (default 10000)")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--domains", type=int, default=200, help="history: distinct domains (default 200)")
+    s.add_argument("--campaigns", type=int, default=24, help="history: campaigns (default 24)")
+    s.add_argument("-o", "--output", required=True, help="output file (.csv, .parquet, .jsonl)")
     s.set_defaults(func=_cmd_sample)
+
+    for name in ("analyze", "report"):
+        if name == "analyze":
+            x = sub.add_parser("analyze", help="suppression list, campaign x domain aggregates, alerts, HTML report",
+                               description="Analyze a bounce history: classify it when it has no bounce_class "
+                                           "column, compute who to suppress (policy), per campaign x domain "
+                                           "counts and flags, alerts with recommended actions, and write them "
+                                           "with an HTML report into --out-dir. Prints a summary.",
+                               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EXAMPLES_ANALYZE)
+            x.add_argument("--out-dir", default="bouncekit-report",
+                           help="directory for suppressions, aggregates, alerts and report.html "
+                                "(default ./bouncekit-report)")
+            x.add_argument("--format", choices=("csv", "parquet", "jsonl"), default="csv",
+                           help="format of the written tables (default csv)")
+            x.add_argument("--report", help="write the HTML report here instead of OUT_DIR/report.html")
+            x.set_defaults(func=_cmd_analyze)
+        else:
+            x = sub.add_parser("report", help="write the HTML report of a bounce history",
+                               description="Analyze a bounce history like 'analyze' and write only the HTML "
+                                           "report (one self-contained file: charts, spikes, suppressions).",
+                               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EXAMPLES_REPORT)
+            x.add_argument("-o", "--output", required=True, help="the report file (.html)")
+            x.set_defaults(func=_cmd_report)
+        x.add_argument("input", nargs="?", help="events file (.csv, .parquet, .jsonl)")
+        x.add_argument("--sample", action="store_true", help="use the history bundled with bouncekit")
+        x.add_argument("--policy", default="standard", help="suppression policy (default: standard)")
+        x.add_argument("--profile", default="default", help="classification profile when classifying")
+        x.add_argument("--column", action="append", default=[], metavar="OURS=YOURS",
+                       help="map a column name, e.g. recipient=email (repeatable)")
+        x.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+        x.add_argument("--min-sent", type=int, default=20,
+                       help="smallest campaign x domain cell that can raise an alert (default 20)")
+        x.add_argument("--title", default="bouncekit report", help="the report's title")
+        x.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="show progress bars (default: for large inputs on a terminal)")
 
     r = sub.add_parser("rules", help="list classification rules and profiles")
     r.add_argument("--rules", help="a rule file instead of the built-in rules")
@@ -157,19 +328,66 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+_INTERRUPTED = False
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    # Remember the interrupt: C extensions may turn the KeyboardInterrupt raised
+    # here into another exception (an ImportError during an import, say).
+    global _INTERRUPTED
+    _INTERRUPTED = True
+    raise KeyboardInterrupt
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
-    a = parser.parse_args(argv)
+    """Runs the command line; returns the exit code."""
+    import signal
+    import threading
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
     try:
+        return _main(argv)
+    except BaseException:
+        if _INTERRUPTED:
+            print("bouncekit: interrupted", file=sys.stderr)
+            return 130
+        raise
+
+
+def _main(argv: Optional[List[str]]) -> int:
+    parser = build_parser()
+    try:
+        a = parser.parse_args(argv)
         return int(a.func(a))
-    except BouncekitError as e:
-        print(f"bouncekit: error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("bouncekit: interrupted", file=sys.stderr)
         return 130
+    except BouncekitError as e:
+        if _INTERRUPTED:
+            raise KeyboardInterrupt from None
+        print(f"bouncekit: error: {_one_line(e)}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        # pyarrow / pandas errors on bad files land here: one line, no traceback.
+        if _INTERRUPTED or os.environ.get("BOUNCEKIT_DEBUG"):
+            raise
+        where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
+        msg = e.strerror if isinstance(e, OSError) and e.strerror else _one_line(e)
+        print(f"bouncekit: error: {where}{msg}", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 - the CLI's promise: one line, never a traceback
+        if _INTERRUPTED or os.environ.get("BOUNCEKIT_DEBUG"):
+            raise
+        print(f"bouncekit: error: {type(e).__name__}: {_one_line(e)} (set BOUNCEKIT_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

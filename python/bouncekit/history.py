@@ -112,6 +112,57 @@ class HistoryResult:
     rows: int
     recipients: Optional[int]
 
+    def _counts(self) -> Tuple[Optional[int], Optional[int], Optional[int], Dict[str, int]]:
+        sup = None if self.suppressions is None else len(self.suppressions)
+        cells = flagged = None
+        reasons: Dict[str, int] = {}
+        if self.suppressions is not None and sup:
+            col = self.suppressions["reason"]
+            values = col.to_pylist() if hasattr(col, "to_pylist") else [str(v) for v in col]
+            for v in values:
+                reasons[str(v)] = reasons.get(str(v), 0) + 1
+        if self.aggregates is not None:
+            agg = self.aggregates
+            cells = len(agg)
+            flags = [np.asarray(agg[c]) for c in ("hard_flag", "soft_flag", "block_flag")]
+            flagged = int(np.count_nonzero(flags[0] | flags[1] | flags[2])) if cells else 0
+        return sup, cells, flagged, reasons
+
+    def __repr__(self) -> str:
+        """A one-line summary (the tables themselves are attributes).
+
+        >>> analyze_history({"recipient": ["a@x.org"], "campaign_id": [1], "ts": [0], "bounce_class": ["hard"]})
+        HistoryResult(rows=1, recipients=1, suppressed=1 (hard_bounce 1), aggregate_cells=1, flagged_cells=1)
+        """
+        sup, cells, flagged, reasons = self._counts()
+        why = f" ({', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))})" if reasons else ""
+        return (f"HistoryResult(rows={self.rows}, recipients={self.recipients}, suppressed={sup}{why}, "
+                f"aggregate_cells={cells}, flagged_cells={flagged})")
+
+    def _repr_html_(self) -> str:
+        """A summary and the first rows of each table, for Jupyter."""
+        import html
+        sup, cells, flagged, reasons = self._counts()
+        parts = [f"<div><b>HistoryResult</b>: {self.rows:,} events"
+                 + (f", {self.recipients:,} recipients" if self.recipients is not None else "")
+                 + (f", <b>{sup:,}</b> suppressed" if sup is not None else "")
+                 + (" (" + ", ".join(f"{html.escape(k)} {v:,}" for k, v in sorted(reasons.items())) + ")"
+                    if reasons else "")
+                 + (f", {cells:,} campaign x domain cells, {flagged:,} flagged" if cells is not None else "")]
+        for name, table in (("suppressions", self.suppressions), ("aggregates", self.aggregates)):
+            if table is None:
+                continue
+            head = table.head(5) if hasattr(table, "head") else table.slice(0, 5)
+            if hasattr(head, "to_html"):
+                body = head.to_html(index=False)
+            elif hasattr(head, "_repr_html_"):
+                body = head._repr_html_()
+            else:
+                body = "<pre>" + html.escape(repr(head)) + "</pre>"
+            parts.append(f"<details><summary>{name} (first 5 rows)</summary>{body}</details>")
+        parts.append("</div>")
+        return "".join(parts)
+
 
 # ------------------------------------------------------------------ input
 
