@@ -63,7 +63,6 @@ from .history import (
 from .io import CsvWriter, write_csv
 from .policy import PRESETS as POLICY_PRESETS, Analysis, Policy, PolicyRunner, Rule, analyze, load_policy
 from . import risk
-
 from .parse import ParseResult, parse_emails, parse_esp_json, parse_maillog
 from .rules import RuleSet, builtin_rules, builtin_rules_path, load_rules, profiles, rules_table
 

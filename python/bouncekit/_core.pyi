@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'EVENT_CLASSES', 'History', 'RetryCause', 'RetryDistribution', 'RetrySchedule', 'RuleSet', 'SUPPRESSION_REASONS', 'categories', 'find_codes_in_text', 'map_category', 'parse_reply_code', 'parse_status', 'retry_exact', 'retry_monte_carlo', 'retry_parse_exim_config', 'retry_select_exim_line', 'suppression_policies']
+__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'EVENT_CLASSES', 'History', 'POLICY_ACTIONS', 'POLICY_CLASSES', 'POLICY_FLAG_ENGAGED', 'POLICY_FLAG_GREYLIST', 'POLICY_FLAG_MAILBOX_FULL', 'POLICY_FLAG_SENDER_BLAME', 'POLICY_INVALID_CLASS', 'POLICY_STATE_VERSION', 'Policy', 'PolicyEngine', 'RetryCause', 'RetryDistribution', 'RetrySchedule', 'RuleSet', 'SUPPRESSION_REASONS', 'categories', 'find_codes_in_text', 'map_category', 'parse_emails', 'parse_esp_json', 'parse_maillog', 'parse_reply_code', 'parse_status', 'policy_from_config', 'policy_from_toml', 'retry_exact', 'retry_monte_carlo', 'retry_parse_exim_config', 'retry_select_exim_line', 'standard_policy', 'suppression_policies']
 class RuleSet:
     """
     An ordered classification rule set (see rules.h for the format).
@@ -232,6 +232,73 @@ class RetryCause:
     @property
     def never_share(self) -> float:
         ...
+class Policy:
+    """
+    A validated declarative suppression policy.
+    """
+    def to_dict(self) -> dict:
+        """
+        The policy as plain data (durations in hours/days).
+        """
+    @property
+    def fingerprint(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+class PolicyEngine:
+    """
+    Applies a policy to events, run by run; state can be saved.
+    """
+    @staticmethod
+    def from_state_bytes(policy: Policy, data: bytes) -> PolicyEngine:
+        ...
+    @staticmethod
+    def load_state(policy: Policy, path: str) -> PolicyEngine:
+        """
+        Resumes from a state file saved with the same policy.
+        """
+    def __init__(self, policy: Policy) -> None:
+        ...
+    def add(self, columns: dict, num_rows: typing.SupportsInt | typing.SupportsIndex) -> None:
+        """
+        Buffers rows: recipient, campaign_id, ts (Arrow capsule pairs), klass and optional flags (uint8).
+        """
+    def decision_of(self, recipient: str) -> dict:
+        """
+        One recipient's decision (0 or 1 rows).
+        """
+    def decisions(self) -> dict:
+        """
+        Current decisions, sorted by recipient.
+        """
+    def features(self) -> dict:
+        """
+        Per-recipient counters, sorted by recipient.
+        """
+    def features_of(self, recipient: str) -> dict:
+        """
+        One recipient's counters.
+        """
+    def run(self) -> None:
+        """
+        Walks the buffered rows into the per-recipient state.
+        """
+    def save_state(self, path: str) -> None:
+        """
+        Saves the state atomically.
+        """
+    def state_bytes(self) -> bytes:
+        """
+        The state file's bytes.
+        """
+    def summary(self) -> dict:
+        """
+        Rows in, used, skipped by reason.
+        """
+    @property
+    def policy(self) -> Policy:
+        ...
 def categories() -> list:
     """
     The built-in category taxonomy, in documentation order.
@@ -244,6 +311,18 @@ def map_category(category: str, bounce_class: str, reply_class: typing.SupportsI
     """
     (Sisimai reason, SES type, SES subtype, SparkPost class) of a built-in category.
     """
+def parse_emails(records: list, max_bytes: typing.SupportsInt | typing.SupportsIndex = 33554432, max_recipients: typing.SupportsInt | typing.SupportsIndex = 10000) -> dict:
+    """
+    Parses bounce e-mails (bytes); returns {'events': columns, 'errors': columns, ...}.
+    """
+def parse_esp_json(records: list, provider: str = 'auto') -> dict:
+    """
+    Parses ESP JSON events (one JSON document per record).
+    """
+def parse_maillog(lines: list, format: str = 'auto') -> dict:
+    """
+    Parses Postfix / Exim log lines (format 'auto', 'postfix' or 'exim').
+    """
 def parse_reply_code(text: str) -> int | None:
     """
     Parses a three-digit reply code (200..599); None for anything else.
@@ -251,6 +330,14 @@ def parse_reply_code(text: str) -> int | None:
 def parse_status(text: str) -> dict:
     """
     Strictly parses an RFC 3463 status 'class.subject.detail'; raises InvalidArgumentError.
+    """
+def policy_from_config(config: typing.Any, source: str = '') -> Policy:
+    """
+    Reads and validates a policy from plain data (a dict as read from JSON/YAML/TOML).
+    """
+def policy_from_toml(text: str, source: str = '') -> Policy:
+    """
+    Reads and validates a policy from TOML text.
     """
 def retry_exact(schedule: RetrySchedule, causes: collections.abc.Sequence[RetryCause], weights: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> dict:
     ...
@@ -260,6 +347,10 @@ def retry_parse_exim_config(text: str) -> list:
     ...
 def retry_select_exim_line(text: str, domain: str, error: str, local_part: str) -> int:
     ...
+def standard_policy() -> Policy:
+    """
+    SPEC.md W2 as a declarative policy.
+    """
 def suppression_policies() -> list[str]:
     """
     Names of the built-in suppression policies.
@@ -268,5 +359,13 @@ BLAMES: tuple = ('recipient', 'message', 'sender', 'infrastructure', 'unknown')
 BOUNCE_CLASSES: tuple = ('delivered', 'soft', 'hard', 'block', 'complaint', 'auto_reply', 'undetermined')
 CODE_SOURCES: tuple = ('none', 'given', 'text')
 EVENT_CLASSES: tuple = ('other', 'delivered', 'soft', 'hard', 'block')
+POLICY_ACTIONS: tuple = ('none', 'monitor', 'pause', 'suppress')
+POLICY_CLASSES: tuple = ('other', 'delivered', 'soft', 'hard', 'block', 'complaint')
+POLICY_FLAG_ENGAGED: int = 4
+POLICY_FLAG_GREYLIST: int = 1
+POLICY_FLAG_MAILBOX_FULL: int = 8
+POLICY_FLAG_SENDER_BLAME: int = 2
+POLICY_INVALID_CLASS: int = 255
+POLICY_STATE_VERSION: int = 1
 SUPPRESSION_REASONS: tuple = ('hard_bounce', 'soft_streak', 'soft_window')
 __version__: str = '0.1.0'
