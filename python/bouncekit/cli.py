@@ -7,6 +7,8 @@
     bouncekit report history.parquet -o report.html
     bouncekit sample --kind history -n 1000000 -o history.parquet
     bouncekit rules [--profile P]          # list the rules in order
+    bouncekit parse bounces/ -o events.csv # DSN e-mails, MTA logs or ESP JSON -> event table
+    bouncekit simulate --schedule postfix --schedule exim --mix greylisted=0.5,mailbox_full=0.5
 
 Exit codes: 0 success, 1 bad input or data error (one line on stderr),
 2 usage error, 130 interrupted (no partial output file is left behind).
@@ -166,6 +168,80 @@ def _cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_parse(a: argparse.Namespace) -> int:
+    from ._files import file_format, write_table
+    from .parse import parse_emails, parse_esp_json, parse_maillog
+    file_format(a.output)  # an unknown suffix fails before any work
+    if a.errors:
+        file_format(a.errors)
+    missing = [p for p in a.inputs if not os.path.exists(p)]
+    if missing:
+        raise InvalidArgumentError(f"{missing[0]}: no such file or directory")
+    results = []
+    for src in a.inputs:
+        if a.kind == "email":
+            results.append(parse_emails(src, profile=a.profile, progress=a.progress))
+        elif a.kind == "maillog":
+            results.append(parse_maillog(src, profile=a.profile, progress=a.progress))
+        else:
+            results.append(parse_esp_json(src, profile=a.profile, progress=a.progress))
+    import pandas as pd
+    events = pd.concat([r.events for r in results], ignore_index=True)
+    errors = pd.concat([r.errors for r in results], ignore_index=True)
+    write_table(events, a.output)
+    if a.errors:
+        write_table(errors, a.errors)
+    records = sum(r.summary()["records"] for r in results)
+    with_events = sum(r.summary()["records_with_events"] for r in results)
+    skipped = sum(r.summary()["records_skipped"] for r in results)
+    print(f"{records:,} records: {with_events:,} with events, {skipped:,} skipped, {len(errors):,} errors; "
+          f"{len(events):,} events written to {a.output}", file=sys.stderr)
+    if len(errors) and not a.errors:
+        print("(give --errors FILE to keep the per-record errors)", file=sys.stderr)
+    return 0
+
+
+def _parse_mix(text: str) -> Dict[str, float]:
+    mix: Dict[str, float] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise InvalidArgumentError(f"--mix expects CATEGORY=SHARE,..., got '{part.strip()}'")
+        k, v = part.split("=", 1)
+        try:
+            mix[k.strip()] = float(v)
+        except ValueError:
+            raise InvalidArgumentError(f"--mix: share of '{k.strip()}' is not a number: '{v.strip()}'") from None
+    if not mix:
+        raise InvalidArgumentError("--mix is empty")
+    return mix
+
+
+def _cmd_simulate(a: argparse.Namespace) -> int:
+    from . import retry
+    if a.output:
+        from ._files import file_format
+        file_format(a.output)
+    names = a.schedule or ["postfix"]
+    schedules = []
+    for n in names:
+        if n not in retry.PRESETS:
+            raise InvalidArgumentError(f"unknown schedule '{n}' (known: {', '.join(retry.PRESETS)})")
+        schedules.append(retry.preset(n))
+    if a.exim_rule:
+        schedules.append(retry.exim(a.exim_rule))
+    table = retry.compare(schedules, _parse_mix(a.mix), window=a.window, messages=a.messages, seed=a.seed)
+    import pandas as pd
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(table.to_string(index=False))
+    if a.output:
+        from ._files import write_table
+        write_table(table, a.output)
+        print(f"wrote {a.output}", file=sys.stderr)
+    return 0
+
+
 def _cmd_rules(a: argparse.Namespace) -> int:
     import bouncekit
     rs = bouncekit.load_rules(a.rules) if a.rules else bouncekit.builtin_rules()
@@ -320,6 +396,48 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--title", default="bouncekit report", help="the report's title")
         x.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="show progress bars (default: for large inputs on a terminal)")
+
+    pa_ = sub.add_parser("parse", help="read bounces where they live: DSN e-mails, MTA logs, ESP JSON",
+                         formatter_class=argparse.RawDescriptionHelpFormatter,
+                         description="Turn bounce e-mails (files, folders, mbox, Maildir), Postfix/Exim logs or "
+                                     "ESP event exports (SES, SendGrid, Mailgun, Postmark, SparkPost JSON lines) "
+                                     "into one classified event table. Records that cannot be read go to --errors; "
+                                     "records in = records with events + skipped + errors.",
+                         epilog="examples:\n  bouncekit parse bounces/ -o events.parquet\n"
+                                "  bouncekit parse /var/log/mail.log --kind maillog -o events.csv\n"
+                                "  bouncekit parse ses-events.jsonl --kind esp -o events.csv --errors errors.csv")
+    pa_.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
+    pa_.add_argument("--kind", choices=("email", "maillog", "esp"), default="email",
+                     help="what the inputs hold (default: email)")
+    pa_.add_argument("-o", "--output", required=True, help="events file (.csv, .parquet, .jsonl)")
+    pa_.add_argument("--errors", help="write the per-record errors here")
+    pa_.add_argument("--profile", default="default", help="classification profile")
+    pa_.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="show a progress bar (default: for large inputs on a terminal)")
+    pa_.set_defaults(func=_cmd_parse)
+
+    sm = sub.add_parser("simulate", help="what a retry schedule delivers for a mix of bounce causes",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description="Compare retry schedules (MTA presets, or an Exim retry rule) on a mix of "
+                                    "temporary-failure causes: share delivered (within --window), attempts per "
+                                    "message, delivery-time quantiles and the share that expires into a hard "
+                                    "bounce.",
+                        epilog="examples:\n  bouncekit simulate --schedule postfix --schedule exim "
+                               "--schedule mailgun --mix greylisted=0.4,mailbox_full=0.3,rate_limited=0.3\n"
+                               "  bouncekit simulate --exim-rule 'F,2h,15m; G,16h,1h,1.5; F,4d,6h' "
+                               "--mix mailbox_full=1 --window 24h")
+    sm.add_argument("--schedule", action="append", default=[], metavar="PRESET",
+                    help="a preset schedule (repeatable; default postfix): postfix, exim, sendmail, exchange, "
+                         "kumomta, haraka, mailgun, mailpro, ses, sendgrid, mailchimp, rfc5321, ...")
+    sm.add_argument("--exim-rule", help="an Exim retry rule, e.g. 'F,2h,15m; G,16h,1h,1.5; F,4d,6h'")
+    sm.add_argument("--mix", default="greylisted=0.4,mailbox_full=0.3,rate_limited=0.3",
+                    help="CATEGORY=SHARE,... summing to 1 (default: greylisted=0.4,mailbox_full=0.3,"
+                         "rate_limited=0.3)")
+    sm.add_argument("--window", default=None, help="also report delivery within this time, e.g. 24h")
+    sm.add_argument("--messages", type=int, default=1_000_000, help="Monte Carlo messages (default 10^6)")
+    sm.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    sm.add_argument("-o", "--output", help="also write the table (.csv, .parquet, .jsonl)")
+    sm.set_defaults(func=_cmd_simulate)
 
     r = sub.add_parser("rules", help="list classification rules and profiles")
     r.add_argument("--rules", help="a rule file instead of the built-in rules")

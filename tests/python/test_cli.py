@@ -200,3 +200,46 @@ def test_ctrl_c_during_analyze(tmp_path: Path) -> None:
         elif f.endswith(".html"):
             assert (out / f).read_text().endswith("</html>")
     assert pq.read_metadata(tmp_path / "h.parquet").num_rows == 400_000
+
+
+def test_simulate_compares_schedules(tmp_path: Path) -> None:
+    p = run(["simulate", "--schedule", "postfix", "--schedule", "mailgun", "--mix",
+             "greylisted=0.5,mailbox_full=0.5", "--window", "24h", "-o", "sim.csv"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    t = pd.read_csv(tmp_path / "sim.csv")
+    assert list(t["schedule"]) == ["postfix", "mailgun"]
+    # shares are probabilities and every message is either delivered or expired
+    assert ((t["delivered"] + t["expired"]).round(9) == 1).all()
+    # Postfix keeps trying for 5 days, Mailgun gives up after 8 hours: Postfix delivers more
+    assert t.loc[0, "delivered"] > t.loc[1, "delivered"]
+    assert "postfix" in p.stdout and "mailgun" in p.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--mix", "greylisted=0.5"], "sum to 1"),
+    (["--mix", "greylisted=abc"], "not a number"),
+    (["--schedule", "nope"], "unknown schedule 'nope'"),
+    (["--exim-rule", "F,2h,15m; G,16h,1h,x"], "column 20"),
+])
+def test_simulate_bad_input(tmp_path: Path, args: List[str], needle: str) -> None:
+    assert_one_line_error(run(["simulate", *args], tmp_path), 1, needle)
+
+
+def test_parse_writes_events_and_errors(tmp_path: Path, shared_dir: Path) -> None:
+    emails = shared_dir / "corpora" / "sisimai" / "emails"
+    p = run(["parse", str(emails), "-o", "ev.parquet", "--errors", "err.csv"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    ev = pq.read_table(tmp_path / "ev.parquet").to_pandas()
+    err = pd.read_csv(tmp_path / "err.csv")
+    n_files = sum(1 for f in emails.rglob("*") if f.is_file())
+    assert len(ev) > 0.9 * n_files
+    assert {"recipient", "reply_code", "bounce_class", "category", "source"} <= set(ev.columns)
+    # records in = records with events + skipped + errors, as the summary line says
+    line = p.stderr.strip().splitlines()[-1]
+    records = int(line.split(" records:")[0].replace(",", ""))
+    assert f"{len(err):,} errors" in line and records >= n_files - 1
+
+
+def test_parse_missing_input(tmp_path: Path) -> None:
+    assert_one_line_error(run(["parse", "nowhere.eml", "-o", "ev.csv"], tmp_path), 1, "nowhere.eml")
+    assert not (tmp_path / "ev.csv").exists()
