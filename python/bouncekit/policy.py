@@ -89,6 +89,7 @@ EVENT_CLASS_ALIASES: Dict[str, str] = {
     "complaint": "complaint", "spamreport": "complaint", "spam_report": "complaint", "complained": "complaint",
     "abuse": "complaint",
     "unknown": "other", "undetermined": "other", "other": "other", "dropped": "other",
+    "auto_reply": "other", "autoreply": "other", "auto-reply": "other",
 }
 _CLASS_CODE = {name: i for i, name in enumerate(_CLASS_NAMES)}
 _SENDER_CATEGORIES = frozenset({"blocked", "blocklisted", "auth_failure", "spam_content", "policy", "rate_limited",

@@ -254,9 +254,11 @@ def analyze(events: Any, *, policy: str = "standard", profile: str = "default",
     from ._files import read_table
     from .errors import NotFoundError
     from .history import HISTORY_COLUMNS, SUPPRESSION_POLICIES, analyze_history
-    if policy not in SUPPRESSION_POLICIES:
-        raise NotFoundError(f"unknown suppression policy {policy!r} (known: {', '.join(SUPPRESSION_POLICIES)})",
-                            field="policy")
+    from .policy import PRESETS as POLICY_PRESETS
+    if policy not in SUPPRESSION_POLICIES and policy not in POLICY_PRESETS and not os.path.isfile(policy):
+        known = sorted(set(SUPPRESSION_POLICIES) | set(POLICY_PRESETS))
+        raise NotFoundError(f"unknown suppression policy {policy!r} (known: {', '.join(known)}, "
+                            "or a policy file)", field="policy")
     if isinstance(events, (str, os.PathLike)):
         events = read_table(events, string_columns=("enhanced_status", "diagnostic", "smtp_command",
                                                     "remote_host", "action", "destination", "recipient",
@@ -285,9 +287,25 @@ def analyze(events: Any, *, policy: str = "standard", profile: str = "default",
         df = df.assign(ts=ts.to_numpy().astype("datetime64[s]").astype(np.int64))
     if "domain" not in df.columns:
         df = df.assign(domain=_domain_of(df["recipient"]).to_numpy())
-    res = analyze_history(df[list(HISTORY_COLUMNS)], policy=policy, threads=threads, progress=progress)
-    return AnalysisResult(events=df, suppressions=res.suppressions, aggregates=res.aggregates,
-                          alerts=alerts_from_aggregates(res.aggregates, df, min_sent=min_sent), policy=policy)
+    if policy in SUPPRESSION_POLICIES:
+        res = analyze_history(df[list(HISTORY_COLUMNS)], policy=policy, threads=threads, progress=progress)
+        suppressions, aggregates = res.suppressions, res.aggregates
+    else:
+        # A declarative policy (preset or file): its suppress decisions, in
+        # the suppression list's columns; campaign x domain counts do not
+        # depend on the policy.
+        from .policy import analyze as policy_analyze
+        pol = policy_analyze(df, policy=policy, risk=False, alerts=False, progress=progress)
+        d = pol.decisions
+        d = d[d["action"].astype(str) == "suppress"]
+        suppressions = pd.DataFrame({"recipient": d["recipient"].astype(str).to_numpy(),
+                                     "reason": d["rule"].astype(str).to_numpy(),
+                                     "suppressed_at": d["decided_at"].to_numpy(np.int64),
+                                     "event_count_seen": d["event_number"].to_numpy(np.int64)})
+        aggregates = analyze_history(df[list(HISTORY_COLUMNS)], threads=threads, progress=progress,
+                                     suppressions=False).aggregates
+    return AnalysisResult(events=df, suppressions=suppressions, aggregates=aggregates,
+                          alerts=alerts_from_aggregates(aggregates, df, min_sent=min_sent), policy=policy)
 
 
 # ------------------------------------------------------------------ charts

@@ -243,3 +243,17 @@ def test_parse_writes_events_and_errors(tmp_path: Path, shared_dir: Path) -> Non
 def test_parse_missing_input(tmp_path: Path) -> None:
     assert_one_line_error(run(["parse", "nowhere.eml", "-o", "ev.csv"], tmp_path), 1, "nowhere.eml")
     assert not (tmp_path / "ev.csv").exists()
+
+
+def test_analyze_with_a_declarative_policy(tmp_path: Path) -> None:
+    p = run(["analyze", "--sample", "--policy", "seeds", "--out-dir", "o"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    sup = pd.read_csv(tmp_path / "o" / "suppressions.csv")
+    std = run(["analyze", "--sample", "--out-dir", "s"], tmp_path)
+    assert std.returncode == 0, std.stderr
+    sup_std = pd.read_csv(tmp_path / "s" / "suppressions.csv")
+    # the seeds preset names its own rules and suppresses complainers; standard has neither
+    assert "complaint" in set(sup["reason"]) and "complaint" not in set(sup_std["reason"])
+    assert set(sup_std["reason"]) <= {"hard_bounce", "soft_streak", "soft_window"}
+    assert sup["recipient"].is_unique and len(sup) > 0
+    assert (tmp_path / "o" / "report.html").stat().st_size > 10_000
