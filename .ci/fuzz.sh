@@ -57,7 +57,7 @@ for name in "${targets[@]}"; do
        >"$log" 2>&1; then
     grep -E "^stat::number_of_executed_units|^stat::average_exec_per_sec|^stat::peak_rss_mb" "$log" \
       | tr '\n' ' '; echo
-    grep -E "^#[0-9]+ +DONE" "$log" | tail -n 1 || true
+    grep -E "^#[0-9]+[[:space:]]+DONE" "$log" | tail -n 1 || true
   else
     echo "fuzz: $name FAILED; artifacts in $findings" >&2
     grep -E -A30 "ERROR|fuzz invariant|Timeout|out-of-memory|runtime error" "$log" | head -60 >&2 || tail -n 40 "$log" >&2

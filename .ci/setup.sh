@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 
 apt_pkgs=(libabsl-dev libgtest-dev libre2-dev time)
+# clang: libFuzzer for the fuzz targets (.ci/fuzz.sh); only with the test tools.
+[ "${BOUNCEKIT_TEST_DEPS:-0}" = 1 ] && apt_pkgs+=(clang)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Dict, List, Tuple
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -212,3 +213,17 @@ def test_find_codes_and_parse_status_never_crash(texts: List[str]) -> None:
             assert str(e)
         else:
             assert str(parsed) in t.strip() or parsed is not None
+
+
+@settings(max_examples=1 if os.environ.get("BOUNCEKIT_HYPOTHESIS_PROFILE") == "asan" else 4)
+@given(pool=st.lists(response, min_size=1, max_size=30), n=st.integers(8193, 2 * 8192 + 100),
+       seed=st.integers(0, 2**32 - 1), threads=st.integers(2, 6), chunk_rows=st.integers(700, 40_000))
+def test_classification_independent_of_threads_on_multi_unit_batches(pool: List[Dict[str, Any]], n: int, seed: int,
+                                                                     threads: int, chunk_rows: int) -> None:
+    """Batches of more than one 8192-row work unit, so threads really split them."""
+    idx = np.random.default_rng(seed).integers(0, len(pool), n)
+    df = _responses_frame([pool[i] for i in idx])
+    base = bouncekit.classify(df, threads=1, progress=False)
+    other = bouncekit.classify(df, threads=threads, chunk_rows=chunk_rows, progress=False)
+    assert len(base) == len(other) == n
+    pd.testing.assert_frame_equal(base, other)
