@@ -9,7 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 
-apt_pkgs=(libabsl-dev libgtest-dev libre2-dev time python3-flufl.bounce libsisimai-perl)
+apt_pkgs=(libabsl-dev libgtest-dev libre2-dev time)
+# Test tools only: clang (libFuzzer targets, .ci/fuzz.sh); Debian's flufl.bounce
+# and Sisimai (compared against by the raw-bounce parser tests and benchmark).
+[ "${BOUNCEKIT_TEST_DEPS:-0}" = 1 ] && apt_pkgs+=(clang python3-flufl.bounce libsisimai-perl)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -30,6 +30,12 @@ absl::StatusOr<CodePattern> ParseCodePattern(absl::string_view text) {
         "': want three characters, a digit then digits or trailing 'x' (421, 45x, 5xx)"));
   };
   if (s.size() != 3 || !absl::ascii_isdigit(s[0])) return bad();
+  // A pattern outside 200..599 could never match (reply codes outside that
+  // range read as "no code"): reject it instead of keeping a dead rule.
+  if (s[0] < '2' || s[0] > '5') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad reply-code pattern '", s, "': reply codes run from 200 to 599"));
+  }
   int lo = s[0] - '0', hi = lo;
   bool wild = false;
   for (int i = 1; i < 3; ++i) {

@@ -245,6 +245,9 @@ def _cmd_simulate(a: argparse.Namespace) -> int:
 def _cmd_rules(a: argparse.Namespace) -> int:
     import bouncekit
     rs = bouncekit.load_rules(a.rules) if a.rules else bouncekit.builtin_rules()
+    if a.profile and a.profile not in [name for name, _ in rs.profiles]:
+        raise bouncekit.NotFoundError(f"unknown profile {a.profile!r} (this rule set defines: "
+                                      f"{', '.join(name for name, _ in rs.profiles)})", field="profile")
     for name, desc in rs.profiles:
         print(f"profile {name}: {desc}")
     print()

@@ -66,15 +66,34 @@ def load_rules(path: Union[str, "os.PathLike[str]", None] = None, *, text: Optio
         raise NotFoundError(f"rule file not found: {p}", source=str(p))
     if p.suffix.lower() in (".json",):
         import json
-        return _core.RuleSet.from_config(json.loads(p.read_text(encoding="utf-8")), str(p))
+        try:
+            doc = json.loads(_read_text(p))
+        except json.JSONDecodeError as e:
+            from .errors import InvalidArgumentError
+            raise InvalidArgumentError(f"{p}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}", source=str(p),
+                                       line=e.lineno, text_column=e.colno) from None
+        return _core.RuleSet.from_config(doc, str(p))
     if p.suffix.lower() in (".yaml", ".yml"):
         try:
             import yaml
         except ImportError as e:  # pragma: no cover - depends on the environment
             from .errors import UnimplementedError
             raise UnimplementedError("reading YAML rule files needs PyYAML (pip install pyyaml)") from e
-        return _core.RuleSet.from_config(yaml.safe_load(p.read_text(encoding="utf-8")), str(p))
-    return _core.RuleSet.parse(p.read_text(encoding="utf-8"), str(p))
+        return _core.RuleSet.from_config(yaml.safe_load(_read_text(p)), str(p))
+    return _core.RuleSet.parse(_read_text(p), str(p))
+
+
+def _read_text(p: Path) -> str:
+    """A rule file's text; InvalidArgumentError (with the line) when it is not UTF-8."""
+    data = p.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        from .errors import InvalidArgumentError
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise InvalidArgumentError(f"{p}:{line}:{col}: rule files must be UTF-8; byte 0x{data[e.start]:02x} is not",
+                                   source=str(p), line=line, text_column=col) from None
 
 
 def resolve_rules(rules: RulesLike) -> "_core.RuleSet":

@@ -99,6 +99,9 @@ _PROVIDERS = ["gmail.com", "outlook.com", "yahoo.com", "icloud.com", "example.or
 def responses(n: int, seed: int = 0) -> Any:
     """`n` synthetic delivery results as a pandas DataFrame (seeded)."""
     import pandas as pd
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        from .errors import InvalidArgumentError
+        raise InvalidArgumentError(f"the number of rows must be a non-negative integer, not {n!r}", field="rows")
     rng = np.random.default_rng(seed)
     w = np.array([t[0] for t in _TEMPLATES], dtype=float)
     pick = rng.choice(len(_TEMPLATES), size=n, p=w / w.sum())

@@ -68,6 +68,17 @@ TEST(ParseCodePatternTest, Invalid) {
   }
 }
 
+// Regression (found by the bad-input catalogue): a pattern outside 200..599
+// was accepted and its rule could never match.
+TEST(ParseCodePatternTest, OutsideReplyCodeRange) {
+  for (const char* text : {"6xx", "1xx", "0xx", "999", "199", "600", "9xx"}) {
+    absl::StatusOr<CodePattern> p = ParseCodePattern(text);
+    ASSERT_FALSE(p.ok()) << "'" << text << "' -> " << p->lo << ".." << p->hi;
+    EXPECT_TRUE(absl::StrContains(p.status().message(), "reply codes run from 200 to 599"))
+        << p.status();
+  }
+}
+
 // -------------------------------------------------------- status patterns
 
 TEST(ParseStatusPatternTest, Valid) {
