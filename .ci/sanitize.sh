@@ -86,6 +86,13 @@ skip=(
   "tests/python/test_history.py::test_million_rows_match_the_oracles"   # 10^6 rows: ~10x slower under ASan
   "tests/python/test_rules.py::test_rules_tsv_reproduces_w1_oracle_byte_for_byte_on_1e6_rows"
   "tests/python/test_perf_guard.py"         # timing ratios mean nothing under ASan
+  "tests/python/test_spark.py"              # a JVM and Python workers of its own, 10^6 rows
+  "tests/python/test_dask.py"               # worker processes, 10^6 rows
+  "tests/python/test_wheel.py"              # builds and installs a wheel into a fresh venv
+  "tests/python/test_retry_mta.py"          # a real Postfix, timed against the wall clock
+  "tests/python/test_report.py"             # headless Chromium (would inherit LD_PRELOAD)
+  "tests/python/test_cli.py"                # one subprocess per case, Ctrl-C timing; APIs run below
+  "tests/python/test_parse_flufl.py"        # Debian's python3 + flufl.bounce subprocess
 )
 args=()
 for s in "${skip[@]}"; do
