@@ -335,7 +335,7 @@ CASES: List[Case] = [
     Case("cli-nothing-to-classify", "CLI", "bouncekit classify (no input)", _cli("classify"), CliExit, r"exit 1",
          sees="nothing to classify: give an INPUT file or --sample"),
     Case("cli-sample-negative-rows", "CLI", "bouncekit sample -n -5 -o s.csv", _cli("sample", "-n", "-5", "-o", "s.csv"),
-         CliExit, r"exit 1", sees="the number of rows must be a non-negative integer, not -5"),
+         CliExit, r"exit 1", sees="--rows must be positive, got -5"),
     Case("cli-rules-unknown-profile", "CLI", "bouncekit rules --profile nope", _cli("rules", "--profile", "nope"),
          CliExit, r"exit 1", sees="unknown profile 'nope' (this rule set defines: default, ...)"),
     Case("cli-unknown-command", "CLI", "bouncekit frobnicate", _cli("frobnicate"), CliExit, r"exit 2",
@@ -378,7 +378,7 @@ def test_cli_entry_point_prints_one_line_and_no_traceback(files: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "bouncekit", "sample", "-n", "-5", "-o", "s.csv"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 1
-    assert r.stderr.strip() == "bouncekit: error: the number of rows must be a non-negative integer, not -5"
+    assert r.stderr.strip() == "bouncekit: error: --rows must be positive, got -5"
 
 
 def _doc_rows() -> List[Tuple[str, str, str, str]]:
