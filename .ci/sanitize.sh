@@ -51,6 +51,9 @@ cp build/asan/python/bindings/_core*.so "$site/bouncekit/"
 libasan="$(gcc -print-file-name=libasan.so)"
 libubsan="$(gcc -print-file-name=libubsan.so)"
 preload="$(readlink -f "$libasan"):$(readlink -f "$libubsan")"
+# The interpreter itself, not a launcher script (a pyenv shim is a bash script:
+# preloading ASan into it reports bash's own leaks and loses the environment).
+PY="$("$PY" -c 'import sys; print(sys.executable)')"
 run_asan() {
   # PYTHONMALLOC=malloc: Python objects are malloc'ed, so LeakSanitizer sees
   # (and scans) them instead of missing pointers kept in pymalloc arenas.
