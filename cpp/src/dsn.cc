@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "bouncekit/esp_json.h"
 #include "bouncekit/mime.h"
+#include "internal/phrase_set.h"
 
 namespace bouncekit {
 namespace {
@@ -123,6 +124,14 @@ void RemoveRepeatedReply(std::string* text) {
   bool first = true;
   size_t i = 0;
   while (i < text->size()) {
+    // Copy the stretch up to the next possible reply code in one go.
+    const size_t next = text->find(c[0], i);
+    if (next == std::string::npos) {
+      out.append(*text, i, std::string::npos);
+      break;
+    }
+    out.append(*text, i, next - i);
+    i = next;
     if (i + 4 <= text->size() && text->compare(i, 3, c) == 0 &&
         (i == 0 || (*text)[i - 1] == ' ') && ((*text)[i + 3] == ' ' || (*text)[i + 3] == '-')) {
       size_t j = i + 4;
@@ -259,58 +268,56 @@ absl::string_view Unquote(absl::string_view line) {
   return t;
 }
 
-// Is this line where the copy of the original message starts?
+// Is this line where the copy of the original message starts? Only the
+// first 128 bytes of the (trimmed) line are looked at.
 bool IsCutoffLine(absl::string_view line, bool seen_text) {
   absl::string_view t = Trim(line);
   if (t.empty()) return false;
-  char buf[128];
-  const size_t n = std::min<size_t>(t.size(), sizeof(buf));
-  for (size_t k = 0; k < n; ++k) buf[k] = absl::ascii_tolower(static_cast<unsigned char>(t[k]));
-  const absl::string_view l(buf, n);
-  bool ruled = t.size() >= 3 && (absl::StartsWith(t, "--") || absl::StartsWith(t, "==") ||
-                                 absl::StartsWith(t, "__") || absl::StartsWith(t, "**"));
-  // Every phrase below names the original, a message, a copy or headers:
-  // most lines are ruled out by these four searches.
-  const bool candidate = absl::StrContains(l, "origin") || absl::StrContains(l, "message") ||
-                         absl::StrContains(l, "copy") || absl::StrContains(l, "header");
-  if (!candidate && !ruled) {
+  // Group 0: every cut-off phrase names the original, a message, a copy or
+  // headers, so most lines are ruled out by these four words. Group 1:
+  // phrases that start the copy on any line. Group 2: phrases that start it
+  // on a ruled line ("---- original message ----").
+  static const internal::PhraseSet* const kPhrases = new internal::PhraseSet{
+      {"origin", 0}, {"message", 0}, {"copy", 0}, {"header", 0},
+      {"below this line is a copy", 1},
+      {"this is a copy of the message", 1},
+      {"original message headers", 1},
+      {"original message follows", 1},
+      {"header of the original message", 1},
+      {"headers of the original message", 1},
+      {"content-type: message/rfc822", 1},
+      {"unsent message follows", 1},
+      {"original message header", 1},
+      {"returned message follows", 1},
+      {"unsent message below", 1},
+      {"your message reads", 1},
+      {"message header follows", 1},
+      {"copy of the original message", 1},
+      {"original", 2}, {"returned mail", 2}, {"headers", 2}, {"message text", 2},
+      {"message body", 2}, {"copy of", 2}};
+  const absl::string_view l = t.substr(0, 128);
+  const bool ruled = t.size() >= 3 && (absl::StartsWith(t, "--") || absl::StartsWith(t, "==") ||
+                                       absl::StartsWith(t, "__") || absl::StartsWith(t, "**"));
+  const uint64_t found = kPhrases->Find(l, /*stop_mask=*/2);
+  if ((found & 1) == 0 && !ruled) {
     if (!seen_text || line.size() != t.size()) return false;
     static constexpr absl::string_view kHeads0[] = {"received: ", "return-path: ",
                                                     "dkim-signature: ", "x-received: ",
                                                     "authentication-results: "};
     for (absl::string_view h : kHeads0) {
-      if (absl::StartsWith(l, h)) return true;
+      if (absl::StartsWithIgnoreCase(l, h)) return true;
     }
     return false;
   }
-  if (absl::StrContains(l, "below this line is a copy") ||
-      absl::StrContains(l, "this is a copy of the message") ||
-      absl::StrContains(l, "original message headers") ||
-      absl::StrContains(l, "original message follows") ||
-      absl::StrContains(l, "header of the original message") ||
-      absl::StrContains(l, "headers of the original message") ||
-      absl::StrContains(l, "content-type: message/rfc822") ||
-      absl::StrContains(l, "unsent message follows") ||
-      absl::StrContains(l, "original message header") ||
-      absl::StrContains(l, "returned message follows") ||
-      absl::StrContains(l, "unsent message below") ||
-      absl::StrContains(l, "your message reads") ||
-      absl::StrContains(l, "message header follows") ||
-      absl::StrContains(l, "copy of the original message")) {
-    return true;
-  }
-  if (ruled && (absl::StrContains(l, "original") || absl::StrContains(l, "returned mail") ||
-                absl::StrContains(l, "headers") || absl::StrContains(l, "message text") ||
-                absl::StrContains(l, "message body") || absl::StrContains(l, "copy of"))) {
-    return true;
-  }
+  if ((found & 2) != 0) return true;
+  if (ruled && (found & 4) != 0) return true;
   if (seen_text && line.size() == t.size()) {
     // A header line at column 0 after the text: the inline copy begins.
     static constexpr absl::string_view kHeads[] = {"received: ", "return-path: ",
                                                    "dkim-signature: ", "message-id: ",
                                                    "x-received: ", "authentication-results: "};
     for (absl::string_view h : kHeads) {
-      if (absl::StartsWith(l, h)) return true;
+      if (absl::StartsWithIgnoreCase(l, h)) return true;
     }
   }
   return false;

@@ -20,6 +20,19 @@ bool IsWs(char c) { return c == ' ' || c == '\t'; }
 
 absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(s); }
 
+// True when `s` contains "=?" (the start of an RFC 2047 encoded word).
+bool HasEncodedWord(absl::string_view s) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    const void* eq = std::memchr(p, '=', static_cast<size_t>(end - p));
+    if (eq == nullptr) return false;
+    p = static_cast<const char*>(eq) + 1;
+    if (p < end && *p == '?') return true;
+  }
+  return false;
+}
+
 int HexVal(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -253,10 +266,23 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
   absl::string_view line;
   std::string name, value;
   bool have = false;
+  // Most fields carry no encoded word: their value is trimmed in place and
+  // moved into the list (one allocation per long value, none for the name's
+  // lower-casing).
   auto flush = [&]() {
     if (have) {
-      std::string decoded = DecodeEncodedWords(Trim(value));
-      out.push_back(Header{absl::AsciiStrToLower(name), std::move(decoded)});
+      Header& h = out.emplace_back();
+      h.name = std::move(name);
+      absl::AsciiStrToLower(&h.name);
+      if (HasEncodedWord(value)) {
+        h.value = DecodeEncodedWords(Trim(value));
+      } else {
+        const absl::string_view t = Trim(value);
+        const size_t lead = static_cast<size_t>(t.data() - value.data());
+        value.resize(lead + t.size());
+        value.erase(0, lead);
+        h.value = std::move(value);
+      }
     }
     have = false;
     value.clear();
@@ -297,7 +323,8 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
       break;
     }
     flush();
-    name = std::string(Trim(line.substr(0, colon)));
+    const absl::string_view field = Trim(line.substr(0, colon));
+    name.assign(field.data(), field.size());
     absl::StrAppend(&value, line.substr(colon + 1));
     have = true;
   }
@@ -386,7 +413,7 @@ std::string DecodeQuotedPrintable(absl::string_view in) {
 }
 
 std::string DecodeEncodedWords(absl::string_view in) {
-  if (in.find("=?") == absl::string_view::npos) return std::string(in);
+  if (!HasEncodedWord(in)) return std::string(in);
   std::string out;
   size_t i = 0;
   size_t pending_ws_start = std::string::npos;  // whitespace between two encoded words

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "internal/phrase_set.h"
 
 namespace bouncekit::scan {
 namespace {
@@ -80,20 +81,21 @@ std::string FindEnhancedStatus(absl::string_view t) {
 }
 
 std::string FindSmtpCommand(absl::string_view text) {
-  std::string t = absl::AsciiStrToLower(text);
-  if (absl::StrContains(t, "rcpt to") || absl::StrContains(t, "rcpt_to") ||
-      absl::StrContains(t, "rcpt command") || absl::StrContains(t, "rcpt response") ||
-      absl::StrContains(t, "does not like recipient")) {
-    return "RCPT";
+  // One pass over the text for every phrase; the first command in this
+  // order whose phrases occur wins: RCPT, MAIL, DATA, EHLO, HELO.
+  static const internal::PhraseSet* const kPhrases = new internal::PhraseSet{
+      {"rcpt to", 0},         {"rcpt_to", 0},       {"rcpt command", 0},
+      {"rcpt response", 0},   {"does not like recipient", 0},
+      {"mail from", 1},       {"mail_from", 1},
+      {"end of data", 2},     {"after data", 2},    {"data command", 2},
+      {"end of message", 2},  {"[data]", 2},
+      {"in reply to ehlo", 3}, {"after ehlo", 3},
+      {"in reply to helo", 4}, {"after helo", 4}};
+  const uint64_t found = kPhrases->Find(text, /*stop_mask=*/1);
+  static constexpr const char* kCommands[] = {"RCPT", "MAIL", "DATA", "EHLO", "HELO"};
+  for (int g = 0; g < 5; ++g) {
+    if ((found >> g) & 1) return kCommands[g];
   }
-  if (absl::StrContains(t, "mail from") || absl::StrContains(t, "mail_from")) return "MAIL";
-  if (absl::StrContains(t, "end of data") || absl::StrContains(t, "after data") ||
-      absl::StrContains(t, "to data command") || absl::StrContains(t, "data command") ||
-      absl::StrContains(t, "end of message") || absl::StrContains(t, "[data]")) {
-    return "DATA";
-  }
-  if (absl::StrContains(t, "in reply to ehlo") || absl::StrContains(t, "after ehlo")) return "EHLO";
-  if (absl::StrContains(t, "in reply to helo") || absl::StrContains(t, "after helo")) return "HELO";
   return std::string();
 }
 
@@ -117,18 +119,20 @@ std::string FindRemoteHost(absl::string_view text) {
 }
 
 std::string CollapseSpace(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+  std::string out(text.size(), '\0');
+  char* o = out.data();
+  char* const begin = o;
   bool space = false;
   for (char c : text) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-      space = !out.empty();
+      space = o != begin;
       continue;
     }
-    if (space) out.push_back(' ');
+    if (space) *o++ = ' ';
     space = false;
-    out.push_back(c);
+    *o++ = c;
   }
+  out.resize(static_cast<size_t>(o - begin));
   return out;
 }
 
