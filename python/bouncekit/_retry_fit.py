@@ -17,10 +17,16 @@ first attempt succeeded are not soft bounces and are left out (counted).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, List, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Tuple, Union
 
 import numpy as np
-import pandas as pd
+
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # imported on first use: `import bouncekit` stays light
 
 from . import _core
 from .errors import InvalidArgumentError

@@ -26,10 +26,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
-import pandas as pd
+
+from ._lazy import lazy_module, loaded_instance
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")  # imported on first use: `import bouncekit` stays light
 
 from . import _core
 from .errors import InvalidArgumentError
@@ -65,7 +71,7 @@ __all__ = [
     "RecoveryFit",
 ]
 
-Duration = Union[int, float, str, pd.Timedelta]
+Duration = Union[int, float, str, "pd.Timedelta"]
 Cause = _core.RetryCause
 CauseMix = Union[Mapping[Any, float], Sequence[Tuple[Any, float]]]
 
@@ -84,8 +90,8 @@ def parse_duration(value: Duration, field: str = "duration") -> float:
     >>> parse_duration("1h30m"), parse_duration(90), parse_duration("2d")
     (5400.0, 90.0, 172800.0)
     """
-    if isinstance(value, pd.Timedelta):
-        return float(value.total_seconds())
+    if loaded_instance(value, "pandas", "Timedelta"):
+        return float(cast("pd.Timedelta", value).total_seconds())
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):

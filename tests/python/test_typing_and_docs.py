@@ -39,3 +39,14 @@ def test_the_public_api_has_examples() -> None:
         doc = fn.__doc__ or ""
         mod_doc = sys.modules[fn.__module__].__doc__ or ""
         assert ">>>" in doc or ">>>" in mod_doc, fn.__name__
+
+
+def test_import_does_not_load_pandas() -> None:
+    # `import bouncekit` is paid by every CLI call and every history run; the
+    # Arrow paths need no pandas, so it is imported on first DataFrame use.
+    code = ("import sys, bouncekit; assert 'pandas' not in sys.modules, 'pandas imported'; "
+            "bouncekit.retry.parse_duration('1h'); assert 'pandas' not in sys.modules; "
+            "import pandas as pd; assert bouncekit.retry.parse_duration(pd.Timedelta('90s')) == 90.0; "
+            "assert len(bouncekit.retry.default_causes()) > 0; print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
