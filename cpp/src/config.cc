@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "bouncekit/error_location.h"
+#include "internal/utf8.h"
 
 namespace bouncekit {
 
@@ -431,24 +432,6 @@ class TomlParser {
     }
   }
 
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   // At a backslash inside a basic string.
   absl::Status ParseEscape(std::string* out) {
     const size_t at = p_;
@@ -482,7 +465,7 @@ class TomlParser {
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
           return Error(at, "unicode escape is not a valid code point");
         }
-        AppendUtf8(cp, out);
+        internal::AppendUtf8(cp, out);
         return absl::OkStatus();
       }
       default:

@@ -1,6 +1,7 @@
 // Copyright 2026 The bouncekit authors.
 
 #include "bouncekit/esp_json.h"
+#include "internal/utf8.h"
 
 #include <string>
 #include <utility>
@@ -140,24 +141,6 @@ class JsonParser {
     return Error("unexpected character");
   }
 
-  static void AppendUtf8(std::string* out, uint32_t cp) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   bool Hex4(uint32_t* out) {
     if (i_ + 4 > s_.size()) return false;
     uint32_t v = 0;
@@ -210,7 +193,7 @@ class JsonParser {
             if (!Hex4(&lo)) return Error("bad \\u escape");
             if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           }
-          AppendUtf8(out, cp);
+          internal::AppendUtf8(cp, out);
           break;
         }
         default:
@@ -270,27 +253,41 @@ absl::Status Ses(const JsonValue& root, std::vector<BounceEvent>* out, int64_t* 
   std::string message_id = TextAt(mail, "messageId");
   std::string sender = TextAt(mail, "source");
   std::string lt = Lower(type);
-  if (lt == "bounce") {
-    const JsonValue* b = doc->Get("bounce");
-    const JsonValue* list = b ? b->Get("bouncedRecipients") : nullptr;
+  // Every SES record kind lists its recipients in an array of one section.
+  const JsonValue* section = nullptr;
+  auto recipients = [&](const char* section_name, const char* list_name,
+                        absl::string_view what) -> absl::StatusOr<const JsonValue*> {
+    section = doc->Get(section_name);
+    const JsonValue* list = section ? section->Get(list_name) : nullptr;
     if (list == nullptr || list->type != JsonValue::Type::kArray) {
-      return absl::InvalidArgumentError("SES bounce without bounce.bouncedRecipients[]");
+      return absl::InvalidArgumentError(absl::StrCat("SES ", what, " without ", section_name, ".",
+                                                     list_name, "[]"));
     }
-    for (const JsonValue& r : list->items) {
-      BounceEvent e;
-      e.kind = "bounce";
-      e.source_format = "ses";
+    return list;
+  };
+  // The fields every SES event shares.
+  auto ses_event = [&](const char* kind) {
+    BounceEvent e;
+    e.kind = kind;
+    e.source_format = "ses";
+    e.message_id = message_id;
+    e.sender = sender;
+    e.esp_event = type;
+    return e;
+  };
+  if (lt == "bounce") {
+    absl::StatusOr<const JsonValue*> list = recipients("bounce", "bouncedRecipients", "bounce");
+    if (!list.ok()) return list.status();
+    for (const JsonValue& r : (*list)->items) {
+      BounceEvent e = ses_event("bounce");
       e.recipient = Lower(TextAt(&r, "emailAddress"));
       e.action = Lower(TextAt(&r, "action"));
       e.enhanced_status = TextAt(&r, "status");
       e.diagnostic = TextAt(&r, "diagnosticCode");
-      e.time = TextAt(b, "timestamp");
-      e.remote_host = TextAt(b, "remoteMtaIp");
-      e.message_id = message_id;
-      e.sender = sender;
-      e.esp_event = type;
-      e.esp_class = TextAt(b, "bounceType");
-      e.esp_subclass = TextAt(b, "bounceSubType");
+      e.time = TextAt(section, "timestamp");
+      e.remote_host = TextAt(section, "remoteMtaIp");
+      e.esp_class = TextAt(section, "bounceType");
+      e.esp_subclass = TextAt(section, "bounceSubType");
       if (e.action.empty()) e.action = "failed";
       if (e.recipient.empty()) return absl::InvalidArgumentError("SES bounced recipient without emailAddress");
       FromDiagnostic(&e);
@@ -299,69 +296,45 @@ absl::Status Ses(const JsonValue& root, std::vector<BounceEvent>* out, int64_t* 
     return absl::OkStatus();
   }
   if (lt == "complaint") {
-    const JsonValue* c = doc->Get("complaint");
-    const JsonValue* list = c ? c->Get("complainedRecipients") : nullptr;
-    if (list == nullptr || list->type != JsonValue::Type::kArray) {
-      return absl::InvalidArgumentError("SES complaint without complaint.complainedRecipients[]");
-    }
-    for (const JsonValue& r : list->items) {
-      BounceEvent e;
-      e.kind = "complaint";
-      e.source_format = "ses";
+    absl::StatusOr<const JsonValue*> list = recipients("complaint", "complainedRecipients", "complaint");
+    if (!list.ok()) return list.status();
+    for (const JsonValue& r : (*list)->items) {
+      BounceEvent e = ses_event("complaint");
       e.recipient = Lower(TextAt(&r, "emailAddress"));
-      e.time = TextAt(c, "timestamp");
-      e.message_id = message_id;
-      e.sender = sender;
-      e.esp_event = type;
-      e.esp_class = TextAt(c, "complaintFeedbackType");
-      e.esp_subclass = TextAt(c, "complaintSubType");
+      e.time = TextAt(section, "timestamp");
+      e.esp_class = TextAt(section, "complaintFeedbackType");
+      e.esp_subclass = TextAt(section, "complaintSubType");
       e.diagnostic = "complaint";
       out->push_back(std::move(e));
     }
     return absl::OkStatus();
   }
   if (lt == "deliverydelay") {
-    const JsonValue* d = doc->Get("deliveryDelay");
-    const JsonValue* list = d ? d->Get("delayedRecipients") : nullptr;
-    if (list == nullptr || list->type != JsonValue::Type::kArray) {
-      return absl::InvalidArgumentError("SES DeliveryDelay without delayedRecipients[]");
-    }
-    for (const JsonValue& r : list->items) {
-      BounceEvent e;
-      e.kind = "delay";
+    absl::StatusOr<const JsonValue*> list = recipients("deliveryDelay", "delayedRecipients", "DeliveryDelay");
+    if (!list.ok()) return list.status();
+    for (const JsonValue& r : (*list)->items) {
+      BounceEvent e = ses_event("delay");
       e.action = "delayed";
-      e.source_format = "ses";
       e.recipient = Lower(TextAt(&r, "emailAddress"));
       e.enhanced_status = TextAt(&r, "status");
       e.diagnostic = TextAt(&r, "diagnosticCode");
-      e.time = TextAt(d, "timestamp");
-      e.message_id = message_id;
-      e.sender = sender;
-      e.esp_event = type;
-      e.esp_class = TextAt(d, "delayType");
+      e.time = TextAt(section, "timestamp");
+      e.esp_class = TextAt(section, "delayType");
       FromDiagnostic(&e);
       out->push_back(std::move(e));
     }
     return absl::OkStatus();
   }
   if (lt == "delivery") {
-    const JsonValue* d = doc->Get("delivery");
-    const JsonValue* list = d ? d->Get("recipients") : nullptr;
-    if (list == nullptr || list->type != JsonValue::Type::kArray) {
-      return absl::InvalidArgumentError("SES Delivery without delivery.recipients[]");
-    }
-    for (const JsonValue& r : list->items) {
-      BounceEvent e;
-      e.kind = "delivered";
+    absl::StatusOr<const JsonValue*> list = recipients("delivery", "recipients", "Delivery");
+    if (!list.ok()) return list.status();
+    for (const JsonValue& r : (*list)->items) {
+      BounceEvent e = ses_event("delivered");
       e.action = "delivered";
-      e.source_format = "ses";
       e.recipient = Lower(r.AsText());
-      e.diagnostic = TextAt(d, "smtpResponse");
-      e.remote_host = Lower(TextAt(d, "reportingMTA"));
-      e.time = TextAt(d, "timestamp");
-      e.message_id = message_id;
-      e.sender = sender;
-      e.esp_event = type;
+      e.diagnostic = TextAt(section, "smtpResponse");
+      e.remote_host = Lower(TextAt(section, "reportingMTA"));
+      e.time = TextAt(section, "timestamp");
       FromDiagnostic(&e);
       out->push_back(std::move(e));
     }

@@ -19,21 +19,16 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "bouncekit/error_location.h"
+#include "internal/field_checks.h"
 
 namespace bouncekit::retry {
 namespace {
 
-absl::Status FieldError(absl::string_view field, absl::string_view message) {
-  return WithField(absl::InvalidArgumentError(absl::StrCat(field, ": ", message)), field);
-}
-
-std::string Num(double v) { return absl::StrFormat("%g", v); }
+using internal::FieldError;
+using internal::Num;
 
 absl::Status CheckPositive(absl::string_view field, double v) {
-  if (!(v > 0) || !std::isfinite(v)) {
-    return FieldError(field, absl::StrCat("must be a positive, finite number of seconds (got ", Num(v), ")"));
-  }
-  return absl::OkStatus();
+  return internal::CheckPositive(field, v, "number of seconds");
 }
 
 absl::Status CheckNonNegative(absl::string_view field, double v, bool allow_inf = false) {

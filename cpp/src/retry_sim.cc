@@ -19,22 +19,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "bouncekit/error_location.h"
+#include "internal/field_checks.h"
 
 namespace bouncekit::retry {
 namespace {
 
-absl::Status FieldError(absl::string_view field, absl::string_view message) {
-  return WithField(absl::InvalidArgumentError(absl::StrCat(field, ": ", message)), field);
-}
-
-std::string Num(double v) { return absl::StrFormat("%g", v); }
-
-absl::Status CheckPositive(absl::string_view field, double v) {
-  if (!(v > 0) || !std::isfinite(v)) {
-    return FieldError(field, absl::StrCat("must be a positive, finite number (got ", Num(v), ")"));
-  }
-  return absl::OkStatus();
-}
+using internal::CheckPositive;
+using internal::FieldError;
+using internal::Num;
 
 absl::Status CheckShare(absl::string_view field, double v) {
   if (!(v >= 0 && v <= 1)) return FieldError(field, absl::StrCat("must be a probability in [0, 1] (got ", Num(v), ")"));
@@ -570,7 +562,8 @@ absl::StatusOr<Outcome> MonteCarloOutcome(const Schedule& schedule, const CauseM
     const Cause& c = mix.causes[i];
     causes.push_back({&c, i + 1 == mix.causes.size() ? 1.0 : cum,
                       GreylistIndex(c, tl0.attempts.data(), tl0.attempts.size()),
-                      c.accept_probability < 1 ? std::log1p(-c.accept_probability) : 0.0});
+                      c.accept_probability < 1 ? std::log1p(-c.accept_probability) : 0.0,
+                      DrawMode::kSample, {}});
     PrepareDraw(causes.back(), tl0, schedule.deterministic());
   }
   const int64_t blocks = (options.messages + kBlockMessages - 1) / kBlockMessages;
