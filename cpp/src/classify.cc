@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -169,9 +171,16 @@ bool IsValidUtf8WithMultibyte(absl::string_view s) {
 bool RepairDoubleEncodedUtf8(absl::string_view text, std::string* out) {
   // Only texts with the lead bytes of U+0080..U+00FF or of the Windows-1252
   // punctuation can be double-encoded; most texts leave here.
+  // Plain ASCII (no byte >= 0x80) is skipped eight bytes at a time.
+  size_t k = 0;
+  for (; k + 8 <= text.size(); k += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + k, 8);
+    if ((word & 0x8080808080808080ull) != 0) break;
+  }
   bool candidate = false;
-  for (char ch : text) {
-    const unsigned char c = static_cast<unsigned char>(ch);
+  for (; k < text.size(); ++k) {
+    const unsigned char c = static_cast<unsigned char>(text[k]);
     if (c == 0xC2 || c == 0xC3 || c == 0xC5 || c == 0xC6 || c == 0xCB || c == 0xE2) {
       candidate = true;
       break;
