@@ -153,34 +153,36 @@ def iter_email_sources(source: EmailInput) -> Iterator[Tuple[str, bytes]]:
 def _frames(chunks: List[Dict[str, Any]], names: List[List[str]],
             offsets: Optional[List[List[int]]] = None
             ) -> Tuple[pd.DataFrame, pd.DataFrame, int, int, int]:
-    ev_parts: List[pd.DataFrame] = []
-    er_parts: List[pd.DataFrame] = []
+    # The core returns each chunk as columns of Python lists: they are joined
+    # list by list and turned into one DataFrame per table at the end (one
+    # pandas construction, not one per chunk plus a concat).
+    tables: Dict[str, Dict[str, List[Any]]] = {"events": {}, "errors": {}}
     records = with_events = skipped = 0
     base = 0
     for n, (out, nm) in enumerate(zip(chunks, names)):
-        ev = pd.DataFrame(out["events"])
-        er = pd.DataFrame(out["errors"])
-        ev.insert(0, "source", [nm[r] for r in ev["record"]] if len(ev) else [])
-        er.insert(0, "source", [nm[r] for r in er["record"]] if len(er) else [])
-        if offsets is not None:  # records are lines: the offset is the line number
-            off = offsets[n]
-            if len(ev):
-                ev["offset"] = [off[r] for r in ev["record"]]
-            if len(er):
-                er["offset"] = [off[r] for r in er["record"]]
-        ev["record"] = ev["record"] + base
-        er["record"] = er["record"] + base
+        for kind, cols in tables.items():
+            part = out[kind]
+            rec: List[int] = list(part["record"])
+            cols.setdefault("source", []).extend([nm[r] for r in rec])
+            for key, values in part.items():
+                if key == "record":
+                    values = [r + base for r in rec]
+                elif key == "offset" and offsets is not None:  # records are lines: the offset is the line number
+                    off = offsets[n]
+                    values = [off[r] for r in rec]
+                cols.setdefault(key, []).extend(values)
         base += len(nm)
         records += int(out["records"])
         with_events += int(out["records_with_events"])
         skipped += int(out.get("records_skipped", 0))
-        ev_parts.append(ev)
-        er_parts.append(er)
-    events = pd.concat(ev_parts, ignore_index=True) if ev_parts else pd.DataFrame()
-    errors = pd.concat(er_parts, ignore_index=True) if er_parts else pd.DataFrame()
-    if events.empty:
+    ev_cols, er_cols = tables["events"], tables["errors"]
+    if ev_cols.get("record"):
+        events = pd.DataFrame(ev_cols)
+    else:
         events = pd.DataFrame({c: pd.Series(dtype=object) for c in EVENT_COLUMNS})
-    if errors.empty:
+    if er_cols.get("record"):
+        errors = pd.DataFrame(er_cols)
+    else:
         errors = pd.DataFrame({c: pd.Series(dtype=object) for c in ERROR_COLUMNS})
     return events, errors, records, with_events, skipped
 
