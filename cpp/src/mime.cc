@@ -262,30 +262,41 @@ std::optional<absl::string_view> FindHeader(const HeaderList& headers,
 
 HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
   HeaderList out;
+  out.reserve(24);
   size_t pos = 0;
   absl::string_view line;
-  std::string name, value;
+  // The current field: its name and first-line value point into `text`;
+  // only a folded (multi-line) value is assembled in `folded`.
+  absl::string_view name, first_value;
+  std::string folded;
+  bool is_folded = false;
   bool have = false;
-  // Most fields carry no encoded word: their value is trimmed in place and
-  // moved into the list (one allocation per long value, none for the name's
-  // lower-casing).
   auto flush = [&]() {
     if (have) {
       Header& h = out.emplace_back();
-      h.name = std::move(name);
-      absl::AsciiStrToLower(&h.name);
-      if (HasEncodedWord(value)) {
-        h.value = DecodeEncodedWords(Trim(value));
+      h.name.resize(name.size());
+      for (size_t k = 0; k < name.size(); ++k) {
+        const char c = name[k];
+        h.name[k] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+      }
+      const absl::string_view v = Trim(is_folded ? absl::string_view(folded) : first_value);
+      if (HasEncodedWord(v)) {
+        h.value = DecodeEncodedWords(v);
       } else {
-        const absl::string_view t = Trim(value);
-        const size_t lead = static_cast<size_t>(t.data() - value.data());
-        value.resize(lead + t.size());
-        value.erase(0, lead);
-        h.value = std::move(value);
+        h.value.assign(v.data(), v.size());
       }
     }
     have = false;
-    value.clear();
+    is_folded = false;
+  };
+  auto fold = [&](absl::string_view continuation) {
+    if (!is_folded) {
+      folded.assign(first_value.data(), first_value.size());
+      is_folded = true;
+    }
+    folded.push_back(' ');
+    const absl::string_view t = Trim(continuation);
+    folded.append(t.data(), t.size());
   };
   bool first = true;
   while (true) {
@@ -302,8 +313,7 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
     first = false;
     if (IsWs(line[0])) {
       if (have) {
-        value.push_back(' ');
-        absl::StrAppend(&value, Trim(line));
+        fold(line);
         continue;
       }
       // Continuation with no field: not a header block.
@@ -314,8 +324,7 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
     if (have && colon == absl::string_view::npos && absl::StrContains(line, "=") &&
         absl::StartsWithIgnoreCase(name, "content-type")) {
       // A parameter line that forgot its indentation ("boundary=...").
-      value.push_back(' ');
-      absl::StrAppend(&value, Trim(line));
+      fold(line);
       continue;
     }
     if (colon == absl::string_view::npos || !LooksLikeFieldName(Trim(line.substr(0, colon)))) {
@@ -323,9 +332,8 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
       break;
     }
     flush();
-    const absl::string_view field = Trim(line.substr(0, colon));
-    name.assign(field.data(), field.size());
-    absl::StrAppend(&value, line.substr(colon + 1));
+    name = Trim(line.substr(0, colon));
+    first_value = line.substr(colon + 1);
     have = true;
   }
   flush();
