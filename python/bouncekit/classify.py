@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _core
-from ._progress import progress_bar
+from ._progress import _NoBar, progress_bar
 from ._tables import iter_chunks, read_input, to_capsules
 from .errors import InvalidArgumentError
 from .rules import RulesLike, classifier_for
@@ -266,13 +266,19 @@ class _Column:
 
     def to_arrow(self) -> pa.Array:
         if self.kind == "category":
-            codes = self.values.astype(np.int32, copy=False)
+            dictionary = pa.array(list(self.categories or []), pa.string())
+            codes = self.values
+            if codes.dtype == np.uint8 and len(dictionary) <= 128:
+                # Unsigned codes cannot be missing; Arrow wants signed indices:
+                # a zero-copy int8 view does (every code is below 128).
+                return pa.DictionaryArray.from_arrays(pa.array(codes.view(np.int8), type=pa.int8()), dictionary)
+            codes = codes.astype(np.int32, copy=False)
             mask = codes < 0
             if mask.any():
                 idx = pa.array(np.where(mask, 0, codes), mask=mask, type=pa.int32())
             else:
                 idx = pa.array(codes, type=pa.int32())
-            return pa.DictionaryArray.from_arrays(idx, pa.array(list(self.categories or []), pa.string()))
+            return pa.DictionaryArray.from_arrays(idx, dictionary)
         if self.kind == "bool":
             return pa.array(self.values.astype(bool, copy=False))
         if self.kind == "int":
@@ -354,7 +360,8 @@ def classify(
         progress: show a progress bar (default: only for large inputs).
         infer_codes: look for missing reply codes / statuses in the text
             (default: the rule set decides; the built-in rules do).
-        chunk_rows: rows per call into the C++ core (progress granularity).
+        chunk_rows: rows per call into the C++ core while a progress bar is
+            shown (its granularity), or when given; otherwise one call.
 
     Returns:
         One row per input row, in input order, with columns ``bounce_class``,
@@ -397,8 +404,12 @@ def classify(
     results: List[Dict[str, Any]] = []
     status_chunks: List[Tuple[np.ndarray, List[Tuple[int, int, int]]]] = []
     bar = progress_bar(n, "classify", progress)
+    # Without a progress bar to feed (and no chunk size asked for), the whole
+    # table goes to the core in one call: no per-chunk results to concatenate.
+    one_call = isinstance(bar, _NoBar) and chunk_rows == _DEFAULT_CHUNK_ROWS
+    step = max(n, 1) if one_call else int(chunk_rows)
     try:
-        for _, batches in iter_chunks(inp.table, int(chunk_rows)):
+        for _, batches in iter_chunks(inp.table, step):
             caps = [to_capsules(b) for b in batches]
             res = clf.classify_arrow(caps, int(threads), bool(explain))
             results.append(res)
