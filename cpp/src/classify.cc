@@ -74,7 +74,9 @@ bool RawStatusMatches(const StatusPattern& p, absl::string_view raw) {
   size_t start = 0;
   for (int k = 0; k < p.parts; ++k) {
     if (start > raw.size()) return false;
-    size_t dot = raw.find('.', start);
+    size_t dot = start;  // statuses are short: a plain loop beats an out-of-line find
+    while (dot < raw.size() && raw[dot] != '.') ++dot;
+    if (dot == raw.size()) dot = absl::string_view::npos;
     const bool last = k + 1 == p.parts;
     if (dot == absl::string_view::npos) {
       if (!last) return false;
@@ -92,16 +94,31 @@ bool RawStatusMatches(const StatusPattern& p, absl::string_view raw) {
     }
     return true;
   };
+  // Whether component c is the decimal text of v (no sign, no leading zero),
+  // without formatting v: this runs for every row and status pattern.
+  auto is_text_of = [&](absl::string_view c, int v) {
+    if (c.empty() || c.size() > 9 || !digits(c) || (c.size() > 1 && c[0] == '0')) return false;
+    int x = 0;
+    for (char ch : c) x = x * 10 + (ch - '0');
+    return x == v;
+  };
+  auto decimal_width = [](int v) {
+    int w = 1;
+    while (v >= 10) {
+      v /= 10;
+      ++w;
+    }
+    return static_cast<size_t>(w);
+  };
   if (p.klass >= 0) {
-    if (comp[0] != absl::StrCat(p.klass)) return false;
+    if (!is_text_of(comp[0], p.klass)) return false;
   } else if (comp[0].size() != 1 || !digits(comp[0])) {
     return false;
   }
-  if (p.parts >= 2 && comp[1] != absl::StrCat(p.subject)) return false;
+  if (p.parts >= 2 && !is_text_of(comp[1], p.subject)) return false;
   if (p.parts >= 3) {
-    if (p.detail == p.detail_hi) return comp[2] == absl::StrCat(p.detail);
-    const std::string hi = absl::StrCat(p.detail_hi);
-    if (comp[2].size() != hi.size() || !digits(comp[2])) return false;
+    if (p.detail == p.detail_hi) return is_text_of(comp[2], p.detail);
+    if (comp[2].size() != decimal_width(p.detail_hi) || !digits(comp[2])) return false;
     int v = 0;
     for (char ch : comp[2]) v = v * 10 + (ch - '0');
     return v >= p.detail && v <= p.detail_hi;
