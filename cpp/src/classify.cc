@@ -680,7 +680,12 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
     int32_t last_packed = -1, last_local = -1;
     EnhancedStatus last_described;
     bool last_registered = false;
-    // One-entry cache of the last status cell: runs of equal cells are common.
+    // One-entry cache of the last status cell (runs of equal cells are
+    // common), then a bounded table of every status text seen, and whether
+    // each packed status is registered.
+    constexpr size_t kMaxCachedStatuses = 4096;
+    absl::flat_hash_map<std::string, EnhancedStatus> parsed_statuses;
+    absl::flat_hash_map<int32_t, bool> registered;
     std::string last_status_text;
     EnhancedStatus last_status;
     bool have_last_status = false;
@@ -700,7 +705,15 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
         r.action = in.action.Get(i);
         r.destination = in.destination.Get(i);
         if (!have_last_status || r.enhanced_status != last_status_text) {
-          last_status = ParseEnhancedStatusLenient(r.enhanced_status);
+          // A column holds few distinct status texts: parse each once.
+          auto it = parsed_statuses.find(r.enhanced_status);
+          if (it == parsed_statuses.end()) {
+            if (parsed_statuses.size() >= kMaxCachedStatuses) parsed_statuses.clear();
+            it = parsed_statuses
+                     .emplace(std::string(r.enhanced_status), ParseEnhancedStatusLenient(r.enhanced_status))
+                     .first;
+          }
+          last_status = it->second;
           last_status_text.assign(r.enhanced_status.data(), r.enhanced_status.size());
           have_last_status = true;
         }
@@ -728,14 +741,16 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
           if (parts) out.status_registered[o] = 0;
           continue;
         }
+        const int32_t p = pack(c.status);
         if (parts) {
           if (c.status != last_described) {
             last_described = c.status;
-            last_registered = DescribeStatus(c.status).registered;
+            auto it = registered.find(p);
+            if (it == registered.end()) it = registered.emplace(p, DescribeStatus(c.status).registered).first;
+            last_registered = it->second;
           }
           out.status_registered[o] = last_registered ? 1 : 0;
         }
-        const int32_t p = pack(c.status);
         if (p != last_packed) {
           auto [it, inserted] = me.local.try_emplace(p, static_cast<int32_t>(me.packed.size()));
           if (inserted) me.packed.push_back(p);
