@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "bouncekit/error_location.h"
@@ -127,6 +128,18 @@ absl::Status CsvFileWriter::Write(absl::Span<const CsvColumn> columns, int64_t n
     return absl::InvalidArgumentError(absl::StrCat("a batch has ", columns.size(),
                                                    " columns but the header has ", num_columns_));
   }
+  // Dictionary columns: each entry is escaped once per batch, not per row
+  // (dictionaries of class, category and rule names are small; a dictionary
+  // much larger than the batch is escaped row by row instead).
+  std::vector<std::vector<std::string>> escaped(columns.size());
+  for (size_t k = 0; k < columns.size(); ++k) {
+    const CsvColumn& c = columns[k];
+    if (c.kind != CsvColumn::Kind::kDictionary) continue;
+    const int64_t n = c.strings.size();
+    if (n > 65536 && n > 4 * num_rows) continue;
+    escaped[k].resize(static_cast<size_t>(n));
+    for (int64_t d = 0; d < n; ++d) AppendCsvField(c.strings.Get(d), &escaped[k][static_cast<size_t>(d)]);
+  }
   char num[64];
   for (int64_t i = 0; i < num_rows; ++i) {
     for (size_t k = 0; k < columns.size(); ++k) {
@@ -146,7 +159,11 @@ absl::Status CsvFileWriter::Write(absl::Span<const CsvColumn> columns, int64_t n
                   absl::StrCat("column ", k, " row ", rows_ + i, ": dictionary index ", idx,
                                " out of range"));
             }
-            AppendCsvField(c.strings.Get(idx), &buffer_);
+            if (!escaped[k].empty()) {
+              buffer_.append(escaped[k][static_cast<size_t>(idx)]);
+            } else {
+              AppendCsvField(c.strings.Get(idx), &buffer_);
+            }
           }
           break;
         case CsvColumn::Kind::kInt:
