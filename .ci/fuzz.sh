@@ -30,15 +30,9 @@ CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo 
   -DBOUNCEKIT_BUILD_TESTS=OFF >/dev/null
 cmake --build build/fuzz -j "$JOBS"
 
-targets=()
-if [ $# -gt 0 ]; then
-  targets=("$@")
-else
-  for src in tests/fuzz/*_fuzz.cc; do
-    n="$(basename "$src" .cc)"
-    targets+=("${n%_fuzz}")
-  done
-fi
+# shellcheck source=.ci/fuzz_targets.sh
+. .ci/fuzz_targets.sh
+fuzz_targets "$@"
 
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

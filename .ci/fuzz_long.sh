@@ -8,6 +8,9 @@
 #   bash .ci/fuzz_long.sh              # all targets, 10^7 executions each
 #   BOUNCEKIT_FUZZ_RUNS=1000000 bash .ci/fuzz_long.sh classify toml
 #   BOUNCEKIT_FUZZ_PARALLEL=2 bash .ci/fuzz_long.sh   # two targets at a time
+#   BOUNCEKIT_FUZZ_FORK=2 bash .ci/fuzz_long.sh dsn   # one target, two processes
+#                                # (libFuzzer -fork: -runs counts both; timeouts
+#                                # and OOMs still fail the run)
 #   # faster, UBSan only (no ASan): a second tree, same corpora
 #   CXX=clang++ cmake -S . -B build/fuzz-ub -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 #     -DBOUNCEKIT_FUZZ=ON -DBOUNCEKIT_BUILD_TESTS=OFF -DBOUNCEKIT_FUZZ_SANITIZERS=undefined
@@ -26,17 +29,12 @@ RUNS="${BOUNCEKIT_FUZZ_RUNS:-10000000}"
 MAX_LEN="${BOUNCEKIT_FUZZ_MAX_LEN:-4096}"
 TIMEOUT="${BOUNCEKIT_FUZZ_TIMEOUT:-10}"
 PARALLEL="${BOUNCEKIT_FUZZ_PARALLEL:-1}"
+FORK="${BOUNCEKIT_FUZZ_FORK:-0}"           # > 0: that many processes share one target's run
 BUILD="${BOUNCEKIT_FUZZ_BUILD:-build/fuzz}"   # or a tree built with BOUNCEKIT_FUZZ_SANITIZERS
 
-targets=()
-if [ $# -gt 0 ]; then
-  targets=("$@")
-else
-  for src in tests/fuzz/*_fuzz.cc; do
-    n="$(basename "$src" .cc)"
-    targets+=("${n%_fuzz}")
-  done
-fi
+# shellcheck source=.ci/fuzz_targets.sh
+. .ci/fuzz_targets.sh
+fuzz_targets "$@"
 for name in "${targets[@]}"; do
   [ -x "$BUILD/tests/fuzz/${name}_fuzz" ] || {
     echo "fuzz_long: $BUILD/tests/fuzz/${name}_fuzz missing: run bash .ci/fuzz.sh first" >&2; exit 2; }
@@ -53,13 +51,18 @@ run_one() {
   mkdir -p "$work" "$findings"
   local start end rc
   start=$(date +%s)
+  local fork_args=()
+  if [ "$FORK" -gt 0 ]; then
+    fork_args=(-fork="$FORK" -ignore_timeouts=0 -ignore_ooms=0 -ignore_crashes=0)
+  fi
   "$BUILD/tests/fuzz/${name}_fuzz" "$work" "tests/fuzz/corpus/$name" -runs="$RUNS" \
     -max_len="$MAX_LEN" -timeout="$TIMEOUT" -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$findings/" >"$log" 2>&1
+    -artifact_prefix="$findings/" "${fork_args[@]}" >"$log" 2>&1
   rc=$?
   end=$(date +%s)
   local execs rate rss cov
   execs=$(grep -E "^stat::number_of_executed_units" "$log" | awk '{print $2}')
+  [ -n "$execs" ] || execs=$(grep -oE "fuzzed for [0-9]+ iterations" "$log" | awk '{print $3}')  # -fork
   rate=$(grep -E "^stat::average_exec_per_sec" "$log" | awk '{print $2}')
   rss=$(grep -E "^stat::peak_rss_mb" "$log" | awk '{print $2}')
   cov=$(grep -E "^#[0-9]+" "$log" | tail -n 1 | grep -oE "cov: [0-9]+ ft: [0-9]+" || true)
