@@ -68,3 +68,21 @@ def test_batch_must_match_header(tmp_path: Path) -> None:
     with bouncekit.CsvWriter(tmp_path / "x.csv", ["a"]) as w:
         with pytest.raises(bouncekit.InvalidArgumentError):
             w.write(pa.table({"b": [1]}))
+
+
+def test_dictionary_entries_are_quoted_like_strings(tmp_path: Path) -> None:
+    # Dictionary entries are escaped once per batch; entries with CSV-special
+    # characters must come out exactly as the same plain strings do, also when
+    # the dictionary is much larger than the batch (escaped per row instead).
+    values = ["a,b", 'q"q', "plain", "line\nbreak", "a,b", None]
+    small = pa.array(values).dictionary_encode()
+    big_dict = pa.array([f"v{i}" for i in range(70_000)] + ["a,b", 'q"q', "plain", "line\nbreak"])
+    idx = pa.array([70_000, 70_001, 70_002, 70_003, 70_000, None], pa.int32())
+    big = pa.DictionaryArray.from_arrays(idx, big_dict)
+    out = {}
+    for name, col in (("plain", pa.array(values)), ("small", small), ("big", big)):
+        p = tmp_path / f"{name}.csv"
+        bouncekit.write_csv(pa.table({"x": col}), p)
+        out[name] = p.read_bytes()
+    assert out["small"] == out["plain"] == out["big"]
+    assert out["plain"] == b'x\n"a,b"\n"q""q"\nplain\n"line\nbreak"\n"a,b"\n\n'
