@@ -20,7 +20,7 @@
 # own default): large inputs are covered by .ci/fuzz.sh's 1 MiB linearity
 # check, and small ones give far more executions per second. Each target's
 # figures (executions, exec/s, peak RSS, new coverage) go to
-# build/fuzz/long/<name>.log and one summary line per target is printed.
+# $BOUNCEKIT_FUZZ_BUILD/long/<name>.log and one summary line per target is printed.
 # Any crash, sanitizer report, broken invariant, timeout or OOM fails the run
 # and leaves the input in build/fuzz/findings/<name>/.
 set -uo pipefail
