@@ -114,10 +114,8 @@ absl::string_view StripReplyPrefix(absl::string_view line) {
 
 // Multi-line replies wrapped by the reporting MTA leave "550 5.7.1" (or
 // "550-5.7.1") inside the text; drop the repeats after the first one.
-void RemoveRepeatedReply(std::string* text) {
-  int code = scan::FindReplyCode(*text);
+void RemoveRepeatedReply(std::string* text, int code, const std::string& status) {
   if (code == 0) return;
-  std::string status = scan::FindEnhancedStatus(*text);
   std::string out;
   out.reserve(text->size());
   const std::string c = absl::StrCat(code);
@@ -395,13 +393,51 @@ class EmailReader {
     if (e->message_id.empty()) e->message_id = orig_message_id_;
     if (e->time.empty()) e->time = date_;
     if (e->sender.empty()) e->sender = orig_from_;
-    if (e->reply_code == 0) e->reply_code = scan::FindReplyCode(e->diagnostic);
-    if (e->enhanced_status.empty()) e->enhanced_status = scan::FindEnhancedStatus(e->diagnostic);
-    if (e->smtp_command.empty()) e->smtp_command = scan::FindSmtpCommand(e->diagnostic);
-    if (e->remote_host.empty()) e->remote_host = scan::FindRemoteHost(e->diagnostic);
-    RemoveRepeatedReply(&e->diagnostic);
-    if (e->diagnostic.size() > 4000) e->diagnostic.resize(4000);
+    // Recipients of one e-mail often share one diagnostic text (the whole
+    // body on the heuristic path): scan each distinct text once.
+    TextFacts& f = facts_;
+    if (!f.valid || f.raw != e->diagnostic) {
+      f = TextFacts();
+      f.valid = true;
+      f.raw = e->diagnostic;
+      f.code = scan::FindReplyCode(f.raw);
+      f.status = scan::FindEnhancedStatus(f.raw);
+      f.cleaned = f.raw;
+      RemoveRepeatedReply(&f.cleaned, f.code, f.status);
+      if (f.cleaned.size() > 4000) f.cleaned.resize(4000);
+    }
+    if (e->reply_code == 0) e->reply_code = f.code;
+    if (e->enhanced_status.empty()) e->enhanced_status = f.status;
+    if (e->smtp_command.empty()) {
+      if (!f.have_command) {
+        f.command = scan::FindSmtpCommand(f.raw);
+        f.have_command = true;
+      }
+      e->smtp_command = f.command;
+    }
+    if (e->remote_host.empty()) {
+      if (!f.have_host) {
+        f.host = scan::FindRemoteHost(f.raw);
+        f.have_host = true;
+      }
+      e->remote_host = f.host;
+    }
+    e->diagnostic = f.cleaned;
   }
+
+  // What Finish() derives from one diagnostic text.
+  struct TextFacts {
+    bool valid = false;
+    std::string raw;
+    int code = 0;
+    std::string status;
+    std::string cleaned;
+    bool have_command = false;
+    std::string command;
+    bool have_host = false;
+    std::string host;
+  };
+  TextFacts facts_;
 
   // The original message: an attached message/rfc822 (its headers),
   // text/rfc822-headers, or the inline copy after the cutoff line.
