@@ -11,8 +11,9 @@ PY="${PYTHON:-python3}"
 
 apt_pkgs=(libabsl-dev libgtest-dev libre2-dev time)
 # Test tools only: clang (libFuzzer targets, .ci/fuzz.sh); Debian's flufl.bounce
-# and Sisimai (compared against by the raw-bounce parser tests and benchmark).
-[ "${BOUNCEKIT_TEST_DEPS:-0}" = 1 ] && apt_pkgs+=(clang python3-flufl.bounce libsisimai-perl)
+# and Sisimai (compared against by the raw-bounce parser tests and benchmark);
+# strace (counts the CSV writer's fsync calls).
+[ "${BOUNCEKIT_TEST_DEPS:-0}" = 1 ] && apt_pkgs+=(clang python3-flufl.bounce libsisimai-perl strace)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

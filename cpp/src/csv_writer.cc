@@ -84,9 +84,10 @@ void AppendCsvField(absl::string_view field, std::string* out) {
 }
 
 absl::StatusOr<std::unique_ptr<CsvFileWriter>> CsvFileWriter::Open(
-    absl::string_view path, absl::Span<const std::string> header) {
+    absl::string_view path, absl::Span<const std::string> header, bool durable) {
   std::unique_ptr<CsvFileWriter> w(new CsvFileWriter());
   w->path_ = std::string(path);
+  w->durable_ = durable;
   w->tmp_path_ = absl::StrCat(path, ".tmp-", ::getpid(), "-", g_tmp_counter.fetch_add(1));
   w->file_ = std::fopen(w->tmp_path_.c_str(), "wb");
   if (w->file_ == nullptr) return ErrnoStatus(errno, "cannot create output", path);
@@ -212,7 +213,7 @@ absl::Status CsvFileWriter::Commit() {
   absl::Status st = Flush();
   if (!st.ok()) return st;
   if (std::fflush(file_) != 0) return ErrnoStatus(errno, "cannot write", path_);
-  ::fsync(::fileno(file_));
+  if (durable_ && ::fsync(::fileno(file_)) != 0) return ErrnoStatus(errno, "cannot fsync", path_);
   if (std::fclose(file_) != 0) {
     file_ = nullptr;
     return ErrnoStatus(errno, "cannot close", path_);

@@ -85,9 +85,10 @@ absl::StatusOr<CsvColumn> ToCsvColumn(const ArrowPair& p, const std::string& nam
 
 class PyCsvWriter {
  public:
-  PyCsvWriter(const std::string& path, const std::vector<std::string>& header, int float_digits)
+  PyCsvWriter(const std::string& path, const std::vector<std::string>& header, int float_digits,
+              bool durable)
       : header_(header), float_digits_(float_digits) {
-    impl_ = ValueOrThrow(CsvFileWriter::Open(path, header));
+    impl_ = ValueOrThrow(CsvFileWriter::Open(path, header, durable));
   }
 
   // columns: one (schema capsule, array capsule) pair per header column.
@@ -141,8 +142,8 @@ class PyCsvWriter {
 void RegisterIo(py::module_& m) {
   py::class_<PyCsvWriter>(m, "CsvWriter",
                           "Writes Arrow columns as CSV to a temporary file, renamed on commit().")
-      .def(py::init<const std::string&, const std::vector<std::string>&, int>(), py::arg("path"),
-           py::arg("header"), py::arg("float_digits") = 12)
+      .def(py::init<const std::string&, const std::vector<std::string>&, int, bool>(), py::arg("path"),
+           py::arg("header"), py::arg("float_digits") = 12, py::arg("durable") = false)
       .def("write", &PyCsvWriter::write, py::arg("columns"), py::arg("num_rows"))
       .def("commit", &PyCsvWriter::commit)
       .def("abort", &PyCsvWriter::abort)

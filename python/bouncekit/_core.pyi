@@ -78,7 +78,7 @@ class CsvWriter:
     """
     Writes Arrow columns as CSV to a temporary file, renamed on commit().
     """
-    def __init__(self, path: str, header: collections.abc.Sequence[str], float_digits: typing.SupportsInt | typing.SupportsIndex = 12) -> None:
+    def __init__(self, path: str, header: collections.abc.Sequence[str], float_digits: typing.SupportsInt | typing.SupportsIndex = 12, durable: bool = False) -> None:
         ...
     def abort(self) -> None:
         ...

@@ -58,6 +58,32 @@ def test_existing_file_is_replaced_only_on_commit(tmp_path: Path) -> None:
     assert p.read_text() == "a\n1\n"
 
 
+def test_durable_write_fsyncs_and_writes_the_same_file(tmp_path: Path) -> None:
+    """durable=True flushes the file to disk before the rename; the default
+    does not (a plain data export, like pandas' or DuckDB's)."""
+    import os
+    import subprocess
+    import sys
+    t = pa.table({"a": [1, 2, 3], "s": ["x", "y,z", None]})
+    bouncekit.write_csv(t, tmp_path / "fast.csv")
+    bouncekit.write_csv(t, tmp_path / "durable.csv", durable=True)
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "durable.csv").read_bytes()
+    # Count fsync calls with strace where it is installed.
+    strace = "/usr/bin/strace"
+    if not os.path.exists(strace):
+        pytest.skip("strace is not installed (BOUNCEKIT_TEST_DEPS=1 bash .ci/setup.sh installs it): "
+                    "the fsync count is not checked; the contents were")
+    code = ("import sys, pyarrow as pa, bouncekit; "
+            "bouncekit.write_csv(pa.table({'a': [1]}), sys.argv[1], durable=sys.argv[2] == '1')")
+    counts = []
+    for flag in ("0", "1"):
+        out = subprocess.run([strace, "-f", "-e", "trace=fsync", "-o", str(tmp_path / f"st{flag}"), sys.executable,
+                              "-c", code, str(tmp_path / f"x{flag}.csv"), flag], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        counts.append(sum("fsync(" in line for line in (tmp_path / f"st{flag}").read_text().splitlines()))
+    assert counts == [0, 1]
+
+
 def test_unwritable_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(bouncekit.NotFoundError) as ei:
         bouncekit.write_csv(pa.table({"a": [1]}), tmp_path / "no" / "such" / "dir.csv")

@@ -39,9 +39,13 @@ struct CsvColumn {
 
 class CsvFileWriter {
  public:
-  // Creates "<path>.tmp-<pid>-<n>" and writes the header.
+  // Creates "<path>.tmp-<pid>-<n>" and writes the header. The rename on
+  // Commit() makes the file appear whole or not at all when the process
+  // dies; `durable` also fsyncs it first, so that it survives a power loss
+  // (a data export rarely needs that, and it costs a disk flush).
   static absl::StatusOr<std::unique_ptr<CsvFileWriter>> Open(absl::string_view path,
-                                                             absl::Span<const std::string> header);
+                                                             absl::Span<const std::string> header,
+                                                             bool durable = false);
   ~CsvFileWriter();  // an uncommitted file is removed
   CsvFileWriter(const CsvFileWriter&) = delete;
   CsvFileWriter& operator=(const CsvFileWriter&) = delete;
@@ -66,6 +70,7 @@ class CsvFileWriter {
   size_t num_columns_ = 0;
   int64_t rows_ = 0;
   bool committed_ = false;
+  bool durable_ = false;
 };
 
 // Appends `field` to `out`, quoted if it needs to be.
