@@ -68,6 +68,54 @@ TEST(Dsn, RecipientsFieldsAndLineEndings) {
   }
 }
 
+// Recipients with different diagnostics get their own code, status, SMTP
+// command and remote host; those sharing one text get the same facts
+// (Finish() scans each distinct text once and must not mix them up).
+TEST(Dsn, PerRecipientDiagnosticFacts) {
+  const std::string raw =
+      "From: MAILER-DAEMON@mx.example.org\nTo: s@example.org\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+      "--B\nContent-Type: text/plain\n\nfailed\n"
+      "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
+      "Final-Recipient: rfc822; a@example.net\nAction: failed\n"
+      "Diagnostic-Code: smtp; host mx1.example.net said: 550 5.1.1 no such user (in reply to RCPT TO)\n\n"
+      "Final-Recipient: rfc822; b@example.net\nAction: failed\n"
+      "Diagnostic-Code: smtp; host mx2.example.com said: 452 4.2.2 mailbox full (after end of data)\n\n"
+      "Final-Recipient: rfc822; c@example.net\nAction: failed\n"
+      "Diagnostic-Code: smtp; host mx1.example.net said: 550 5.1.1 no such user (in reply to RCPT TO)\n"
+      "--B--\n";
+  auto ev = ParseBounceEmail(raw);
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  ASSERT_EQ(ev->size(), 3u);
+  for (int i : {0, 2}) {
+    EXPECT_EQ((*ev)[i].reply_code, 550) << i;
+    EXPECT_EQ((*ev)[i].enhanced_status, "5.1.1") << i;
+    EXPECT_EQ((*ev)[i].smtp_command, "RCPT") << i;
+    EXPECT_EQ((*ev)[i].remote_host, "mx1.example.net") << i;
+  }
+  EXPECT_EQ((*ev)[1].reply_code, 452);
+  EXPECT_EQ((*ev)[1].enhanced_status, "4.2.2");
+  EXPECT_EQ((*ev)[1].smtp_command, "DATA");
+  EXPECT_EQ((*ev)[1].remote_host, "mx2.example.com");
+  EXPECT_EQ((*ev)[0].diagnostic, (*ev)[2].diagnostic);
+  EXPECT_NE((*ev)[0].diagnostic, (*ev)[1].diagnostic);
+
+  // A heuristic bounce: every recipient carries the whole text.
+  const std::string text =
+      "From: MAILER-DAEMON@mx.example.org\nTo: s@example.org\nSubject: Undelivered Mail\n\n"
+      "This is the mail system. Your message could not be delivered to:\n\n"
+      "x@example.net\ny@example.net\n\n"
+      "Remote host said: 550 5.7.1 rejected by policy\n";
+  auto hv = ParseBounceEmail(text);
+  ASSERT_TRUE(hv.ok()) << hv.status();
+  ASSERT_EQ(hv->size(), 2u);
+  for (const BounceEvent& e : *hv) {
+    EXPECT_EQ(e.reply_code, 550) << e.recipient;
+    EXPECT_EQ(e.enhanced_status, "5.7.1") << e.recipient;
+    EXPECT_EQ(e.diagnostic, (*hv)[0].diagnostic);
+  }
+}
+
 TEST(Dsn, ErrorsPerRecord) {
   std::string big(40 << 20, 'x');
   std::string d1 = Dsn(), d2 = Dsn();
