@@ -26,19 +26,28 @@ namespace {
 using internal::EventRecord;
 using internal::GroupCounts;
 using internal::GroupTable;
+using internal::LineBuffer;
+using internal::PodVector;
+using internal::WriteCombiner;
 using internal::RecordList;
 using internal::StringInterner;
 
-// Events go to kPartitions lists by recipient (the shard's share of the
-// partitions, then the recipient's id), so that Finish() handles a
-// cache-sized slice of the recipients at a time.
+// W2 splits the recipients into kPartitions buckets by hash: each has its
+// own interner, event list and staging buffer, so that interning and
+// Finish() work on a cache-sized slice of the recipients at a time.
 constexpr int kPartitionBits = 8;
 constexpr uint32_t kPartitions = 1u << kPartitionBits;
+// Staged rows are interned once they take this many bytes (or as many as
+// the interners, whichever is more; see Impl::StageBatch).
+constexpr size_t kMinStagedBytes = size_t{64} << 20;
+constexpr size_t kNoRegion = ~size_t{0};
 constexpr uint32_t kMaxCampaigns = 1u << 30;  // campaign index << 2 fits 32 bits
 constexpr int64_t kMaxRows = 0xffffffffLL;
 // The ingest loop's pipeline: stages kAhead rows apart, in a ring of kRing rows.
 constexpr int64_t kAhead = 16;
 constexpr int64_t kRing = 128;
+// Threads cost more than they save on small batches.
+constexpr int64_t kMinRowsPerThread = 16384;
 
 // What W2 needs of a class, in 2 bits (block and other are the same to it).
 enum PolicyClass : uint32_t { kNeutral = 0, kDeliveredEvent = 1, kSoftEvent = 2, kHardEvent = 3 };
@@ -68,8 +77,8 @@ std::optional<int64_t> FirstNull(const Int64ColumnView& c, int64_t n) {
 // ------------------------------------------------------------------ policy
 
 struct Suppression {
-  uint32_t recipient;  // id in its shard's interner
-  uint8_t shard;
+  uint32_t recipient;  // id in its bucket's interner
+  uint16_t bucket;
   uint8_t reason;      // SuppressionReason
   uint32_t event_number;
   int64_t ts;
@@ -190,11 +199,10 @@ void SortGroup(int64_t* ts, uint32_t* cc, uint32_t m, PartitionScratch* s) {
   }
 }
 
-// Groups a partition's events by recipient and runs the policy on each. The
-// partition holds the `num_local` recipients of shard `shard` whose ids are
-// (l << local_shift) | sub for l = 0, 1, ...; records name them by l.
-void ProcessPartition(const SuppressionPolicy& policy, uint8_t shard, uint32_t sub, int local_shift,
-                      uint32_t num_local, RecordList* events, PartitionScratch* s, std::vector<Suppression>* out) {
+// Groups a bucket's events by recipient (its `num_local` interner ids) and
+// runs the policy on each.
+void ProcessPartition(const SuppressionPolicy& policy, uint16_t bucket, uint32_t num_local, RecordList* events,
+                      PartitionScratch* s, std::vector<Suppression>* out) {
   const size_t n = events->size();
   if (n == 0) return;
   s->start.assign(num_local + 1, 0);
@@ -217,8 +225,8 @@ void ProcessPartition(const SuppressionPolicy& policy, uint8_t shard, uint32_t s
       SortGroup(&s->ts[begin], &s->cc[begin], m, s);
       Suppression hit;
       if (RunPolicy(policy, &s->ts[begin], &s->cc[begin], m, &hit)) {
-        hit.recipient = (l << local_shift) | sub;
-        hit.shard = shard;
+        hit.recipient = l;
+        hit.bucket = bucket;
         out->push_back(hit);
       }
     }
@@ -348,43 +356,56 @@ void AppendRecipientDomain(absl::string_view recipient, std::string* out) {
 
 // ------------------------------------------------------------------- shards
 
-// One ingest shard: the recipients whose hash falls to it, with everything
-// keyed by them. Shards share nothing, so they ingest a batch in parallel;
-// each takes its rows in input order.
-struct Shard {
-  StringInterner recipients;  // payload: shard-local domain id (W3)
+// Dense indices 0, 1, ... for campaign ids, in first-seen order. Rows come
+// mostly grouped by campaign, so the last one is remembered.
+struct CampaignMap {
+  absl::flat_hash_map<int64_t, uint32_t> index;
+  std::vector<int64_t> values;  // index -> campaign_id
+  int64_t last = 0;
+  uint32_t last_index = 0;
+  bool have_last = false;
 
-  absl::flat_hash_map<int64_t, uint32_t> campaign_index;
-  std::vector<int64_t> campaign_values;  // shard-local campaign index -> campaign_id
-  int64_t last_campaign = 0;
-  uint32_t last_campaign_index = 0;
-  bool have_last_campaign = false;
+  // The index of a campaign id; false when it would be the limit-th.
+  bool Find(int64_t campaign, uint32_t limit, uint32_t* out) {
+    if (campaign == last && have_last) {
+      *out = last_index;
+      return true;
+    }
+    auto [it, inserted] = index.try_emplace(campaign, static_cast<uint32_t>(values.size()));
+    if (inserted) {
+      if (values.size() >= limit) {
+        index.erase(it);
+        return false;
+      }
+      values.push_back(campaign);
+    }
+    last = campaign;
+    last_index = it->second;
+    have_last = true;
+    *out = it->second;
+    return true;
+  }
+  int64_t MemoryUsage() const { return static_cast<int64_t>(values.capacity() * 8 + index.capacity() * 16); }
+};
+
+// One ingest shard: what one ingest thread owns (campaign index, domains,
+// W3 groups; with W2, the recipients of its share of the buckets). Shards
+// share nothing, so they work on a batch in parallel; each takes its rows
+// in input order.
+struct Shard {
+  // Shard-local campaign indices (W3 alone); with W2 the accumulator's
+  // global ones are used, and copied here before Finish.
+  CampaignMap campaigns;
 
   StringInterner domains;  // shard-local domain ids
   std::string domain_buf;
 
-  GroupTable groups;  // W3, keyed by shard-local campaign index and domain id
+  GroupTable groups;  // W3, keyed by campaign index and shard-local domain id
+
+  internal::BlockArena record_blocks;  // W2: event blocks of the shard's buckets
 
   // The shard-local index of a campaign id; false past kMaxCampaigns.
-  bool CampaignIndex(int64_t campaign, uint32_t* out) {
-    if (campaign == last_campaign && have_last_campaign) {
-      *out = last_campaign_index;
-      return true;
-    }
-    auto [it, inserted] = campaign_index.try_emplace(campaign, static_cast<uint32_t>(campaign_values.size()));
-    if (inserted) {
-      if (campaign_values.size() >= kMaxCampaigns) {
-        campaign_index.erase(it);
-        return false;
-      }
-      campaign_values.push_back(campaign);
-    }
-    last_campaign = campaign;
-    last_campaign_index = it->second;
-    have_last_campaign = true;
-    *out = it->second;
-    return true;
-  }
+  bool CampaignIndex(int64_t campaign, uint32_t* out) { return campaigns.Find(campaign, kMaxCampaigns, out); }
 
   // The domain of a recipient (lower-cased in domain_buf when needed) and its hash.
   absl::string_view Domain(absl::string_view recipient, uint64_t* hash) {
@@ -413,10 +434,36 @@ struct Shard {
   }
 
   int64_t MemoryUsage() const {
-    return recipients.MemoryUsage() + groups.MemoryUsage() + domains.MemoryUsage() +
-           static_cast<int64_t>(campaign_values.capacity() * 8 + campaign_index.capacity() * 16);
+    return groups.MemoryUsage() + domains.MemoryUsage() +
+           campaigns.MemoryUsage();
   }
 };
+
+// One W2 bucket: the recipients whose hash falls to it (ids dense from 0),
+// their events, and rows staged for it that are not interned yet.
+struct Bucket {
+  StringInterner recipients{256};  // payload: domain id in the owning shard (W3)
+  RecordList events;
+  LineBuffer staged;  // StagedHeader + recipient bytes (8-byte aligned), input order
+
+  int64_t MemoryUsage() const {
+    return recipients.MemoryUsage() + events.MemoryUsage() + static_cast<int64_t>(staged.capacity());
+  }
+};
+
+// A staged row, followed by its recipient's bytes.
+struct StagedHeader {
+  uint32_t length;
+  uint32_t campaign_class;  // global campaign index << 3 | EventClass
+  int64_t ts;
+  uint64_t hash;  // StringInterner::Hash of the recipient
+};
+static_assert(sizeof(StagedHeader) == 24);
+constexpr uint32_t kMaxStagedCampaigns = 1u << 29;
+
+constexpr size_t StagedSize(size_t length) { return sizeof(StagedHeader) + ((length + 7) & ~size_t{7}); }
+// In place of a StagedHeader's length: the rest of this 64-byte line is padding.
+constexpr uint32_t kSkipToLine = 0xffffffffu;
 
 // A W3 group of one shard with its output sort key.
 struct KeyedGroup {
@@ -459,22 +506,33 @@ class HistoryAccumulator::Impl {
     const int wanted = std::clamp(options_.ingest_threads, 1, kMaxShards);
     while ((1 << (shard_bits_ + 1)) <= wanted) ++shard_bits_;
     for (int t = 0; t < (1 << shard_bits_); ++t) shards_.push_back(std::make_unique<Shard>());
-    if (options_.suppressions) partitions_ = std::make_unique<RecordList[]>(kPartitions);
+    if (options_.suppressions) {
+      buckets_ = std::make_unique<Bucket[]>(kPartitions);
+      const int bits = kPartitionBits - shard_bits_;
+      for (uint32_t k = 0; k < kPartitions; ++k) {
+        buckets_[k].events.set_arena(&shards_[k >> bits]->record_blocks);
+        buckets_[k].staged.set_arena(&staging_blocks_);  // only grown by StageBatch's serial step
+      }
+    }
   }
 
   const HistoryOptions& options() const { return options_; }
   int64_t rows_seen() const { return rows_seen_; }
-  int64_t num_recipients() const {
-    int64_t n = 0;
-    for (const auto& sh : shards_) n += static_cast<int64_t>(sh->recipients.size());
-    return n;
+  // Interns what is staged first, so that the count is exact.
+  int64_t num_recipients() {
+    if (buckets_ == nullptr || finished_) return num_recipients_;
+    if (broken_.ok()) {
+      absl::Status st = Drain();
+      if (!st.ok()) broken_ = st;
+    }
+    return CountRecipients();
   }
 
   int64_t MemoryUsage() const {
     int64_t bytes = 0;
     for (const auto& sh : shards_) bytes += sh->MemoryUsage();
-    if (partitions_ != nullptr) {
-      for (uint32_t p = 0; p < kPartitions; ++p) bytes += partitions_[p].MemoryUsage();
+    if (buckets_ != nullptr) {
+      for (uint32_t p = 0; p < kPartitions; ++p) bytes += buckets_[p].MemoryUsage();
     }
     return bytes;
   }
@@ -492,12 +550,22 @@ class HistoryAccumulator::Impl {
   absl::StatusOr<HistoryResult> Finish(int threads) {
     if (finished_) return absl::FailedPreconditionError("Finish() was already called");
     if (!broken_.ok()) return BrokenError();
-    finished_ = true;
     threads = std::clamp(threads, 1, 256);
+    if (buckets_ != nullptr) {
+      absl::Status st = Drain();
+      if (!st.ok()) {
+        broken_ = st;
+        return st;
+      }
+      num_recipients_ = CountRecipients();
+      // W3 beside W2 counted groups under the global campaign indices.
+      for (auto& sh : shards_) sh->campaigns.values = campaigns_.values;
+    }
+    finished_ = true;
     HistoryResult result;
     result.rows = rows_seen_;
-    result.recipients = options_.suppressions ? num_recipients() : -1;
-    for (auto& sh : shards_) sh->campaign_index = {};
+    result.recipients = options_.suppressions ? num_recipients_ : -1;
+    for (auto& sh : shards_) sh->campaigns.index = {};
     std::thread w3_thread;
     if (options_.aggregates) {
       if (threads > 1 && options_.suppressions) {
@@ -560,34 +628,283 @@ class HistoryAccumulator::Impl {
   }
 
   absl::Status Ingest(const HistoryBatch& b) {
-    const int num_shards = static_cast<int>(shards_.size());
-    // Threads cost more than they save on small batches.
-    constexpr int64_t kMinRowsPerThread = 16384;
-    if (num_shards == 1 || b.num_rows < kMinRowsPerThread) {
-      for (int t = 0; t < num_shards; ++t) {
-        absl::Status st = IngestShard(t, b);
-        if (!st.ok()) return st;
-      }
+    absl::Status st;
+    if (options_.suppressions) {
+      st = StageBatch(b);
     } else {
-      std::vector<absl::Status> status(static_cast<size_t>(num_shards));
-      std::vector<std::thread> pool;
-      for (int t = 1; t < num_shards; ++t) {
-        pool.emplace_back([&, t] { status[static_cast<size_t>(t)] = IngestShard(t, b); });
-      }
-      status[0] = IngestShard(0, b);
-      for (std::thread& th : pool) th.join();
-      for (const absl::Status& st : status) {
-        if (!st.ok()) return st;
-      }
+      st = ForEachShard(b.num_rows, [&](int t) { return IngestDomains(t, b); });
     }
-    RecordList::Fence();
+    if (!st.ok()) return st;
     rows_seen_ += b.num_rows;
+    if (options_.suppressions && staged_bytes_ >= DrainThreshold()) return Drain();
     return absl::OkStatus();
   }
 
-  // Ingests the rows of `b` that fall to shard t.
-  absl::Status IngestShard(int t, const HistoryBatch& b) {
-    return options_.suppressions ? IngestRecipients(t, b) : IngestDomains(t, b);
+  // Runs fn(t) for every shard t: on one thread per shard when `rows` pays
+  // for the threads, else one after the other. Returns the first failure
+  // (in shard order).
+  template <typename F>
+  absl::Status ForEachShard(int64_t rows, F&& fn) {
+    const int num_shards = static_cast<int>(shards_.size());
+    if (num_shards == 1 || rows < kMinRowsPerThread) {
+      for (int t = 0; t < num_shards; ++t) {
+        absl::Status st = fn(t);
+        if (!st.ok()) return st;
+      }
+      return absl::OkStatus();
+    }
+    std::vector<absl::Status> status(static_cast<size_t>(num_shards));
+    std::vector<std::thread> pool;
+    for (int t = 1; t < num_shards; ++t) {
+      pool.emplace_back([&, t] { status[static_cast<size_t>(t)] = fn(t); });
+    }
+    status[0] = fn(0);
+    for (std::thread& th : pool) th.join();
+    for (const absl::Status& st : status) {
+      if (!st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
+
+  static uint32_t BucketOf(uint64_t hash) {
+    // Bits 32.. : independent of the interner's slot bits (low) and tag (top 24).
+    return static_cast<uint32_t>(hash >> 32) & (kPartitions - 1);
+  }
+
+  int64_t CountRecipients() const {
+    int64_t n = 0;
+    for (uint32_t k = 0; k < kPartitions; ++k) n += static_cast<int64_t>(buckets_[k].recipients.size());
+    return n;
+  }
+
+  // Staged rows are interned once they take as many bytes as the interners
+  // (at least kMinStagedBytes): each bucket's interner is then read into
+  // the cache about once per drain while it serves that bucket's many rows.
+  size_t DrainThreshold() const {
+    size_t interned = 0;
+    for (uint32_t k = 0; k < kPartitions; ++k) interned += static_cast<size_t>(buckets_[k].recipients.MemoryUsage());
+    if (options_.staging_bytes > 0) return static_cast<size_t>(options_.staging_bytes);
+    return std::max(kMinStagedBytes, interned);
+  }
+
+  // W2 (and W3 with it), step 1: each row is copied, with its hash, into the
+  // staging buffer of its recipient's bucket; inside a bucket the rows stay
+  // in input order. The shards take contiguous ranges of the batch: a first
+  // pass hashes the recipients and counts the bytes each range sends to each
+  // bucket, a second copies every row to its place. Streaming writes only:
+  // the random accesses come later, bucket by bucket (Drain). Campaign ids
+  // get their (global) index here too, where rows still come in input
+  // order, mostly grouped by campaign: each range maps them to its own
+  // indices, which are then translated to the global ones.
+  absl::Status StageBatch(const HistoryBatch& b) {
+    const int64_t n = b.num_rows;
+    if (n == 0) return absl::OkStatus();
+    const int ranges = static_cast<int>(shards_.size());
+    const bool codes = !b.bounce_class_codes.empty();
+    hashes_.ClearKeepCapacity();
+    uint64_t* const hashes = hashes_.Extend(static_cast<size_t>(n));
+    range_campaign_.ClearKeepCapacity();
+    uint32_t* const range_campaign = range_campaign_.Extend(static_cast<size_t>(n));
+    if (hashes == nullptr || range_campaign == nullptr) {
+      return absl::ResourceExhaustedError("out of memory staging events");
+    }
+    if (range_campaigns_.size() != static_cast<size_t>(ranges)) {
+      range_campaigns_.resize(static_cast<size_t>(ranges));
+      range_to_global_.resize(static_cast<size_t>(ranges));
+    }
+    stage_pos_.assign(static_cast<size_t>(ranges) * kPartitions, 0);
+    const absl::Status too_many_campaigns = absl::ResourceExhaustedError(
+        absl::StrCat("more than ", kMaxStagedCampaigns, " distinct campaign_id values"));
+    auto range = [&](int t) { return std::pair<int64_t, int64_t>(n * t / ranges, n * (t + 1) / ranges); };
+    absl::Status st = ForEachShard(n, [&](int t) -> absl::Status {
+      const auto [lo, hi] = range(t);
+      size_t* const bytes = &stage_pos_[static_cast<size_t>(t) * kPartitions];
+      for (int64_t i = lo; i < hi; ++i) {
+        const absl::string_view rec = b.recipient.Get(i);
+        if (rec.size() >= kSkipToLine) {
+          return WithRow(WithColumn(absl::ResourceExhaustedError("a recipient over 4 GiB"), "recipient"),
+                         rows_seen_ + i);
+        }
+        const uint64_t h = StringInterner::Hash(rec);
+        hashes[i] = h;
+        bytes[BucketOf(h)] += StagedSize(rec.size());
+        if (!range_campaigns_[static_cast<size_t>(t)].Find(b.campaign_id.Get(i), kMaxStagedCampaigns,
+                                                           &range_campaign[i])) {
+          return too_many_campaigns;
+        }
+      }
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+    for (int t = 0; t < ranges; ++t) {  // new range-local campaigns get their global index
+      const std::vector<int64_t>& local = range_campaigns_[static_cast<size_t>(t)].values;
+      std::vector<uint32_t>& to_global = range_to_global_[static_cast<size_t>(t)];
+      for (size_t c = to_global.size(); c < local.size(); ++c) {
+        uint32_t g;
+        if (!campaigns_.Find(local[c], kMaxStagedCampaigns, &g)) return too_many_campaigns;
+        to_global.push_back(g);
+      }
+    }
+    // Room in each bucket, and where each range's rows go in it: every
+    // range gets whole lines (a range that ends inside a line marks the rest
+    // of it as padding), so no two threads write to one line.
+    constexpr size_t kLine = LineBuffer::kLine;
+    for (uint32_t k = 0; k < kPartitions; ++k) {
+      size_t total = 0;
+      for (int t = 0; t < ranges; ++t) {
+        size_t& c = stage_pos_[static_cast<size_t>(t) * kPartitions + k];
+        c = (c + kLine - 1) & ~(kLine - 1);
+        total += c;
+      }
+      if (total == 0) continue;
+      LineBuffer& staged = buckets_[k].staged;
+      if (staged.capacity() == 0) {
+        // The first block: room for the bucket's share of a drain at once
+        // when the batches are big (growing by copies would allocate, and
+        // fault in, about three times as much), little for small inputs.
+        const size_t share = DrainThreshold() / kPartitions;
+        if (!staged.Reserve(std::max(total, std::min(share + share / 8, 8 * total)))) {
+          return absl::ResourceExhaustedError("out of memory staging events");
+        }
+      }
+      size_t pos = staged.size();
+      if (staged.ExtendLines(total / kLine) == nullptr) {
+        return absl::ResourceExhaustedError("out of memory staging events");
+      }
+      for (int t = 0; t < ranges; ++t) {
+        size_t& p = stage_pos_[static_cast<size_t>(t) * kPartitions + k];
+        const size_t c = p;
+        p = c == 0 ? kNoRegion : pos;
+        pos += c;
+      }
+      staged_bytes_ += total;
+    }
+    return ForEachShard(n, [&](int t) -> absl::Status {
+      const auto [lo, hi] = range(t);
+      const size_t* pos = &stage_pos_[static_cast<size_t>(t) * kPartitions];
+      const uint32_t* to_global = range_to_global_[static_cast<size_t>(t)].data();
+      WriteCombiner out(kPartitions);
+      for (uint32_t k = 0; k < kPartitions; ++k) {
+        if (pos[k] != kNoRegion) out.Start(k, buckets_[k].staged.data() + pos[k]);
+      }
+      for (int64_t i = lo; i < hi; ++i) {
+        const absl::string_view rec = b.recipient.Get(i);
+        StagedHeader head;
+        head.length = static_cast<uint32_t>(rec.size());
+        const uint32_t klass =
+            codes ? b.bounce_class_codes[i] : static_cast<uint32_t>(ParseEventClass(b.bounce_class.Get(i)));
+        head.campaign_class = (to_global[range_campaign[i]] << 3) | klass;
+        head.ts = b.ts.Get(i);
+        head.hash = hashes[i];
+        const uint32_t k = BucketOf(head.hash);
+        uint64_t w[sizeof(head) / 8];
+        std::memcpy(w, &head, sizeof(head));
+        for (uint64_t x : w) out.PutWord(k, x);
+        out.PutBytes(k, rec.data(), rec.size());
+      }
+      for (uint32_t k = 0; k < kPartitions; ++k) {
+        if (pos[k] == kNoRegion) continue;
+        if (out.fill(k) > 0) out.PutWord(k, kSkipToLine);
+        out.Finish(k);
+      }
+      internal::StreamFence();
+      return absl::OkStatus();
+    });
+  }
+
+  // Step 2: interns the staged rows, each shard its own buckets, one bucket
+  // at a time (its interner stays in the cache), and appends their W2
+  // records; with W3, counts them under (campaign, domain).
+  absl::Status Drain() {
+    if (staged_bytes_ == 0) return absl::OkStatus();
+    const int64_t rows_estimate = static_cast<int64_t>(staged_bytes_ / sizeof(StagedHeader));
+    absl::Status st = ForEachShard(rows_estimate, [&](int t) { return DrainShard(t); });
+    RecordList::Fence();
+    staged_bytes_ = 0;
+    return st;
+  }
+
+  absl::Status DrainShard(int t) {
+    Shard& sh = *shards_[static_cast<size_t>(t)];
+    const bool w2 = options_.suppressions;
+    const bool w3 = options_.aggregates;
+    const int bits = kPartitionBits - shard_bits_;  // buckets per shard: 1 << bits
+    const uint32_t first = static_cast<uint32_t>(t) << bits;
+    const uint32_t last = static_cast<uint32_t>(t + 1) << bits;
+    const absl::Status oom = absl::ResourceExhaustedError("out of memory interning recipients");
+    // W3 counts go through two stages kAhead rows apart (prefetch the
+    // group's slot, then its counters) before they are added.
+    struct Pending {
+      uint64_t hash;
+      uint32_t campaign;
+      uint32_t domain;
+      uint8_t klass;
+    };
+    Pending ring[kRing];
+    int64_t pending = 0;
+    int64_t limit = std::numeric_limits<int64_t>::max();
+    uint64_t warm_sum = 0;
+    auto stages = [&](int64_t k) -> bool {
+      int64_t j = k - kAhead;
+      if (j >= 0 && j < limit) sh.groups.PrefetchGroup(ring[j & (kRing - 1)].hash);
+      j -= kAhead;
+      if (j >= 0 && j < limit) {
+        const Pending& q = ring[j & (kRing - 1)];
+        GroupCounts* g = sh.groups.FindOrInsert(q.campaign, q.domain, q.hash);
+        if (g == nullptr) return false;
+        ++g->counts[q.klass];
+      }
+      return true;
+    };
+    for (uint32_t k = first; k < last; ++k) {
+      Bucket& bucket = buckets_[k];
+      const char* p = bucket.staged.data();
+      const char* const end = p + bucket.staged.size();
+      if (p != end) warm_sum += bucket.recipients.Warm();
+      internal::KeepValue(warm_sum);
+      while (p < end) {
+        uint32_t length;
+        std::memcpy(&length, p, sizeof(length));
+        if (length == kSkipToLine) {
+          const size_t at = static_cast<size_t>(p - bucket.staged.data());
+          p = bucket.staged.data() + ((at + LineBuffer::kLine) & ~(LineBuffer::kLine - 1));
+          continue;
+        }
+        StagedHeader head;
+        std::memcpy(&head, p, sizeof(head));
+        const absl::string_view rec(p + sizeof(head), head.length);
+        p += StagedSize(head.length);
+        const uint32_t campaign = head.campaign_class >> 3;
+        const uint32_t klass = head.campaign_class & 7;
+        bool domain_ok = true;
+        auto make_payload = [&]() -> uint32_t {  // the domain id of a new recipient
+          if (!w3) return 0;
+          uint64_t dh;
+          const absl::string_view domain = sh.Domain(rec, &dh);
+          uint32_t id = 0;
+          domain_ok = sh.DomainId(domain, dh, &id);
+          return id;
+        };
+        StringInterner::Entry e;
+        if (!bucket.recipients.FindOrInsert(rec, head.hash, make_payload, &e) || !domain_ok) return oom;
+        if (w2 && !bucket.events.Append(EventRecord{e.id, (campaign << 2) | kPolicyClassOf[klass], head.ts})) {
+          return absl::ResourceExhaustedError("out of memory storing events");
+        }
+        if (w3) {
+          Pending& q = ring[pending & (kRing - 1)];
+          q = Pending{GroupTable::Hash(campaign, e.payload), campaign, e.payload, static_cast<uint8_t>(klass)};
+          sh.groups.PrefetchSlot(q.hash);
+          if (!stages(pending)) return oom;
+          ++pending;
+        }
+      }
+      bucket.staged.ClearKeepCapacity();
+    }
+    limit = pending;
+    for (const int64_t stop = pending + 2 * kAhead; pending < stop; ++pending) {
+      if (!stages(pending)) return oom;
+    }
+    return absl::OkStatus();
   }
 
   // W3 alone: no recipient is kept; each row's domain is found (and
@@ -684,131 +1001,15 @@ class HistoryAccumulator::Impl {
     return absl::OkStatus();
   }
 
-  // W2, and W3 when asked for: recipients are interned (each distinct one's
-  // domain found once); rows are split among shards by recipient hash.
-  absl::Status IngestRecipients(int t, const HistoryBatch& b) {
-    Shard& sh = *shards_[static_cast<size_t>(t)];
-    const int64_t n = b.num_rows;
-    const bool w2 = options_.suppressions;
-    const bool w3 = options_.aggregates;
-    const bool codes = !b.bounce_class_codes.empty();
-    const int shard_shift = 64 - shard_bits_;
-    const int local_shift = kPartitionBits - shard_bits_;  // partitions per shard: 1 << local_shift
-    const uint32_t first_partition = static_cast<uint32_t>(t) << local_shift;
-    // The shard's rows go through up to five stages, kAhead rows apart, so
-    // that each row's cache misses are in flight while other rows are
-    // worked on:
-    //   0: hash the recipient, prefetch its hash slot;
-    //   1: prefetch the arena entry that slot points to;
-    //   2: intern; campaign index and class; append the W2 record; W3: hash
-    //      the (campaign, domain) group, prefetch its slot;
-    //   3: W3: prefetch the group's counters;
-    //   4: W3: count.
-    struct Row {
-      int64_t row;
-      absl::string_view recipient;
-      uint64_t hash;
-      uint64_t group_hash;
-      uint32_t campaign;
-      uint32_t domain;
-      uint8_t klass;
-    };
-    Row ring[kRing];
-    int64_t mine = std::numeric_limits<int64_t>::max();  // rows of this shard, once known
-    // Runs stages 1.. for the shard's k-th row and the ones before it.
-    auto stages = [&](int64_t k) -> absl::Status {
-      int64_t j = k - kAhead;
-      if (j >= 0 && j < mine) {
-        const Row& r = ring[j & (kRing - 1)];
-        sh.recipients.PrefetchEntry(r.hash, r.recipient.size());
-      }
-      j -= kAhead;
-      if (j >= 0 && j < mine) {
-        Row& r = ring[j & (kRing - 1)];
-        const absl::string_view rec = r.recipient;
-        bool domain_ok = true;
-        auto make_payload = [&]() -> uint32_t {  // the domain id of a new recipient
-          if (!w3) return 0;
-          uint64_t dh;
-          const absl::string_view domain = sh.Domain(rec, &dh);
-          uint32_t id = 0;
-          domain_ok = sh.DomainId(domain, dh, &id);
-          return id;
-        };
-        StringInterner::Entry e;
-        if (!sh.recipients.FindOrInsert(rec, r.hash, make_payload, &e) || !domain_ok) {
-          return WithRow(WithColumn(absl::ResourceExhaustedError(
-                                        "out of memory interning recipients (or a recipient over 4 GiB)"),
-                                    "recipient"),
-                         rows_seen_ + r.row);
-        }
-        if (!sh.CampaignIndex(b.campaign_id.Get(r.row), &r.campaign)) {
-          return absl::ResourceExhaustedError(
-              absl::StrCat("more than ", kMaxCampaigns, " distinct campaign_id values"));
-        }
-        r.klass = codes ? b.bounce_class_codes[r.row]
-                        : static_cast<uint8_t>(ParseEventClass(b.bounce_class.Get(r.row)));
-        if (w2) {
-          const uint32_t sub = e.id & ((1u << local_shift) - 1);
-          const EventRecord out{e.id >> local_shift, (r.campaign << 2) | kPolicyClassOf[r.klass],
-                                b.ts.Get(r.row)};
-          if (!partitions_[first_partition + sub].Append(out)) {
-            return absl::ResourceExhaustedError("out of memory storing events");
-          }
-        }
-        if (w3) {
-          r.domain = e.payload;
-          r.group_hash = GroupTable::Hash(r.campaign, r.domain);
-          sh.groups.PrefetchSlot(r.group_hash);
-        }
-      }
-      if (!w3) return absl::OkStatus();
-      j -= kAhead;
-      if (j >= 0 && j < mine) sh.groups.PrefetchGroup(ring[j & (kRing - 1)].group_hash);
-      j -= kAhead;
-      if (j >= 0 && j < mine) {
-        const Row& r = ring[j & (kRing - 1)];
-        GroupCounts* g = sh.groups.FindOrInsert(r.campaign, r.domain, r.group_hash);
-        if (g == nullptr) return absl::ResourceExhaustedError("out of memory for campaign/domain groups");
-        ++g->counts[r.klass];
-      }
-      return absl::OkStatus();
-    };
-    int64_t k = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const absl::string_view rec = b.recipient.Get(i);
-      const uint64_t h = StringInterner::Hash(rec);
-      if (shard_bits_ > 0 && static_cast<int>(h >> shard_shift) != t) continue;
-      Row& r = ring[k & (kRing - 1)];
-      r.row = i;
-      r.recipient = rec;
-      r.hash = h;
-      sh.recipients.PrefetchSlot(h);
-      absl::Status st = stages(k);
-      if (!st.ok()) return st;
-      ++k;
-    }
-    mine = k;
-    const int64_t last = k + (w3 ? 4 : 2) * kAhead;
-    for (; k < last; ++k) {
-      absl::Status st = stages(k);
-      if (!st.ok()) return st;
-    }
-    return absl::OkStatus();
-  }
-
   void FinishSuppressions(int threads, SuppressionTable* out) {
-    const int local_shift = kPartitionBits - shard_bits_;
-    const uint32_t per_shard = 1u << local_shift;
     std::vector<std::vector<Suppression>> found(kPartitions);
     std::vector<PartitionScratch> scratch(static_cast<size_t>(threads));
     ParallelFor(threads, kPartitions, [&](int th, uint32_t p) {
-      const uint32_t t = p >> local_shift;
-      const uint32_t sub = p & (per_shard - 1);
-      const uint32_t n = static_cast<uint32_t>(shards_[t]->recipients.size());
-      const uint32_t num_local = n > sub ? (n - sub + per_shard - 1) >> local_shift : 0;
-      ProcessPartition(options_.policy, static_cast<uint8_t>(t), sub, local_shift, num_local, &partitions_[p],
-                       &scratch[static_cast<size_t>(th)], &found[p]);
+      Bucket& bucket = buckets_[p];
+      bucket.recipients.DropIndex();  // only Get() is needed from here on
+      bucket.staged.Clear();
+      ProcessPartition(options_.policy, static_cast<uint16_t>(p), static_cast<uint32_t>(bucket.recipients.size()),
+                       &bucket.events, &scratch[static_cast<size_t>(th)], &found[p]);
     });
     scratch.clear();
     size_t total = 0;
@@ -819,7 +1020,7 @@ class HistoryAccumulator::Impl {
       rows.insert(rows.end(), f.begin(), f.end());
       std::vector<Suppression>().swap(f);
     }
-    auto name = [&](const Suppression& s) { return shards_[s.shard]->recipients.Get(s.recipient); };
+    auto name = [&](const Suppression& s) { return buckets_[s.bucket].recipients.Get(s.recipient); };
     // Sort by recipient bytes: 8-byte prefixes first, full strings on ties.
     std::vector<std::pair<uint64_t, uint32_t>> order(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) order[i] = {BigEndianPrefix(name(rows[i])), static_cast<uint32_t>(i)};
@@ -855,7 +1056,7 @@ class HistoryAccumulator::Impl {
     std::vector<int64_t> campaigns;
     for (const auto& sh : shards_) {
       for (size_t d = 0; d < sh->domains.size(); ++d) domains.push_back(sh->domains.Get(static_cast<uint32_t>(d)));
-      campaigns.insert(campaigns.end(), sh->campaign_values.begin(), sh->campaign_values.end());
+      campaigns.insert(campaigns.end(), sh->campaigns.values.begin(), sh->campaigns.values.end());
     }
     std::sort(domains.begin(), domains.end());
     domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
@@ -872,7 +1073,7 @@ class HistoryAccumulator::Impl {
             std::lower_bound(domains.begin(), domains.end(), sh.domains.Get(static_cast<uint32_t>(d))) -
             domains.begin()));
       }
-      for (int64_t c : sh.campaign_values) {
+      for (int64_t c : sh.campaigns.values) {
         campaign_rank[t].push_back(
             static_cast<uint32_t>(std::lower_bound(campaigns.begin(), campaigns.end(), c) - campaigns.begin()));
       }
@@ -939,7 +1140,16 @@ class HistoryAccumulator::Impl {
   HistoryOptions options_;
   int shard_bits_ = 0;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::unique_ptr<RecordList[]> partitions_;  // W2: kPartitions lists, or null
+  internal::BlockArena staging_blocks_;  // the buckets' staging buffers
+  std::unique_ptr<Bucket[]> buckets_;    // W2: kPartitions buckets, or null
+  size_t staged_bytes_ = 0;            // staged in the buckets, not yet interned
+  int64_t num_recipients_ = 0;         // after Finish()
+  PodVector<uint64_t> hashes_;         // StageBatch: the batch's recipient hashes
+  PodVector<uint32_t> range_campaign_; // StageBatch: each row's range-local campaign index
+  std::vector<CampaignMap> range_campaigns_;             // per range: campaign id -> range-local index
+  std::vector<std::vector<uint32_t>> range_to_global_;   // per range: range-local -> global index
+  CampaignMap campaigns_;              // W2: campaign id -> global index
+  std::vector<size_t> stage_pos_;      // StageBatch: [range][bucket] byte counts, then write offsets
   int64_t rows_seen_ = 0;
   bool finished_ = false;
   absl::Status broken_;

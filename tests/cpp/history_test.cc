@@ -431,13 +431,18 @@ TEST(HistoryRandom, BatchSplitsAndThreadsDoNotChangeResults) {
   HistoryResult ref = RunHistory(ev);
   for (size_t batch : {1, 7, 31, 32, 33, 1000, 19999}) {
     for (int threads : {1, 2, 3, 8}) {
-      HistoryOptions options;
-      options.ingest_threads = threads;  // 3 runs as 2
-      HistoryResult r = RunHistory(ev, batch, threads, options);
-      EXPECT_EQ(W2Rows(r), W2Rows(ref)) << batch << " " << threads;
-      EXPECT_EQ(W3Map(r), W3Map(ref)) << batch << " " << threads;
-      EXPECT_EQ(r.aggregates.domain, ref.aggregates.domain);
-      EXPECT_EQ(r.aggregates.domain_data, ref.aggregates.domain_data);
+      // Staged rows interned at Finish() only, after every batch, or now and then.
+      for (int64_t staging : {0, 1, 5000}) {
+        HistoryOptions options;
+        options.ingest_threads = threads;  // 3 runs as 2
+        options.staging_bytes = staging;
+        HistoryResult r = RunHistory(ev, batch, threads, options);
+        EXPECT_EQ(W2Rows(r), W2Rows(ref)) << batch << " " << threads << " " << staging;
+        EXPECT_EQ(W3Map(r), W3Map(ref)) << batch << " " << threads << " " << staging;
+        EXPECT_EQ(r.recipients, ref.recipients);
+        EXPECT_EQ(r.aggregates.domain, ref.aggregates.domain);
+        EXPECT_EQ(r.aggregates.domain_data, ref.aggregates.domain_data);
+      }
     }
   }
 }
@@ -467,12 +472,15 @@ TEST(HistoryRandom, ManyRecipientsGrowTheTables) {
     ev.push_back({absl::StrCat("r", i % 70001, "@d", (i % 70001) % 5003, ".x"), i % 17, T + (i * 7919) % (200 * D),
                   i % 23 == 0 ? "soft" : i % 101 == 0 ? "hard" : "delivered"});
   }
-  HistoryOptions options;
-  options.ingest_threads = 2;
-  HistoryResult r = RunHistory(ev, 65536, 2, options);
-  EXPECT_EQ(r.recipients, 70001);
-  EXPECT_EQ(W2Rows(r), ReferenceW2(ev));
-  EXPECT_EQ(W3Map(r), ReferenceW3(ev));
+  for (int64_t staging : {0, 1, 1 << 20}) {
+    HistoryOptions options;
+    options.ingest_threads = 2;
+    options.staging_bytes = staging;
+    HistoryResult r = RunHistory(ev, 65536, 2, options);
+    EXPECT_EQ(r.recipients, 70001);
+    EXPECT_EQ(W2Rows(r), ReferenceW2(ev)) << staging;
+    EXPECT_EQ(W3Map(r), ReferenceW3(ev)) << staging;
+  }
 }
 
 TEST(HistoryRandom, LongEmptyAndOddRecipients) {

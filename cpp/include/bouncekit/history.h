@@ -18,23 +18,30 @@
 // different batches, or finishing on a different number of threads, gives
 // identical results.
 //
-// How it works, and what it costs. Recipient strings are interned once into
-// dense 32-bit ids (an arena holds each distinct recipient once). For W2
-// every event is kept as a 16-byte record (recipient id, campaign index +
-// class, ts), appended to one of 256 partitions chosen by the recipient id;
-// Finish() then handles one partition at a time: a counting sort groups its
-// events by recipient (input order kept inside a group), each group is
-// sorted by ts (stable, so ties stay in row order) and walked with the
-// policy's constant-size state. For W3 every row increments the counters of
+// How it works, and what it costs. For W2 the recipients are split by hash
+// into 256 buckets. Rows are first staged: copied, with the recipient's
+// hash, into their bucket's staging buffer (sequential writes, a full cache
+// line at a time). Every ~64 MiB the staged rows are interned bucket by
+// bucket, so that each bucket's interner (dense 32-bit ids, an arena with
+// each distinct recipient once) stays in the cache while it serves all of
+// that bucket's rows, instead of every row missing the cache twice. Each
+// event is then kept as a 16-byte record (recipient id, campaign index +
+// class, ts) in its bucket's list. Finish() handles one bucket at a time:
+// a counting sort groups its events by recipient (input order kept inside a
+// group), each group is sorted by ts (stable, so ties stay in row order)
+// and walked with the policy's constant-size state. For W3 every row increments the counters of
 // its (campaign, domain) group at once: with W2, the domain is computed once
 // per distinct recipient; for W3 alone no recipient is kept, and each row's
 // domain is found in place (an interned lower-case copy per distinct domain).
 // Memory is about 16 bytes per event for W2, plus the distinct recipients,
-// domains and groups. Optionally each batch is ingested by several threads
-// that split the recipients (or, for W3 alone, the domains) by hash.
+// domains and groups, plus the staging buffers (64 MiB, or as much as the
+// interned recipients). Optionally each batch is ingested by several
+// threads: for W2 they stage contiguous row ranges and intern disjoint sets
+// of buckets; for W3 alone they split the domains by hash.
 //
-// Limits: at most 2^32 - 1 rows per accumulator, and 2^30 distinct campaign
-// ids per ingest thread (ResourceExhausted beyond).
+// Limits: at most 2^32 - 1 rows per accumulator, and 2^29 distinct campaign
+// ids with W2 (2^30 per ingest thread for W3 alone); ResourceExhausted
+// beyond.
 
 #ifndef BOUNCEKIT_HISTORY_H_
 #define BOUNCEKIT_HISTORY_H_
@@ -182,6 +189,11 @@ struct HistoryOptions {
   // down): recipients are split among them by hash, so they share nothing.
   // Results do not depend on it.
   int ingest_threads = 1;
+  // W2: rows are staged (copied by recipient bucket) and interned once
+  // this many bytes are staged; 0 picks the default (64 MiB, or the size of
+  // the interned recipients when larger). Results do not depend on it;
+  // tests set it small so that staging and interning alternate often.
+  int64_t staging_bytes = 0;
 };
 
 // The domain of a recipient for W3: the bytes after its last '@', with ASCII

@@ -9,6 +9,7 @@
 #ifndef BOUNCEKIT_SRC_INTERNAL_HISTORY_TABLES_H_
 #define BOUNCEKIT_SRC_INTERNAL_HISTORY_TABLES_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,9 @@
 #include <utility>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -34,6 +38,16 @@ inline void PrefetchRead(const void* p) {
 #endif
 }
 inline void PrefetchWrite(const void* p) { PrefetchRead(p); }
+
+// Keeps the reads that computed `v` from being optimised away.
+inline void KeepValue(uint64_t v) {
+#if defined(__GNUC__)
+  asm volatile("" : : "r"(v));
+#else
+  static volatile uint64_t sink;
+  sink = v;
+#endif
+}
 
 // 64-bit finalizer (from MurmurHash3): a good mix for integer keys.
 inline uint64_t Mix64(uint64_t x) {
@@ -185,6 +199,8 @@ class PodVector {
     data_ = nullptr;
     size_ = capacity_ = 0;
   }
+  // Empties the buffer but keeps its memory for reuse.
+  void ClearKeepCapacity() { size_ = 0; }
 
  private:
   T* data_ = nullptr;
@@ -207,6 +223,8 @@ class StringInterner {
   static constexpr size_t kMaxLength = 0xffffffffu;
 
   StringInterner() { Rehash(kInitialCapacity); }
+  // Starts with room for `capacity` slots (a power of two).
+  explicit StringInterner(size_t capacity) { Rehash(capacity); }
 
   static uint64_t Hash(absl::string_view s) { return HashBytes(s.data(), s.size()); }
 
@@ -262,6 +280,17 @@ class StringInterner {
     out->payload = payload;
     if (size_ * 4 > capacity_ * 3 && !Rehash(capacity_ * 2)) return false;  // load <= 3/4
     return true;
+  }
+
+  // Reads the whole table and arena once, in address order (which the
+  // hardware prefetches well), before a burst of lookups into it: cheaper
+  // than meeting each line by a random miss when most lines will be hit.
+  uint64_t Warm() const {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < capacity_; i += 8) sum += slots_[i];
+    const char* a = arena_.data();
+    for (size_t i = 0; i + 8 <= arena_.size(); i += 64) sum += Load64(a + i);
+    return sum;
   }
 
   size_t size() const { return size_; }
@@ -401,6 +430,243 @@ class GroupTable {
   PodVector<GroupCounts> groups_;
 };
 
+// Streams one 64-byte line (both 64-byte aligned) to memory with
+// non-temporal stores: the destination line is not read first.
+inline void StreamLine(char* dst, const char* src) {
+#if defined(__SSE2__)
+  const __m128i* in = reinterpret_cast<const __m128i*>(src);
+  __m128i* out = reinterpret_cast<__m128i*>(dst);
+  _mm_stream_si128(out, _mm_load_si128(in));
+  _mm_stream_si128(out + 1, _mm_load_si128(in + 1));
+  _mm_stream_si128(out + 2, _mm_load_si128(in + 2));
+  _mm_stream_si128(out + 3, _mm_load_si128(in + 3));
+#else
+  std::memcpy(dst, src, 64);
+#endif
+}
+
+// Orders earlier non-temporal stores before what follows.
+inline void StreamFence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
+
+class BlockArena;
+void* ArenaAllocate(BlockArena* arena, size_t bytes);
+
+// A byte buffer whose start is 64-byte aligned and whose size is a whole
+// number of 64-byte lines, filled by WriteCombiner. Growing copies (it is
+// reused, so it grows rarely). With an arena (set_arena) the first block
+// comes from it, later (outgrowing) ones from the heap.
+class LineBuffer {
+ public:
+  static constexpr size_t kLine = 64;
+  LineBuffer() = default;
+  ~LineBuffer() { Clear(); }
+  LineBuffer(const LineBuffer&) = delete;
+  LineBuffer& operator=(const LineBuffer&) = delete;
+
+  void set_arena(BlockArena* arena) { arena_ = arena; }
+
+  char* data() { return data_; }
+  const char* data() const { return data_; }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  // Appends `lines` lines; returns the first, or nullptr when memory runs out.
+  char* ExtendLines(size_t lines) {
+    const size_t need = size_ + lines * kLine;
+    if (need > capacity_) {
+      size_t cap = capacity_ < 4096 ? 4096 : capacity_ + capacity_ / 2;
+      if (!Reserve(cap < need ? need : cap)) return nullptr;
+    }
+    char* out = data_ + size_;
+    size_ = need;
+    return out;
+  }
+  // Makes room for `bytes` in all.
+  bool Reserve(size_t bytes) {
+    if (bytes <= capacity_) return true;
+    const size_t cap = (bytes + kLine - 1) & ~(kLine - 1);
+    const bool from_arena = arena_ != nullptr && data_ == nullptr;
+    char* p = static_cast<char*>(from_arena ? ArenaAllocate(arena_, cap) : std::aligned_alloc(kLine, cap));
+    if (p == nullptr) return false;
+    if (size_ > 0) std::memcpy(p, data_, size_);
+    if (!in_arena_) std::free(data_);
+    in_arena_ = from_arena;
+    data_ = p;
+    capacity_ = cap;
+    return true;
+  }
+  void ClearKeepCapacity() { size_ = 0; }
+  void Clear() {
+    if (!in_arena_) std::free(data_);
+    data_ = nullptr;
+    in_arena_ = false;
+    size_ = capacity_ = 0;
+  }
+
+ private:
+  BlockArena* arena_ = nullptr;
+  bool in_arena_ = false;  // data_ belongs to arena_
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+// Software write-combining into many LineBuffer regions at once (a radix
+// scatter): the 8-byte words of each stream collect in a cache-resident
+// 64-byte line, which goes out whole with non-temporal stores, so the
+// destinations are never read and the store buffer does not fill with
+// misses. Words are stored and reloaded at the same size and address, so
+// the reload is forwarded from the store buffer. Each stream writes into a
+// region reserved for it (whole lines).
+class WriteCombiner {
+ public:
+  explicit WriteCombiner(size_t streams) : lines_(streams), fill_(streams, 0), dst_(streams, nullptr) {}
+
+  void Start(size_t stream, char* region) {
+    dst_[stream] = region;
+    fill_[stream] = 0;
+  }
+  void PutWord(size_t stream, uint64_t w) {
+    uint32_t fill = fill_[stream];
+    lines_[stream].words[fill] = w;
+    if (++fill == 8) {
+      Flush(stream);
+      fill = 0;
+    }
+    fill_[stream] = fill;
+  }
+  // Appends n bytes, zero-padded to a multiple of 8.
+  void PutBytes(size_t stream, const char* src, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) PutWord(stream, Load64(src + i));
+    const size_t r = n - i;
+    if (r == 0) return;
+    uint64_t w;
+    if (n >= 8) {
+      w = Load64(src + n - 8) >> (8 * (8 - r));  // the last r bytes, little-endian
+    } else {
+      w = 0;
+      std::memcpy(&w, src + i, r);
+    }
+    PutWord(stream, w);
+  }
+  // 8-byte words in the stream's current, unfinished line.
+  uint32_t fill(size_t stream) const { return fill_[stream]; }
+  // Writes out the stream's unfinished line (its unused words are undefined).
+  void Finish(size_t stream) {
+    if (fill_[stream] > 0) {
+      Flush(stream);
+      fill_[stream] = 0;
+    }
+  }
+
+ private:
+  struct alignas(64) Line {
+    uint64_t words[8];
+  };
+  void Flush(size_t stream) {
+    const uint64_t* w = lines_[stream].words;
+    char* dst = dst_[stream];
+#if defined(__SSE2__) && defined(__x86_64__)
+    for (int k = 0; k < 8; ++k) {
+      _mm_stream_si64(reinterpret_cast<long long*>(dst + 8 * k), static_cast<long long>(w[k]));
+    }
+#else
+    std::memcpy(dst, w, 64);
+#endif
+    dst_[stream] = dst + 64;
+  }
+
+  std::vector<Line> lines_;
+  std::vector<uint32_t> fill_;
+  std::vector<char*> dst_;
+};
+
+// A bump allocator for big, long-lived blocks (W2 event lists, staging
+// buffers): chunks from 256 KiB doubling to 32 MiB; from 4 MiB on they are
+// 2 MiB aligned with transparent huge pages asked for (a W2 run appends ~16
+// bytes per event: on 4 KiB pages that is a page fault per 256 events).
+// Everything is freed at once when the arena goes. Not thread-safe.
+class BlockArena {
+ public:
+  BlockArena() = default;
+  ~BlockArena() {
+    for (const Chunk& c : chunks_) Release(c);
+  }
+  BlockArena(const BlockArena&) = delete;
+  BlockArena& operator=(const BlockArena&) = delete;
+
+  // `bytes` (64-byte aligned), or nullptr when memory runs out.
+  void* Allocate(size_t bytes) {
+    bytes = (bytes + 63) & ~size_t{63};
+    if (bytes > static_cast<size_t>(end_ - next_)) {
+      size_t size = chunks_.empty() ? kFirstChunk : std::min(kChunk, 2 * chunks_.back().size);
+      if (size < bytes) size = (bytes + kHuge - 1) & ~(kHuge - 1);
+      Chunk c = Map(size);
+      if (c.base == nullptr) return nullptr;
+      chunks_.push_back(c);
+      next_ = c.data;
+      end_ = c.data + size;
+    }
+    void* out = next_;
+    next_ += bytes;
+    return out;
+  }
+  int64_t MemoryUsage() const {
+    int64_t n = 0;
+    for (const Chunk& c : chunks_) n += static_cast<int64_t>(c.size);
+    return n;
+  }
+
+ private:
+  static constexpr size_t kHuge = size_t{2} << 20;
+  static constexpr size_t kChunk = size_t{32} << 20;
+  static constexpr size_t kFirstChunk = size_t{256} << 10;
+  struct Chunk {
+    void* base;    // what to release
+    size_t bytes;  // how much was mapped
+    char* data;    // 2 MiB aligned start
+    size_t size;   // usable bytes from data
+  };
+
+  static Chunk Map(size_t size) {
+#if defined(__linux__)
+    if (size < 2 * kHuge) {  // small: no huge pages, no alignment
+      void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) return Chunk{nullptr, 0, nullptr, 0};
+      return Chunk{p, size, static_cast<char*>(p), size};
+    }
+    const size_t bytes = size + kHuge;
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return Chunk{nullptr, 0, nullptr, 0};
+    char* data = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1));
+#if defined(MADV_HUGEPAGE)
+    madvise(data, size, MADV_HUGEPAGE);  // a hint: nothing changes where THP is off
+#endif
+    return Chunk{p, bytes, data, size};
+#else
+    void* p = std::aligned_alloc(64, size);
+    return Chunk{p, size, static_cast<char*>(p), p == nullptr ? 0 : size};
+#endif
+  }
+  static void Release(const Chunk& c) {
+#if defined(__linux__)
+    munmap(c.base, c.bytes);
+#else
+    std::free(c.base);
+#endif
+  }
+
+  std::vector<Chunk> chunks_;
+  char* next_ = nullptr;
+  char* end_ = nullptr;
+};
+
+inline void* ArenaAllocate(BlockArena* arena, size_t bytes) { return arena->Allocate(bytes); }
+
 // One W2 event: the recipient's index inside its partition, its campaign
 // index and class (campaign << 2 | PolicyClass), and its ts.
 struct EventRecord {
@@ -411,11 +677,12 @@ struct EventRecord {
 static_assert(sizeof(EventRecord) == 16);
 
 // An append-only list of records in 64-byte aligned blocks (1K records first,
-// doubling up to 64K): no reallocation, little slack, blocks freed as soon as
-// read. Appends are staged in one cache line and written out a full line at a
-// time with non-temporal stores: the ingest loop appends to 256 lists at
-// random, and plain stores would read every destination line from memory
-// before overwriting it.
+// doubling up to 4K = 64 KiB): no reallocation, little slack (at most one
+// part-filled block per list: with 256 lists in huge pages, bigger blocks
+// would leave tens of MiB touched but unused). Blocks come from the heap
+// (freed by Clear) or from an arena. Appends are staged in one cache line and
+// written out a full line at a time with non-temporal stores, so that the
+// destination lines are never read from memory.
 class RecordList {
  public:
   RecordList() = default;
@@ -444,8 +711,13 @@ class RecordList {
     for (uint32_t i = 0; i < num_staged_; ++i) f(staged_[i]);
   }
 
+  // Blocks come from `arena` (which must outlive the list) instead of the heap.
+  void set_arena(BlockArena* arena) { arena_ = arena; }
+
   void Clear() {
-    for (EventRecord* b : blocks_) std::free(b);
+    if (arena_ == nullptr) {
+      for (EventRecord* b : blocks_) std::free(b);
+    }
     blocks_.clear();
     blocks_.shrink_to_fit();
     last_fill_ = last_capacity_ = size_ = 0;
@@ -471,7 +743,7 @@ class RecordList {
 
  private:
   static constexpr size_t kFirstBlock = 1024;
-  static constexpr size_t kMaxBlock = 65536;
+  static constexpr size_t kMaxBlock = 4096;
   static constexpr uint32_t kLine = 64 / sizeof(EventRecord);
 
   // Moves the full staging line to the last block.
@@ -480,7 +752,8 @@ class RecordList {
       const size_t cap = last_capacity_ == 0 ? kFirstBlock
                          : last_capacity_ >= kMaxBlock ? kMaxBlock
                                                        : last_capacity_ * 2;
-      auto* b = static_cast<EventRecord*>(std::aligned_alloc(64, cap * sizeof(EventRecord)));
+      auto* b = static_cast<EventRecord*>(arena_ != nullptr ? arena_->Allocate(cap * sizeof(EventRecord))
+                                                            : std::aligned_alloc(64, cap * sizeof(EventRecord)));
       if (b == nullptr) return false;
       blocks_.push_back(b);
       last_capacity_ = cap;
@@ -505,6 +778,7 @@ class RecordList {
   alignas(64) EventRecord staged_[kLine];
   uint32_t num_staged_ = 0;
   std::vector<EventRecord*> blocks_;
+  BlockArena* arena_ = nullptr;
   size_t last_fill_ = 0;
   size_t last_capacity_ = 0;
   size_t size_ = 0;
