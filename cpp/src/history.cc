@@ -908,13 +908,16 @@ class HistoryAccumulator::Impl {
   }
 
   // W3 alone: no recipient is kept; each row's domain is found (and
-  // lower-cased) in place and counted under (campaign, domain). Rows are
-  // split among shards by domain hash.
+  // lower-cased) in place and counted under (campaign, domain). Each shard
+  // takes a contiguous range of the batch's rows, with its own campaign and
+  // domain ids and groups; FinishAggregates merges equal groups.
   absl::Status IngestDomains(int t, const HistoryBatch& b) {
     Shard& sh = *shards_[static_cast<size_t>(t)];
     const int64_t n = b.num_rows;
     const bool codes = !b.bounce_class_codes.empty();
-    const int shard_shift = 64 - shard_bits_;
+    const int ranges = static_cast<int>(shards_.size());
+    const int64_t lo = ranges == 1 ? 0 : n * t / ranges;
+    const int64_t hi = ranges == 1 ? n : n * (t + 1) / ranges;
     // A row's domain is copied, lower-cased, into its ring slot (longer ones
     // are looked up at once), then goes through stages kAhead rows apart:
     //   0: copy and hash the domain, prefetch its slot; campaign, class;
@@ -964,7 +967,7 @@ class HistoryAccumulator::Impl {
     };
     const absl::Status oom = absl::ResourceExhaustedError("out of memory for domains or campaign/domain groups");
     int64_t k = 0;
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = lo; i < hi; ++i) {
       const absl::string_view rec = b.recipient.Get(i);
       const char* at = LastAt(rec);
       const size_t len = at == nullptr ? 0 : static_cast<size_t>(rec.data() + rec.size() - at - 1);
@@ -977,13 +980,11 @@ class HistoryAccumulator::Impl {
         }
         r.domain_length = static_cast<uint32_t>(len);
         h = StringInterner::Hash(absl::string_view(r.domain_bytes, len));
-        if (shard_bits_ > 0 && static_cast<int>(h >> shard_shift) != t) continue;
         r.have_domain = false;
         r.domain_hash = h;
         sh.domains.PrefetchSlot(h);
       } else {
         const absl::string_view domain = sh.Domain(rec, &h);
-        if (shard_bits_ > 0 && static_cast<int>(h >> shard_shift) != t) continue;
         if (!sh.DomainId(domain, h, &r.domain)) return oom;
         r.have_domain = true;
       }

@@ -37,7 +37,8 @@
 // domains and groups, plus the staging buffers (64 MiB, or as much as the
 // interned recipients). Optionally each batch is ingested by several
 // threads: for W2 they stage contiguous row ranges and intern disjoint sets
-// of buckets; for W3 alone they split the domains by hash.
+// of buckets; for W3 alone each counts a contiguous row range into its own
+// groups, merged by Finish().
 //
 // Limits: at most 2^32 - 1 rows per accumulator, and 2^29 distinct campaign
 // ids with W2 (2^30 per ingest thread for W3 alone); ResourceExhausted
@@ -186,8 +187,7 @@ struct HistoryOptions {
   bool aggregates = true;    // compute W3
   SuppressionPolicy policy;
   // Threads that ingest each batch (1, 2, 4 or 8; other values are rounded
-  // down): recipients are split among them by hash, so they share nothing.
-  // Results do not depend on it.
+  // down); they share nothing. Results do not depend on it.
   int ingest_threads = 1;
   // W2: rows are staged (copied by recipient bucket) and interned once
   // this many bytes are staged; 0 picks the default (64 MiB, or the size of
