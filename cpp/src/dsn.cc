@@ -30,6 +30,50 @@ absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(
 
 std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 
+// Position of `needle` (lower-case ASCII) in `text` from `from` on, ignoring
+// ASCII case, or npos; linear: candidates are found with memchr on both
+// cases of the first byte, each searched for once, then compared.
+size_t FindLower(absl::string_view text, absl::string_view needle, size_t from = 0) {
+  if (needle.empty()) return from <= text.size() ? from : absl::string_view::npos;
+  if (from >= text.size() || text.size() - from < needle.size()) return absl::string_view::npos;
+  const char lo = needle[0];
+  const char up = (lo >= 'a' && lo <= 'z') ? static_cast<char>(lo - ('a' - 'A')) : lo;
+  const char* const base = text.data();
+  const char* const last = base + (text.size() - needle.size());  // last possible start
+  const char* p = base + from;
+  const char* next_lo = nullptr;  // next occurrence at or after p, or last + 1
+  const char* next_up = up == lo ? last + 1 : nullptr;
+  auto next = [&](char c, const char* at) -> const char* {
+    const void* f = std::memchr(at, c, static_cast<size_t>(last - at + 1));
+    return f == nullptr ? last + 1 : static_cast<const char*>(f);
+  };
+  while (p <= last) {
+    if (next_lo == nullptr || next_lo < p) next_lo = next(lo, p);
+    if (next_up == nullptr || next_up < p) next_up = next(up, p);
+    const char* c = next_lo < next_up ? next_lo : next_up;
+    if (c > last) break;
+    if (absl::EqualsIgnoreCase(absl::string_view(c + 1, needle.size() - 1), needle.substr(1))) {
+      return static_cast<size_t>(c - base);
+    }
+    p = c + 1;
+  }
+  return absl::string_view::npos;
+}
+
+bool ContainsLower(absl::string_view text, absl::string_view needle) {
+  return FindLower(text, needle) != absl::string_view::npos;
+}
+
+// The last start of `needle` (lower-case ASCII) at or before `before`, ignoring case.
+size_t RFindLower(absl::string_view text, absl::string_view needle, size_t before) {
+  if (needle.size() > text.size()) return absl::string_view::npos;
+  size_t i = std::min(before, text.size() - needle.size()) + 1;
+  while (i-- > 0) {
+    if (absl::EqualsIgnoreCase(text.substr(i, needle.size()), needle)) return i;
+  }
+  return absl::string_view::npos;
+}
+
 std::string HeaderOr(const HeaderList& h, absl::string_view name) {
   auto v = mime::FindHeader(h, name);
   return v ? std::string(*v) : std::string();
@@ -176,7 +220,8 @@ std::vector<HeaderList> DsnGroups(absl::string_view body) {
       groups.push_back(std::move(cur));
       cur.clear();
     }
-    cur.push_back({std::move(lname), mime::DecodeEncodedWords(Trim(value))});
+    const absl::string_view kept_name = cur.Keep(lname);
+    cur.Add(kept_name, cur.Keep(mime::DecodeEncodedWords(Trim(value))));
     have = false;
     value.clear();
   };
@@ -357,7 +402,7 @@ class EmailReader {
     for (absl::string_view f : {"to", "from", "reply-to", "return-path", "delivered-to",
                                 "x-original-to", "envelope-to"}) {
       for (const auto& h : top) {
-        if (h.name != f) continue;
+        if (!absl::EqualsIgnoreCase(h.name, f)) continue;
         for (auto& a : scan::FindAddresses(h.value)) {
           own_.insert(a.address);
           if (f == "from" && from_.empty()) from_ = a.address;
@@ -474,7 +519,7 @@ class EmailReader {
     auto from = scan::FindAddresses(HeaderOr(h, "from"));
     if (!from.empty()) orig_from_ = from.front().address;
     for (const auto& x : h) {
-      if (x.name == "to" || x.name == "cc") {
+      if (absl::EqualsIgnoreCase(x.name, "to") || absl::EqualsIgnoreCase(x.name, "cc")) {
         for (auto& a : scan::FindAddresses(x.value)) orig_to_.push_back(a.address);
       }
     }
@@ -551,12 +596,12 @@ class EmailReader {
     }
     if (!events->empty()) return;
     // DSN fields written inline in the text (no delivery-status part).
-    std::string lower = Lower(text_.body);
-    size_t fr = lower.find("final-recipient:");
-    if (fr != std::string::npos && (fr == 0 || lower[fr - 1] == '\n' || lower[fr - 1] == '\r')) {
+    const absl::string_view body = text_.body;
+    size_t fr = FindLower(body, "final-recipient:");
+    if (fr != absl::string_view::npos && (fr == 0 || body[fr - 1] == '\n' || body[fr - 1] == '\r')) {
       // Include the per-message fields just above, if any.
-      size_t start = lower.rfind("reporting-mta:", fr);
-      if (start == std::string::npos) start = fr;
+      size_t start = RFindLower(body, "reporting-mta:", fr);
+      if (start == absl::string_view::npos) start = fr;
       DsnBody(absl::string_view(text_.body).substr(start), text_.offset, "dsn-inline", events);
     }
   }
@@ -569,7 +614,7 @@ class EmailReader {
       bool recipient_group = mime::FindHeader(g, "final-recipient").has_value() ||
                              mime::FindHeader(g, "original-recipient").has_value();
       if (!recipient_group) {
-        for (auto& h : g) per_message.push_back(std::move(h));
+        per_message.AddAll(g);  // `groups` outlives per_message
         continue;
       }
       BounceEvent e;
@@ -685,10 +730,10 @@ class EmailReader {
     }
     bool by_text = false;
     if (report == nullptr) {
-      std::string l = Lower(text_.body.substr(0, 2000));
-      std::string s = Lower(subject_);
-      by_text = absl::StrContains(l, "abuse report") || absl::StrContains(l, "feedback-type:") ||
-                absl::StrContains(s, "abuse report") || absl::StrContains(s, "complaint about");
+      const absl::string_view l = absl::string_view(text_.body).substr(0, 2000);
+      const absl::string_view s = subject_;
+      by_text = ContainsLower(l, "abuse report") || ContainsLower(l, "feedback-type:") ||
+                ContainsLower(s, "abuse report") || ContainsLower(s, "complaint about");
       if (!by_text && msg_.parts[0].report_type != "feedback-report") return;
     }
     HeaderList fields;
@@ -698,7 +743,7 @@ class EmailReader {
     }
     std::vector<std::string> recips;
     for (const auto& h : fields) {
-      if (h.name == "original-rcpt-to" || h.name == "removal-recipient") {
+      if (absl::EqualsIgnoreCase(h.name, "original-rcpt-to") || absl::EqualsIgnoreCase(h.name, "removal-recipient")) {
         std::string a = AddressOfField(h.value);
         if (!a.empty()) recips.push_back(a);
       }
@@ -772,7 +817,7 @@ class EmailReader {
   // Does the text (or headers) say this is a delivery failure?
   bool LooksLikeBounce() const {
     if (!from_.empty() && IsSystemLocal(from_)) return true;
-    std::string l = Lower(absl::StrCat(subject_, "\n", text_.body.substr(0, 4000)));
+    const absl::string_view body = absl::string_view(text_.body).substr(0, 4000);
     static constexpr absl::string_view kWords[] = {
         "undeliver", "not be delivered", "could not deliver", "delivery fail",
         "failure notice", "delivery status", "returned mail", "unable to deliver",
@@ -780,7 +825,7 @@ class EmailReader {
         "delivery has failed", "not delivered", "rejected", "user unknown",
         "does not exist", "delivery problem", "non remis", "failed", "error"};
     for (absl::string_view w : kWords) {
-      if (absl::StrContains(l, w)) return true;
+      if (ContainsLower(subject_, w) || ContainsLower(body, w)) return true;
     }
     return mime::FindHeader(msg_.parts[0].headers, "x-failed-recipients").has_value();
   }
@@ -832,10 +877,9 @@ class EmailReader {
     if (it == addr_lines_.end()) return out;
     for (size_t i : it->second) {
       absl::string_view line = lines_[i];
-      std::string low = Lower(line);
-      size_t p = low.find(recipient);
+      size_t p = FindLower(line, recipient);
       absl::string_view rest =
-          p == std::string::npos ? absl::string_view() : line.substr(p + recipient.size());
+          p == absl::string_view::npos ? absl::string_view() : line.substr(p + recipient.size());
       // Drop "<mailto:...>" echoes and punctuation after the address.
       if (absl::StartsWithIgnoreCase(rest, "<mailto:")) {
         size_t gt = rest.find('>');
@@ -893,7 +937,7 @@ class EmailReader {
     recips = LeadingAddresses();
     if (recips.empty()) {
       for (const auto& h : top) {
-        if (h.name != "x-failed-recipients") continue;
+        if (!absl::EqualsIgnoreCase(h.name, "x-failed-recipients")) continue;
         for (auto& a : scan::FindAddresses(h.value, true)) recips.push_back(a.address);
       }
     }
@@ -918,16 +962,12 @@ class EmailReader {
       how = "heuristic-original-to";
     }
     if (recips.empty()) return;
-    std::string lower = Lower(text_.body);
-    bool delayed = absl::StrContains(lower, "will continue trying") ||
-                   absl::StrContains(lower, "will keep trying") ||
-                   absl::StrContains(lower, "still trying") ||
-                   absl::StrContains(lower, "will be retried") ||
-                   absl::StrContains(lower, "will retry") ||
-                   absl::StrContains(lower, "has been delayed") ||
-                   absl::StrContains(lower, "delivery delayed") ||
-                   absl::StrContains(lower, "not yet been delivered") ||
-                   absl::StrContains(lower, "deferred:");
+    const absl::string_view body = text_.body;
+    bool delayed = ContainsLower(body, "will continue trying") || ContainsLower(body, "will keep trying") ||
+                   ContainsLower(body, "still trying") || ContainsLower(body, "will be retried") ||
+                   ContainsLower(body, "will retry") || ContainsLower(body, "has been delayed") ||
+                   ContainsLower(body, "delivery delayed") || ContainsLower(body, "not yet been delivered") ||
+                   ContainsLower(body, "deferred:");
     for (const std::string& r : recips) {
       BounceEvent e;
       e.kind = delayed ? "delay" : "bounce";

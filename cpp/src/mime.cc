@@ -18,6 +18,12 @@ namespace {
 
 bool IsWs(char c) { return c == ' ' || c == '\t'; }
 
+void AsciiLowerInPlace(char* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] >= 'A' && p[i] <= 'Z') p[i] = static_cast<char>(p[i] + ('a' - 'A'));
+  }
+}
+
 absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(s); }
 
 // True when `s` contains "=?" (the start of an RFC 2047 encoded word).
@@ -252,10 +258,35 @@ bool NextLine(absl::string_view text, size_t* pos, absl::string_view* line) {
   return true;
 }
 
+absl::string_view HeaderList::Keep(absl::string_view s, bool lower) {
+  if (s.empty()) return absl::string_view();
+  if (s.size() > left_) {
+    constexpr size_t kChunk = 2048;
+    const size_t size = s.size() > kChunk / 4 ? s.size() : kChunk;  // big values get their own chunk
+    chunks_.push_back(std::make_unique<char[]>(size));
+    if (size == s.size()) {
+      char* out = chunks_.back().get();
+      std::memcpy(out, s.data(), s.size());
+      if (lower) AsciiLowerInPlace(out, s.size());
+      // Keep filling the previous chunk, if any.
+      if (chunks_.size() >= 2) std::swap(chunks_[chunks_.size() - 1], chunks_[chunks_.size() - 2]);
+      return absl::string_view(out, s.size());
+    }
+    next_ = chunks_.back().get();
+    left_ = size;
+  }
+  char* out = next_;
+  std::memcpy(out, s.data(), s.size());
+  if (lower) AsciiLowerInPlace(out, s.size());
+  next_ += s.size();
+  left_ -= s.size();
+  return absl::string_view(out, s.size());
+}
+
 std::optional<absl::string_view> FindHeader(const HeaderList& headers,
                                             absl::string_view lower_name) {
   for (const Header& h : headers) {
-    if (h.name == lower_name) return absl::string_view(h.value);
+    if (h.name.size() == lower_name.size() && absl::EqualsIgnoreCase(h.name, lower_name)) return h.value;
   }
   return std::nullopt;
 }
@@ -273,17 +304,14 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
   bool have = false;
   auto flush = [&]() {
     if (have) {
-      Header& h = out.emplace_back();
-      h.name.resize(name.size());
-      for (size_t k = 0; k < name.size(); ++k) {
-        const char c = name[k];
-        h.name[k] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-      }
+      // The name stays a view into `text`, and so does the value unless it
+      // was folded or has encoded words.
+      const absl::string_view lname = name;
       const absl::string_view v = Trim(is_folded ? absl::string_view(folded) : first_value);
       if (HasEncodedWord(v)) {
-        h.value = DecodeEncodedWords(v);
+        out.Add(lname, out.Keep(DecodeEncodedWords(v)));
       } else {
-        h.value.assign(v.data(), v.size());
+        out.Add(lname, is_folded ? out.Keep(v) : v);
       }
     }
     have = false;

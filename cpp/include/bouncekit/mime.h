@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,14 +23,55 @@
 
 namespace bouncekit::mime {
 
+// A header field. Both views point into the parsed input or into the
+// storage of the HeaderList that holds the field.
 struct Header {
-  std::string name;   // lower-case field name
-  std::string value;  // unfolded, encoded words decoded, trimmed
+  absl::string_view name;   // field name as written: compare with absl::EqualsIgnoreCase
+  absl::string_view value;  // unfolded, encoded words decoded, trimmed
 };
 
-using HeaderList = std::vector<Header>;
+// The fields of a header block, in order, and the text they do not share
+// with the input (lower-cased names, unfolded or decoded values), kept in
+// a few large chunks instead of a string per field. Moving a list keeps its
+// fields' views valid; a list cannot be copied.
+class HeaderList {
+ public:
+  HeaderList() = default;
+  HeaderList(HeaderList&&) noexcept = default;
+  HeaderList& operator=(HeaderList&&) noexcept = default;
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
 
-// First value of field `lower_name`, if any.
+  using const_iterator = std::vector<Header>::const_iterator;
+  const_iterator begin() const { return fields_.begin(); }
+  const_iterator end() const { return fields_.end(); }
+  size_t size() const { return fields_.size(); }
+  bool empty() const { return fields_.empty(); }
+  const Header& operator[](size_t i) const { return fields_[i]; }
+  void reserve(size_t n) { fields_.reserve(n); }
+
+  // Adds a field whose views are already valid for the list's lifetime.
+  void Add(absl::string_view name, absl::string_view value) { fields_.push_back(Header{name, value}); }
+  // Adds the fields of `other` (which must outlive this list).
+  void AddAll(const HeaderList& other) { fields_.insert(fields_.end(), other.begin(), other.end()); }
+  // A copy of `s` in the list's storage (lower-cased with `lower`).
+  absl::string_view Keep(absl::string_view s, bool lower = false);
+  // Removes the fields and frees the storage.
+  void clear() {
+    fields_.clear();
+    chunks_.clear();
+    left_ = 0;
+    next_ = nullptr;
+  }
+
+ private:
+  std::vector<Header> fields_;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* next_ = nullptr;
+  size_t left_ = 0;
+};
+
+// First value of field `lower_name` (matched ignoring case), if any.
 std::optional<absl::string_view> FindHeader(const HeaderList& headers,
                                             absl::string_view lower_name);
 
