@@ -26,7 +26,6 @@ Example::
 
 from __future__ import annotations
 
-import mailbox
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +91,8 @@ def _read_path(p: Path) -> Iterator[Tuple[str, bytes]]:
     """Records of one path: a file, a Maildir, an mbox or a folder of files."""
     if p.is_dir():
         if (p / "cur").is_dir() and (p / "new").is_dir():
+            import mailbox  # only for Maildir folders: `import bouncekit` stays light
+
             md = mailbox.Maildir(str(p), factory=None, create=False)
             for key in sorted(md.keys()):
                 with md.get_file(key) as f:
