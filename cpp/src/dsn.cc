@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "bouncekit/esp_json.h"
 #include "bouncekit/mime.h"
+#include "internal/ascii.h"
 #include "internal/phrase_set.h"
 
 namespace bouncekit {
@@ -26,7 +27,7 @@ using mime::HeaderList;
 using mime::Message;
 using mime::Part;
 
-absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(s); }
+absl::string_view Trim(absl::string_view s) { return internal::TrimAscii(s); }
 
 std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 
@@ -150,7 +151,7 @@ absl::string_view StripReplyPrefix(absl::string_view line) {
     return line;
   }
   if (line[0] != '2' && line[0] != '4' && line[0] != '5') return line;
-  absl::string_view rest = absl::StripLeadingAsciiWhitespace(line.substr(4));
+  absl::string_view rest = internal::TrimAsciiLeft(line.substr(4));
   std::string st = scan::FindEnhancedStatus(rest.substr(0, 12));
   if (!st.empty() && absl::StartsWith(rest, st)) rest = Trim(rest.substr(st.size()));
   return rest;
@@ -306,7 +307,7 @@ std::string HtmlToText(absl::string_view html) {
 absl::string_view Unquote(absl::string_view line) {
   absl::string_view t = Trim(line);
   while (!t.empty() && t[0] == '>' && !absl::StartsWith(t, ">>>")) {
-    t = absl::StripLeadingAsciiWhitespace(t.substr(1));
+    t = internal::TrimAsciiLeft(t.substr(1));
   }
   return t;
 }
@@ -841,7 +842,7 @@ class EmailReader {
     addr_lines_.clear();
     line_addr_.assign(lines_.size(), std::string());
     for (size_t i = 0; i < lines_.size(); ++i) {
-      absl::string_view t = absl::StripLeadingAsciiWhitespace(lines_[i]);
+      absl::string_view t = internal::TrimAsciiLeft(lines_[i]);
       while (!t.empty() && (t[0] == '<' || t[0] == '"' || t[0] == '\'' || t[0] == '*' ||
                             t[0] == '-' || t[0] == '>' || t[0] == ' ' || t[0] == '\t')) {
         t.remove_prefix(1);

@@ -10,11 +10,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "internal/ascii.h"
 
 namespace bouncekit {
 namespace {
 
-absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(s); }
+absl::string_view Trim(absl::string_view s) { return internal::TrimAscii(s); }
 
 struct QueueInfo {
   std::string sender;

@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "internal/ascii.h"
 
 namespace bouncekit::mime {
 namespace {
@@ -24,7 +25,7 @@ void AsciiLowerInPlace(char* p, size_t n) {
   }
 }
 
-absl::string_view Trim(absl::string_view s) { return absl::StripAsciiWhitespace(s); }
+absl::string_view Trim(absl::string_view s) { return internal::TrimAscii(s); }
 
 // True when `s` contains "=?" (the start of an RFC 2047 encoded word).
 bool HasEncodedWord(absl::string_view s) {
