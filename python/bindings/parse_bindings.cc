@@ -2,10 +2,11 @@
 //
 // Bindings for the bounce readers (e-mails, MTA logs, ESP JSON). Each takes a
 // list of records (bytes), parses them with the GIL released, and returns a
-// dict of columns (events) plus a dict of columns (errors); the Python side
-// (bouncekit.parse) builds the tables.
+// dict of columns (events) plus a dict of columns (errors) as Arrow buffers;
+// the Python side (bouncekit.parse) builds the tables.
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,83 +45,136 @@ std::vector<absl::string_view> Views(const py::list& records) {
   return views;
 }
 
-py::bytes B(const std::string& s) { return py::bytes(s); }
-
-// Building the columns allocates many objects; the cyclic GC has nothing to
-// find in them, so it is paused meanwhile (it would otherwise run many times).
-py::dict BatchToPythonImpl(const ParseBatch& batch);
-
-py::dict BatchToPython(const ParseBatch& batch) {
-  const int was_enabled = PyGC_Disable();
-  py::dict out = BatchToPythonImpl(batch);
-  if (was_enabled) PyGC_Enable();
-  return out;
+// True when `s` is well-formed UTF-8 as Python's strict decoder sees it
+// (no overlong forms, no surrogates, nothing above U+10FFFF).
+bool IsUtf8(const std::string& s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {  // ASCII fast path
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if ((w & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (size_t k = 2; k < len; ++k) {
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return false;
+    }
+    i += len;
+  }
+  return true;
 }
 
-py::dict BatchToPythonImpl(const ParseBatch& batch) {
+// A column of strings as Arrow large_string buffers (int64 offsets, UTF-8
+// bytes), handed to Python as two bytes objects: building one Python str
+// per field cost more than parsing. Bytes that are not UTF-8 are replaced
+// exactly as Python's bytes.decode("utf-8", "replace") does (by calling
+// it: such fields are rare). Needs the GIL.
+class StringColumnBuilder {
+ public:
+  explicit StringColumnBuilder(size_t n) { offsets_.reserve(n + 1); offsets_.push_back(0); }
+  void Append(const std::string& s) {
+    if (IsUtf8(s)) {
+      data_.append(s);
+    } else {
+      py::object u = py::reinterpret_steal<py::object>(
+          PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
+      if (!u) throw py::error_already_set();
+      Py_ssize_t len = 0;
+      const char* utf8 = PyUnicode_AsUTF8AndSize(u.ptr(), &len);
+      if (utf8 == nullptr) throw py::error_already_set();
+      data_.append(utf8, static_cast<size_t>(len));
+    }
+    offsets_.push_back(static_cast<int64_t>(data_.size()));
+  }
+  py::tuple Finish() const {
+    return py::make_tuple(
+        py::bytes(reinterpret_cast<const char*>(offsets_.data()), offsets_.size() * sizeof(int64_t)),
+        py::bytes(data_));
+  }
+
+ private:
+  std::vector<int64_t> offsets_;
+  std::string data_;
+};
+
+// An int64 column as a bytes object (native byte order).
+py::bytes IntColumn(const std::vector<int64_t>& v) {
+  return py::bytes(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(int64_t));
+}
+
+// {'events': {name: column}, 'errors': {name: column}, counts}: a string
+// column is (offsets bytes, data bytes), an integer column int64 bytes.
+py::dict BatchToPython(const ParseBatch& batch) {
   const size_t n = batch.events.size();
-  py::list record(n), offset(n), kind(n), recipient(n), time(n), message_id(n), reply_code(n),
-      status(n), diagnostic(n), diagnostic_type(n), action(n), remote_host(n), command(n),
-      fmt(n), sender(n), campaign(n), esp_event(n), esp_class(n), esp_subclass(n);
-  auto str = [](const std::string& s) {
-    return py::reinterpret_steal<py::object>(
-        PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
-  };
+  std::vector<int64_t> record(n), offset(n), reply_code(n);
+  constexpr int kStrings = 16;
+  static constexpr const char* kNames[kStrings] = {
+      "kind", "recipient", "time", "message_id", "enhanced_status", "diagnostic", "diagnostic_type", "action",
+      "remote_host", "smtp_command", "source_format", "sender", "campaign", "esp_event", "esp_class",
+      "esp_subclass"};
+  std::vector<StringColumnBuilder> cols;
+  cols.reserve(kStrings);
+  for (int k = 0; k < kStrings; ++k) cols.emplace_back(n);
   for (size_t i = 0; i < n; ++i) {
     const BounceEvent& e = batch.events[i];
     record[i] = e.record;
     offset[i] = e.offset;
-    kind[i] = str(e.kind);
-    recipient[i] = str(e.recipient);
-    time[i] = str(e.time);
-    message_id[i] = str(e.message_id);
     reply_code[i] = e.reply_code;
-    status[i] = str(e.enhanced_status);
-    diagnostic[i] = str(e.diagnostic);
-    diagnostic_type[i] = str(e.diagnostic_type);
-    action[i] = str(e.action);
-    remote_host[i] = str(e.remote_host);
-    command[i] = str(e.smtp_command);
-    fmt[i] = str(e.source_format);
-    sender[i] = str(e.sender);
-    campaign[i] = str(e.campaign);
-    esp_event[i] = str(e.esp_event);
-    esp_class[i] = str(e.esp_class);
-    esp_subclass[i] = str(e.esp_subclass);
+    const std::string* fields[] = {&e.kind, &e.recipient, &e.time, &e.message_id, &e.enhanced_status,
+                                   &e.diagnostic, &e.diagnostic_type, &e.action, &e.remote_host,
+                                   &e.smtp_command, &e.source_format, &e.sender, &e.campaign,
+                                   &e.esp_event, &e.esp_class, &e.esp_subclass};
+    static_assert(sizeof(fields) / sizeof(fields[0]) == kStrings);
+    for (int k = 0; k < kStrings; ++k) cols[static_cast<size_t>(k)].Append(*fields[k]);
   }
-  py::dict events;
-  events["record"] = record;
-  events["offset"] = offset;
-  events["kind"] = kind;
-  events["recipient"] = recipient;
-  events["time"] = time;
-  events["message_id"] = message_id;
-  events["reply_code"] = reply_code;
-  events["enhanced_status"] = status;
-  events["diagnostic"] = diagnostic;
-  events["diagnostic_type"] = diagnostic_type;
-  events["action"] = action;
-  events["remote_host"] = remote_host;
-  events["smtp_command"] = command;
-  events["source_format"] = fmt;
-  events["sender"] = sender;
-  events["campaign"] = campaign;
-  events["esp_event"] = esp_event;
-  events["esp_class"] = esp_class;
-  events["esp_subclass"] = esp_subclass;
+  py::dict events;  // the order of the event table's columns
+  events["record"] = IntColumn(record);
+  events["offset"] = IntColumn(offset);
+  events["kind"] = cols[0].Finish();
+  events["recipient"] = cols[1].Finish();
+  events["time"] = cols[2].Finish();
+  events["message_id"] = cols[3].Finish();
+  events["reply_code"] = IntColumn(reply_code);
+  for (int k = 4; k < kStrings; ++k) events[kNames[k]] = cols[static_cast<size_t>(k)].Finish();
   const size_t m = batch.errors.size();
-  py::list erec(m), eoff(m), ecode(m), emsg(m);
+  std::vector<int64_t> erec(m), eoff(m);
+  StringColumnBuilder ecode(m), emsg(m);
   for (size_t i = 0; i < m; ++i) {
     erec[i] = batch.errors[i].record;
     eoff[i] = batch.errors[i].offset;
-    ecode[i] = str(batch.errors[i].code);
-    emsg[i] = str(batch.errors[i].message);
+    ecode.Append(batch.errors[i].code);
+    emsg.Append(batch.errors[i].message);
   }
   py::dict errors;
-  errors["record"] = erec;
-  errors["offset"] = eoff;
-  errors["code"] = ecode;
-  errors["message"] = emsg;
+  errors["record"] = IntColumn(erec);
+  errors["offset"] = IntColumn(eoff);
+  errors["code"] = ecode.Finish();
+  errors["message"] = emsg.Finish();
   py::dict out;
   out["events"] = events;
   out["errors"] = errors;

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
+import pyarrow as pa
 
 from ._lazy import lazy_module
 
@@ -151,40 +153,51 @@ def iter_email_sources(source: EmailInput) -> Iterator[Tuple[str, bytes]]:
             yield from _read_path(Path(item))
 
 
+def _column(value: Any) -> pa.Array:
+    """A column of the core's output: int64 bytes, or (offsets, data) bytes
+    of an Arrow large_string array (already valid UTF-8)."""
+    if isinstance(value, tuple):
+        offsets, data = value
+        return pa.LargeStringArray.from_buffers(len(offsets) // 8 - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+    return pa.array(np.frombuffer(value, dtype=np.int64))
+
+
 def _frames(chunks: List[Dict[str, Any]], names: List[List[str]],
             offsets: Optional[List[List[int]]] = None
             ) -> Tuple[pd.DataFrame, pd.DataFrame, int, int, int]:
-    # The core returns each chunk as columns of Python lists: they are joined
-    # list by list and turned into one DataFrame per table at the end (one
-    # pandas construction, not one per chunk plus a concat).
-    tables: Dict[str, Dict[str, List[Any]]] = {"events": {}, "errors": {}}
+    # The core returns each chunk's columns as Arrow buffers: they are joined
+    # column by column and turned into one DataFrame per table at the end.
+    tables: Dict[str, Dict[str, List[pa.Array]]] = {"events": {}, "errors": {}}
     records = with_events = skipped = 0
     base = 0
     for n, (out, nm) in enumerate(zip(chunks, names)):
         for kind, cols in tables.items():
             part = out[kind]
-            rec: List[int] = list(part["record"])
-            cols.setdefault("source", []).extend([nm[r] for r in rec])
-            for key, values in part.items():
+            rec = np.frombuffer(part["record"], dtype=np.int64)
+            cols.setdefault("source", []).append(pa.array(nm, pa.large_string()).take(pa.array(rec)))
+            for key, value in part.items():
                 if key == "record":
-                    values = [r + base for r in rec]
+                    col = pa.array(rec + base)
                 elif key == "offset" and offsets is not None:  # records are lines: the offset is the line number
-                    off = offsets[n]
-                    values = [off[r] for r in rec]
-                cols.setdefault(key, []).extend(values)
+                    col = pa.array(np.asarray(offsets[n], dtype=np.int64)[rec])
+                else:
+                    col = _column(value)
+                cols.setdefault(key, []).append(col)
         base += len(nm)
         records += int(out["records"])
         with_events += int(out["records_with_events"])
         skipped += int(out.get("records_skipped", 0))
-    ev_cols, er_cols = tables["events"], tables["errors"]
-    if ev_cols.get("record"):
-        events = pd.DataFrame(ev_cols)
-    else:
-        events = pd.DataFrame({c: pd.Series(dtype=object) for c in EVENT_COLUMNS})
-    if er_cols.get("record"):
-        errors = pd.DataFrame(er_cols)
-    else:
-        errors = pd.DataFrame({c: pd.Series(dtype=object) for c in ERROR_COLUMNS})
+
+    def frame(cols: Dict[str, List[pa.Array]], empty: Sequence[str]) -> pd.DataFrame:
+        df: pd.DataFrame
+        if not cols or sum(len(a) for a in cols["record"]) == 0:
+            df = pd.DataFrame({c: pd.Series(dtype=object) for c in empty})
+        else:
+            df = pa.table({k: pa.concat_arrays(v) for k, v in cols.items()}).to_pandas()
+        return df
+
+    events = frame(tables["events"], EVENT_COLUMNS)
+    errors = frame(tables["errors"], ERROR_COLUMNS)
     return events, errors, records, with_events, skipped
 
 

@@ -317,3 +317,20 @@ def test_jsonl_file(tmp_path: Path) -> None:
     assert r.summary()["records"] == len(ESP)
     assert (r.events["source"] == str(p)).all()
     assert "category" not in r.events.columns
+
+
+@pytest.mark.parametrize("junk", [
+    b"\xff", b"\xe2\x82", b"\xc0\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xf5\x80",
+    b"\xe2\x82\xac ok \xf0\x9f\x98\x80", b"\x80\x80\x80", b"\xf0\x9f\x98", b"a\xc3",
+])
+def test_text_that_is_not_utf8_is_replaced_like_python(junk: bytes) -> None:
+    # The core hands columns over as Arrow buffers; bytes that are not UTF-8
+    # must come out exactly as bytes.decode("utf-8", "replace") gives them.
+    said = b"550 5.1.1 <a@b.c>: unknown " + junk + b" user"
+    line = (b"Dec  1 00:00:00 mx postfix/smtp[1]: ABC: to=<a@b.c>, relay=x[192.0.2.1]:25, delay=1, "
+            b"status=bounced (host x[192.0.2.1] said: " + said + b")")
+    ev = parse_maillog([line], classify=False).events
+    assert len(ev) == 1
+    diag = ev["diagnostic"].iloc[0]
+    assert said.decode("utf-8", "replace") in diag, (diag, junk)
+    assert ev["recipient"].iloc[0] == "a@b.c"
