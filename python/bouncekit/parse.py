@@ -202,8 +202,14 @@ def _frames(chunks: List[Dict[str, Any]], names: List[List[str]],
 
 
 def _finish_events(events: pd.DataFrame) -> pd.DataFrame:
-    events["reply_code"] = pd.array([c if c else None for c in events["reply_code"]], dtype="Int64")
-    events["destination"] = [r.rpartition("@")[2] for r in events["recipient"]]
+    codes = events["reply_code"].to_numpy(dtype=np.int64, na_value=0)
+    events["reply_code"] = pd.arrays.IntegerArray(codes, codes == 0)  # 0: no reply code
+    # The part after the last "@" (the whole text when there is none), like
+    # str.rpartition, computed on the Arrow strings (RE2: linear time).
+    import pyarrow.compute as pc
+    rec = pa.array(events["recipient"], pa.large_string()) if len(events) else pa.array([], pa.large_string())
+    dest = pc.replace_substring_regex(rec, r"(?s)^.*@", "")
+    events["destination"] = pd.Series(dest.to_pandas().array, index=events.index)
     out: pd.DataFrame = events[[c for c in EVENT_COLUMNS if c in events.columns]]
     return out
 
