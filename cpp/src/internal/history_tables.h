@@ -735,11 +735,7 @@ class RecordList {
   }
 
   // Orders the non-temporal stores of all lists before what follows.
-  static void Fence() {
-#if defined(__SSE2__)
-    _mm_sfence();
-#endif
-  }
+  static void Fence() { StreamFence(); }
 
  private:
   static constexpr size_t kFirstBlock = 1024;
@@ -759,17 +755,8 @@ class RecordList {
       last_capacity_ = cap;
       last_fill_ = 0;
     }
-    EventRecord* dst = blocks_.back() + last_fill_;
-#if defined(__SSE2__)
-    const __m128i* src = reinterpret_cast<const __m128i*>(staged_);
-    __m128i* out = reinterpret_cast<__m128i*>(dst);
-    _mm_stream_si128(out, _mm_load_si128(src));
-    _mm_stream_si128(out + 1, _mm_load_si128(src + 1));
-    _mm_stream_si128(out + 2, _mm_load_si128(src + 2));
-    _mm_stream_si128(out + 3, _mm_load_si128(src + 3));
-#else
-    std::memcpy(dst, staged_, sizeof(staged_));
-#endif
+    static_assert(sizeof(staged_) == 64);
+    StreamLine(reinterpret_cast<char*>(blocks_.back() + last_fill_), reinterpret_cast<const char*>(staged_));
     last_fill_ += kLine;
     num_staged_ = 0;
     return true;
