@@ -404,6 +404,15 @@ struct Shard {
 
   internal::BlockArena record_blocks;  // W2: event blocks of the shard's buckets
 
+  // Counts an event of class `klass` under (campaign, domain); `hash` is
+  // GroupTable::Hash of the pair. False when memory runs out.
+  bool CountGroup(uint32_t campaign, uint32_t domain, uint64_t hash, uint8_t klass) {
+    GroupCounts* g = groups.FindOrInsert(campaign, domain, hash);
+    if (g == nullptr) return false;
+    ++g->counts[klass];
+    return true;
+  }
+
   // The shard-local index of a campaign id; false past kMaxCampaigns.
   bool CampaignIndex(int64_t campaign, uint32_t* out) { return campaigns.Find(campaign, kMaxCampaigns, out); }
 
@@ -843,16 +852,13 @@ class HistoryAccumulator::Impl {
     Pending ring[kRing];
     int64_t pending = 0;
     int64_t limit = std::numeric_limits<int64_t>::max();
-    uint64_t warm_sum = 0;
     auto stages = [&](int64_t k) -> bool {
       int64_t j = k - kAhead;
       if (j >= 0 && j < limit) sh.groups.PrefetchGroup(ring[j & (kRing - 1)].hash);
       j -= kAhead;
       if (j >= 0 && j < limit) {
         const Pending& q = ring[j & (kRing - 1)];
-        GroupCounts* g = sh.groups.FindOrInsert(q.campaign, q.domain, q.hash);
-        if (g == nullptr) return false;
-        ++g->counts[q.klass];
+        return sh.CountGroup(q.campaign, q.domain, q.hash, q.klass);
       }
       return true;
     };
@@ -860,8 +866,7 @@ class HistoryAccumulator::Impl {
       Bucket& bucket = buckets_[k];
       const char* p = bucket.staged.data();
       const char* const end = p + bucket.staged.size();
-      if (p != end) warm_sum += bucket.recipients.Warm();
-      internal::KeepValue(warm_sum);
+      if (p != end) internal::KeepValue(bucket.recipients.Warm());
       while (p < end) {
         uint32_t length;
         std::memcpy(&length, p, sizeof(length));
@@ -959,9 +964,7 @@ class HistoryAccumulator::Impl {
       j -= kAhead;
       if (j >= 0 && j < mine) {
         const Row& r = ring[j & (kRing - 1)];
-        GroupCounts* g = sh.groups.FindOrInsert(r.campaign, r.domain, r.group_hash);
-        if (g == nullptr) return false;
-        ++g->counts[r.klass];
+        return sh.CountGroup(r.campaign, r.domain, r.group_hash, r.klass);
       }
       return true;
     };
