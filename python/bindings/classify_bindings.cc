@@ -4,6 +4,7 @@
 // Arrow buffers in place, runs with the GIL released, and writes into numpy
 // arrays allocated beforehand.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "arrow_import.h"
 #include "bouncekit/classify.h"
@@ -207,7 +209,7 @@ class PyClassifier {
   }
 
   // batches: list of dicts column name -> (schema capsule, array capsule).
-  py::dict classify_arrow(py::list batches, int threads, bool spans) const {
+  py::dict classify_arrow(py::list batches, int threads, bool spans, py::object outputs) const {
     static const char* kStringCols[] = {"enhanced_status", "diagnostic", "smtp_command",
                                         "remote_host", "action", "destination"};
     std::vector<ClassifyInput> inputs;
@@ -260,19 +262,39 @@ class PyClassifier {
       inputs.push_back(in);
       ++batch_no;
     }
-    auto bounce_class = NewArray<uint8_t>(total);
-    auto category = NewArray<int32_t>(total);
-    auto blame = NewArray<uint8_t>(total);
-    auto retryable = NewArray<uint8_t>(total);
-    auto rule = NewArray<int32_t>(total);
-    auto reply_code = NewArray<int16_t>(total);
-    auto reply_code_source = NewArray<uint8_t>(total);
-    auto status = NewArray<int32_t>(total);
-    auto status_source = NewArray<uint8_t>(total);
-    auto status_class = NewArray<int8_t>(total);
-    auto status_subject = NewArray<int16_t>(total);
-    auto status_detail = NewArray<int16_t>(total);
-    auto status_registered = NewArray<uint8_t>(total);
+    // Only the outputs asked for are allocated and written (None: all).
+    static const char* kOutputs[] = {"bounce_class",  "category",          "blame",
+                                     "retryable",     "rule",              "reply_code",
+                                     "reply_code_source", "status",        "status_source",
+                                     "status_class",  "status_subject",    "status_detail",
+                                     "status_registered"};
+    absl::flat_hash_set<std::string> wanted;
+    if (outputs.is_none()) {
+      for (const char* name : kOutputs) wanted.insert(name);
+    } else {
+      for (py::handle h : outputs) {
+        const std::string name = py::cast<std::string>(h);
+        if (std::find_if(std::begin(kOutputs), std::end(kOutputs),
+                         [&](const char* k) { return name == k; }) == std::end(kOutputs)) {
+          ThrowIfError(absl::InvalidArgumentError(absl::StrCat("unknown output '", name, "'")));
+        }
+        wanted.insert(name);
+      }
+    }
+    auto sized = [&](const char* name) -> int64_t { return wanted.contains(name) ? total : 0; };
+    auto bounce_class = NewArray<uint8_t>(sized("bounce_class"));
+    auto category = NewArray<int32_t>(sized("category"));
+    auto blame = NewArray<uint8_t>(sized("blame"));
+    auto retryable = NewArray<uint8_t>(sized("retryable"));
+    auto rule = NewArray<int32_t>(sized("rule"));
+    auto reply_code = NewArray<int16_t>(sized("reply_code"));
+    auto reply_code_source = NewArray<uint8_t>(sized("reply_code_source"));
+    auto status = NewArray<int32_t>(sized("status"));
+    auto status_source = NewArray<uint8_t>(sized("status_source"));
+    auto status_class = NewArray<int8_t>(sized("status_class"));
+    auto status_subject = NewArray<int16_t>(sized("status_subject"));
+    auto status_detail = NewArray<int16_t>(sized("status_detail"));
+    auto status_registered = NewArray<uint8_t>(sized("status_registered"));
     py::array_t<int32_t> match_begin = NewArray<int32_t>(spans ? total : 0);
     py::array_t<int32_t> match_end = NewArray<int32_t>(spans ? total : 0);
     ClassifyOutput out;
@@ -300,23 +322,23 @@ class PyClassifier {
       st = impl_->ClassifyBatches(inputs, threads, out, &dict);
     }
     ThrowIfError(st);
-    py::list statuses;
-    for (const EnhancedStatus& s : dict.statuses) statuses.append(StatusTuple(s));
     py::dict result;
-    result["bounce_class"] = bounce_class;
-    result["category"] = category;
-    result["blame"] = blame;
-    result["retryable"] = retryable;
-    result["rule"] = rule;
-    result["reply_code"] = reply_code;
-    result["reply_code_source"] = reply_code_source;
-    result["status"] = status;
-    result["status_source"] = status_source;
-    result["status_dictionary"] = statuses;
-    result["status_class"] = status_class;
-    result["status_subject"] = status_subject;
-    result["status_detail"] = status_detail;
-    result["status_registered"] = status_registered;
+    const std::pair<const char*, py::object> arrays[] = {
+        {"bounce_class", bounce_class},   {"category", category},
+        {"blame", blame},                 {"retryable", retryable},
+        {"rule", rule},                   {"reply_code", reply_code},
+        {"reply_code_source", reply_code_source}, {"status", status},
+        {"status_source", status_source}, {"status_class", status_class},
+        {"status_subject", status_subject}, {"status_detail", status_detail},
+        {"status_registered", status_registered}};
+    for (const auto& [name, arr] : arrays) {
+      if (wanted.contains(name)) result[name] = arr;
+    }
+    if (wanted.contains("status")) {
+      py::list statuses;
+      for (const EnhancedStatus& s : dict.statuses) statuses.append(StatusTuple(s));
+      result["status_dictionary"] = statuses;
+    }
     if (spans) {
       result["match_begin"] = match_begin;
       result["match_end"] = match_end;
@@ -482,7 +504,7 @@ void RegisterClassify(py::module_& m) {
            py::arg("smtp_command") = py::none(), py::arg("remote_host") = py::none(),
            py::arg("action") = py::none(), py::arg("destination") = py::none())
       .def("classify_arrow", &PyClassifier::classify_arrow, py::arg("batches"), py::arg("threads") = 1,
-           py::arg("spans") = false);
+           py::arg("spans") = false, py::arg("outputs") = py::none());
 }
 
 }  // namespace bouncekit::python

@@ -43,8 +43,9 @@ def main() -> None:
                                         column_types={"enhanced_status": pa.string(), "diagnostic": pa.string()},
                                         strings_can_be_null=False))
         for batch in batches:
-            out = bouncekit.classify(batch, rules=rules, threads=a.threads, output="arrow", progress=False)
-            w.write(out.select(header))
+            out = bouncekit.classify(batch, rules=rules, threads=a.threads, output="arrow", progress=False,
+                                     fields=header)
+            w.write(out)
 
 if __name__ == "__main__":
     main()

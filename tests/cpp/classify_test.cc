@@ -1191,6 +1191,31 @@ TEST(ClassifyBatchesErrorTest, ColumnLengthMismatch) {
   }
 }
 
+// Outputs left empty are not wanted: they are not written, and the others are
+// exactly what a call with every output gives.
+TEST(ClassifyBatchesTest2, EmptyOutputsAreSkipped) {
+  const std::vector<Row> rows = MakeRows(3000);
+  Columns columns(rows);
+  const Classifier& c = Builtin("default");
+  StatusDictionary all_dict, some_dict;
+  Outputs all(3000);
+  ASSERT_TRUE(c.ClassifyBatches({columns.Input(0, 3000)}, 2, all.View(), &all_dict).ok());
+  Outputs some(3000, /*spans=*/false);
+  some.blame.clear();
+  some.retryable.clear();
+  some.reply_code_source.clear();
+  some.status.clear();
+  ClassifyOutput view = some.View();
+  ASSERT_TRUE(c.ClassifyBatches({columns.Input(0, 3000)}, 2, view, &some_dict).ok());
+  EXPECT_EQ(some.bounce_class, all.bounce_class);
+  EXPECT_EQ(some.category, all.category);
+  EXPECT_EQ(some.rule, all.rule);
+  EXPECT_EQ(some.reply_code, all.reply_code);
+  EXPECT_EQ(some.status_source, all.status_source);
+  EXPECT_TRUE(some_dict.statuses.empty());  // no status output, no dictionary
+  EXPECT_FALSE(all_dict.statuses.empty());
+}
+
 TEST(ClassifyBatchesErrorTest, OutputTooSmall) {
   const std::vector<Row> rows = MakeRows(10);
   Columns columns(rows);
@@ -1203,7 +1228,7 @@ TEST(ClassifyBatchesErrorTest, OutputTooSmall) {
   EXPECT_TRUE(absl::StrContains(st.message(), "output 'category'")) << st;
 
   Outputs out2(10);
-  out2.status_source.clear();
+  out2.status_source.resize(3);
   st = c.ClassifyBatches({columns.Input(0, 10)}, 1, out2.View(), &dict);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
   EXPECT_TRUE(absl::StrContains(st.message(), "output 'status_source'")) << st;

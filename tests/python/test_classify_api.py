@@ -313,3 +313,28 @@ def test_context_columns_are_used() -> None:
                        "smtp_command": ["MAIL", "RCPT"]})
     out = bouncekit.classify(df)
     assert out["category"].astype(str).tolist()[0] == "sender_rejected"
+
+
+def test_fields_select_and_order_columns_with_equal_values() -> None:
+    t = _big_table(30_000)
+    full = bouncekit.classify(t, threads=2, output="arrow", mappings=True)
+    for fields in (["rule_id", "bounce_class"], ["enhanced_status"], ["status_detail", "reply_code"],
+                   ["explanation", "retryable", "status_registered", "blame"]):
+        part = bouncekit.classify(t, threads=2, output="arrow", fields=fields, chunk_rows=7_000)
+        assert part.column_names == fields
+        for f in fields:
+            assert part.column(f).equals(full.column(f)), f
+    # Mapping columns follow `mappings`, computed from outputs not asked for.
+    m = bouncekit.classify(t, threads=1, output="arrow", fields=["category"], mappings=["ses", "sisimai"])
+    assert m.column_names == ["category", "sisimai_reason", "ses_bounce_type", "ses_bounce_subtype"]
+    for f in m.column_names:
+        assert m.column(f).equals(full.column(f)), f
+    df = bouncekit.classify(pd.DataFrame(SAMPLE), threads=1, fields="category")
+    assert df.columns.tolist() == ["category"] and df["category"].astype(str).tolist() == EXPECTED
+
+
+@pytest.mark.parametrize("fields", [["bounce_class", "nope"], []])
+def test_bad_fields_name_the_argument(fields: Any) -> None:
+    with pytest.raises(bouncekit.InvalidArgumentError) as e:
+        bouncekit.classify(pd.DataFrame(SAMPLE), fields=fields)
+    assert e.value.field == "fields"
