@@ -274,6 +274,44 @@ class Classifier::Matcher {
     flags_.assign(text_patterns.size(), 0);
   }
 
+  // Rules whose code/status conditions hold, remembered per key (the
+  // effective code and status). nullptr when the key is not cached yet.
+  const std::pair<uint32_t, uint32_t>* FindPlan(uint64_t key) const {
+    auto it = plans_.find(key);
+    return it == plans_.end() ? nullptr : &it->second;
+  }
+  std::pair<uint32_t, uint32_t> AddPlan(uint64_t key, const std::vector<int32_t>& rules) {
+    if (plans_.size() >= kMaxPlans || plan_rules_.size() >= (size_t{1} << 22)) {
+      plans_.clear();
+      plan_rules_.clear();
+    }
+    const std::pair<uint32_t, uint32_t> span(static_cast<uint32_t>(plan_rules_.size()),
+                                             static_cast<uint32_t>(rules.size()));
+    plan_rules_.insert(plan_rules_.end(), rules.begin(), rules.end());
+    plans_.emplace(key, span);
+    return span;
+  }
+  const int32_t* plan_rules() const { return plan_rules_.data(); }
+  // A small id per distinct raw status text (for plan keys when statuses are
+  // matched as text), or -1 once too many texts were seen.
+  int64_t RawStatusId(absl::string_view raw) {
+    if (have_last_raw_ && raw == last_raw_) return last_raw_id_;
+    auto it = raw_ids_.find(raw);
+    int64_t id;
+    if (it != raw_ids_.end()) {
+      id = it->second;
+    } else if (raw_ids_.size() < kMaxRawStatuses) {
+      id = static_cast<int64_t>(raw_ids_.size());
+      raw_ids_.emplace(std::string(raw), static_cast<uint32_t>(id));
+    } else {
+      return -1;
+    }
+    last_raw_.assign(raw.data(), raw.size());
+    last_raw_id_ = id;
+    have_last_raw_ = true;
+    return id;
+  }
+
   void BeginRow(absl::string_view text) {
     if (!hits_.empty()) {
       for (int i : hits_) flags_[i] = 0;
@@ -331,8 +369,17 @@ class Classifier::Matcher {
     for (int i : hits_) flags_[i] = 1;
   }
 
+  static constexpr size_t kMaxPlans = 1 << 16;
+  static constexpr size_t kMaxRawStatuses = 1 << 14;
+
   std::unique_ptr<RE2::Set> set_;
   bool set_ok_ = false;
+  absl::flat_hash_map<uint64_t, std::pair<uint32_t, uint32_t>> plans_;
+  std::vector<int32_t> plan_rules_;
+  absl::flat_hash_map<std::string, uint32_t> raw_ids_;
+  std::string last_raw_;
+  int64_t last_raw_id_ = -1;
+  bool have_last_raw_ = false;
   std::vector<std::unique_ptr<RE2>> singles_;
   std::vector<std::unique_ptr<RE2>> others_;
   absl::string_view text_;
@@ -504,29 +551,72 @@ Classification Classifier::ClassifyParsed(Matcher& m, const Response& r, Enhance
   out.status_source = status_src;
 
   m.BeginRow(r.diagnostic);
+  // The rules whose code and status conditions hold depend only on the
+  // effective code and status (or, when statuses are matched as text, on the
+  // status text): they are worked out once per distinct key and remembered.
+  uint64_t key = 0;
+  bool cacheable = true;
+  if (infer_) {
+    key = static_cast<uint64_t>(code) | (static_cast<uint64_t>(status.klass & 0xf) << 10) |
+          (static_cast<uint64_t>(status.subject & 0x3ff) << 14) |
+          (static_cast<uint64_t>(status.detail & 0x3ff) << 24);
+  } else {
+    const int64_t id = m.RawStatusId(r.enhanced_status);
+    cacheable = id >= 0;
+    key = static_cast<uint64_t>(code) | (static_cast<uint64_t>(id) << 10) | (uint64_t{1} << 63);
+  }
+  const std::pair<uint32_t, uint32_t>* plan = cacheable ? m.FindPlan(key) : nullptr;
+  std::pair<uint32_t, uint32_t> new_plan;
+  if (plan == nullptr) {
+    std::vector<int32_t> hold;
+    for (size_t k = 0; k < compiled_.size(); ++k) {
+      if (CodeAndStatusHold(compiled_[k], code, status, r.enhanced_status)) {
+        hold.push_back(static_cast<int32_t>(k));
+      }
+    }
+    if (cacheable) {
+      new_plan = m.AddPlan(key, hold);
+      plan = &new_plan;
+    } else {
+      // Not cached: walk the list just made.
+      return Decide(m, r, code, status, hold.data(), hold.size(), spans, std::move(out));
+    }
+  }
+  return Decide(m, r, code, status, m.plan_rules() + plan->first, plan->second, spans, std::move(out));
+}
+
+bool Classifier::CodeAndStatusHold(const CompiledRule& cr, int code, const EnhancedStatus& status,
+                                   absl::string_view raw_status) const {
+  if (!cr.codes.empty()) {
+    bool any = false;
+    for (const CodePattern& p : cr.codes) {
+      if (code >= p.lo && code <= p.hi) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  if (!cr.statuses.empty()) {
+    bool any = false;
+    for (const StatusPattern& p : cr.statuses) {
+      if (infer_ ? StatusMatches(p, status) : RawStatusMatches(p, raw_status)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+Classification Classifier::Decide(Matcher& m, const Response& r, int code, const EnhancedStatus& status,
+                                  const int32_t* rules, size_t n_rules, bool spans,
+                                  Classification out) const {
   std::string command, action;
   bool have_command = false, have_action = false;
-  for (const CompiledRule& cr : compiled_) {
-    if (!cr.codes.empty()) {
-      bool any = false;
-      for (const CodePattern& p : cr.codes) {
-        if (code >= p.lo && code <= p.hi) {
-          any = true;
-          break;
-        }
-      }
-      if (!any) continue;
-    }
-    if (!cr.statuses.empty()) {
-      bool any = false;
-      for (const StatusPattern& p : cr.statuses) {
-        if (infer_ ? StatusMatches(p, status) : RawStatusMatches(p, r.enhanced_status)) {
-          any = true;
-          break;
-        }
-      }
-      if (!any) continue;
-    }
+  for (size_t j = 0; j < n_rules; ++j) {
+    const CompiledRule& cr = compiled_[rules[j]];
     if (!cr.commands.empty()) {
       if (!have_command) {
         command = NormalizeCommand(r.smtp_command);

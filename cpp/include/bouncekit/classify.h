@@ -153,6 +153,12 @@ class Classifier {
   Classification ClassifyWith(Matcher& m, const Response& r, bool spans) const;
   Classification ClassifyParsed(Matcher& m, const Response& r, EnhancedStatus status,
                                 bool spans) const;
+  bool CodeAndStatusHold(const CompiledRule& cr, int code, const EnhancedStatus& status,
+                         absl::string_view raw_status) const;
+  // Tries `rules` (indices into compiled_, in order; their code and status
+  // conditions hold) on the row's other conditions; the first that holds decides.
+  Classification Decide(Matcher& m, const Response& r, int code, const EnhancedStatus& status,
+                        const int32_t* rules, size_t n_rules, bool spans, Classification out) const;
   std::unique_ptr<Matcher> AcquireMatcher() const;
   void ReleaseMatcher(std::unique_ptr<Matcher> m) const;
 
