@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
 
-apt_pkgs=(libabsl-dev libgtest-dev libre2-dev time)
+apt_pkgs=(libabsl-dev libgtest-dev libre2-dev libzstd-dev libsnappy-dev zlib1g-dev time)
 # Test tools only: clang (libFuzzer targets, .ci/fuzz.sh); Debian's flufl.bounce
 # and Sisimai (compared against by the raw-bounce parser tests and benchmark);
 # strace (counts the CSV writer's fsync calls).

@@ -14,6 +14,7 @@ void RegisterHistory(py::module_& m);
 void RegisterRetry(py::module_& m);
 void RegisterPolicy(py::module_& m);
 void RegisterParse(py::module_& m);
+void RegisterParquet(py::module_& m);
 }  // namespace bouncekit::python
 
 PYBIND11_MODULE(_core, m) {
@@ -25,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
   bouncekit::python::RegisterRetry(m);
   bouncekit::python::RegisterPolicy(m);
   bouncekit::python::RegisterParse(m);
+  bouncekit::python::RegisterParquet(m);
 }

@@ -50,6 +50,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _core
+from ._parquet import NativeParquet, open_native
 from ._progress import progress_bar
 from ._tables import _normalise_string, read_input
 from .errors import BouncekitError, InvalidArgumentError, NotFoundError
@@ -236,6 +237,42 @@ def _batch_capsules(batch: pa.RecordBatch, first_row: int) -> Dict[str, Any]:
     return out
 
 
+def _native_parquet_enabled() -> bool:
+    # BOUNCEKIT_PARQUET_READER=pyarrow reads every file with pyarrow (to compare, or
+    # to work around a problem with the core's reader).
+    return os.environ.get("BOUNCEKIT_PARQUET_READER", "").lower() != "pyarrow"
+
+
+def _native_batches(native: NativeParquet, theirs: List[str], ours: List[str], dictionary: List[str],
+                    batch_rows: int, read_threads: int) -> Iterator[pa.RecordBatch]:
+    """Row groups decoded by the core (on read_threads threads, a few ahead),
+    in file order, as batches of at most batch_rows with bouncekit's names."""
+    n = native.num_row_groups
+
+    def read(i: int) -> pa.RecordBatch:
+        b = native.read_row_group(i, theirs, dictionary)
+        return pa.RecordBatch.from_arrays(b.columns, names=ours)
+
+    def pieces(b: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
+        for start in range(0, b.num_rows, batch_rows):
+            yield b.slice(start, batch_rows)
+
+    if read_threads <= 1:
+        for i in range(n):
+            yield from pieces(read(i))
+        return
+    with ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="bouncekit-read") as pool:
+        ahead: Deque[Future[pa.RecordBatch]] = deque(pool.submit(read, i) for i in range(min(n, read_threads + 1)))
+        following = len(ahead)
+        while ahead:
+            batch = ahead.popleft().result()
+            if following < n:
+                ahead.append(pool.submit(read, following))
+                following += 1
+            yield from pieces(batch)
+            del batch
+
+
 def _is_path(x: Any) -> bool:
     return isinstance(x, (str, os.PathLike))
 
@@ -281,6 +318,10 @@ def _file_batches(path: Path, names: Mapping[str, str], batch_rows: int, read_th
         as_dict = [cls] if (pa.types.is_string(t) or pa.types.is_large_string(t)) else None
         pf = pq.ParquetFile(path, read_dictionary=as_dict)
         total = pf.metadata.num_rows
+        # The core's own reader when it reads these columns (flat strings and
+        # integers): it decodes straight into string views over the
+        # decompressed pages; pyarrow otherwise.
+        native = open_native(path, theirs) if _native_parquet_enabled() else None
 
         def renamed(b: pa.RecordBatch) -> pa.RecordBatch:
             return pa.RecordBatch.from_arrays([b.column(b.schema.get_field_index(c)) for c in theirs], names=ours)
@@ -288,6 +329,10 @@ def _file_batches(path: Path, names: Mapping[str, str], batch_rows: int, read_th
         def parquet_batches() -> Iterator[pa.RecordBatch]:
             n = pf.metadata.num_row_groups
             largest = max((pf.metadata.row_group(i).num_rows for i in range(n)), default=0)
+            if native is not None and largest <= _MAX_ROW_GROUP_ROWS:
+                yield from _native_batches(native, theirs, ours, [cls] if as_dict else [], batch_rows,
+                                           read_threads)
+                return
             if largest > _MAX_ROW_GROUP_ROWS:  # stream huge row groups batch by batch
                 for b in pf.iter_batches(batch_size=batch_rows, columns=theirs, use_threads=read_threads > 1):
                     yield renamed(b)

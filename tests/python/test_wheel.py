@@ -38,14 +38,21 @@ agree = float((out["category"].astype(str).to_numpy() == h["truth_category"].to_
 assert agree > 0.97, agree
 res = bouncekit.analyze_history(h.assign(bounce_class=out["bounce_class"].astype(str)))
 assert res.rows == 5000 and len(res.suppressions) > 0 and int(res.aggregates["sent"].sum()) == 5000
+import pathlib, tempfile
+pq_path = pathlib.Path(tempfile.mkdtemp()) / "h.parquet"
+h.assign(bounce_class=out["bounce_class"].astype(str))[["recipient", "campaign_id", "ts", "bounce_class"]].to_parquet(
+    pq_path, compression="zstd")
+res2 = bouncekit.analyze_history(pq_path)  # read by the core's own Parquet reader
+assert res2.rows == 5000 and len(res2.suppressions) == len(res.suppressions), (res2.rows, len(res2.suppressions))
 loaded = sorted({line.split()[-1] for line in open("/proc/self/maps")
-                 if "libabsl" in line or "libre2" in line})
+                 if "libabsl" in line or "libre2" in line or "libzstd" in line})
 print("bouncekit", bouncekit.__version__, "from", os.path.dirname(core))
 print("libraries mapped into this process (/proc/self/maps):")
 for p in loaded:
     print("  ", p)
 assert loaded and all(p.startswith(libs + os.sep) for p in loaded), loaded
 assert any("libabsl_" in p for p in loaded) and any("libre2" in p for p in loaded)
+assert any("libzstd" in p for p in loaded), loaded
 print("SMOKE OK: classified", len(h), "rows; agreement", round(agree, 4), "; suppressed", len(res.suppressions))
 '''
 
@@ -75,6 +82,8 @@ def test_repaired_wheel_in_clean_venv(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     bundled = [n for n in names if n.startswith("bouncekit.libs/")]
     assert any("/libabsl_status" in n for n in bundled) and any("/libre2" in n for n in bundled), bundled
+    # The Parquet reader's codecs travel with the wheel too.
+    assert any("/libzstd" in n for n in bundled) and any("/libsnappy" in n for n in bundled), bundled
     assert "manylinux" in wheel.name and "consistent" in show
 
     venv = tmp_path / "venv"

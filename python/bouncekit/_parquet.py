@@ -1,0 +1,82 @@
+"""Reading Parquet row groups with the core's own reader (private).
+
+The core decodes a column chunk straight into Arrow layouts: strings as
+string views into the decompressed pages (no per-value copies), fully
+dictionary-encoded strings as dictionary arrays when asked, integers as they
+are. Files it does not read (nested schemas, other types, encodings or codecs)
+make :func:`open_native` return None, and callers use pyarrow instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import pyarrow as pa
+
+from . import _core
+from .errors import BouncekitError, UnimplementedError
+
+_BYTE_ARRAY, _INT32, _INT64 = 6, 1, 2
+
+
+class NativeParquet:
+    """A Parquet file read by the core; see :func:`open_native`."""
+
+    def __init__(self, f: Any, path: Path) -> None:
+        self._f = f
+        self.path = path
+        self._columns = {name: (i, ptype) for i, (name, ptype, _opt, _bits) in enumerate(f.columns())}
+        self.num_rows = int(f.num_rows)
+        self.num_row_groups = int(f.num_row_groups)
+
+    def supports(self, names: Sequence[str]) -> bool:
+        return all(n in self._columns and self._columns[n][1] in (_BYTE_ARRAY, _INT32, _INT64) for n in names)
+
+    def read_row_group(self, index: int, names: Sequence[str], dictionary: Sequence[str] = ()) -> pa.RecordBatch:
+        """Row group `index` as a RecordBatch of `names` (the core decodes with the GIL released).
+
+        A chunk the core does not read (an encoding or codec it lacks, met
+        only in this row group) is read by pyarrow instead; a damaged one
+        raises a :class:`BouncekitError` naming the row group and column.
+        """
+        arrays = []
+        for n in names:
+            try:
+                arrays.append(_to_arrow(self._f.read(index, self._columns[n][0], n in dictionary)))
+            except UnimplementedError:
+                arrays.append(self._pyarrow_column(index, n, n in dictionary))
+        return pa.RecordBatch.from_arrays(arrays, names=list(names))
+
+    def _pyarrow_column(self, index: int, name: str, dictionary: bool) -> pa.Array:
+        import pyarrow.parquet as pq
+        f = pq.ParquetFile(self.path, read_dictionary=[name] if dictionary else None)
+        return f.read_row_group(index, columns=[name], use_threads=False).column(0).combine_chunks()
+
+
+def open_native(path: Path, names: Sequence[str]) -> Optional[NativeParquet]:
+    """The core's reader for `path` when it can read columns `names`, else None."""
+    try:
+        f = NativeParquet(_core.ParquetFile(str(path)), path)
+    except BouncekitError:
+        return None  # not a file it reads (pyarrow will say what is wrong, if anything)
+    return f if f.supports(names) else None
+
+
+def _to_arrow(d: Dict[str, Any]) -> pa.Array:
+    n = int(d["length"])
+    nulls = int(d["null_count"])
+    validity = pa.py_buffer(d["validity"]) if nulls and d["validity"] is not None else None
+    kind = d["kind"]
+    if kind == "views":
+        buffers: List[Optional[pa.Buffer]] = [validity, pa.py_buffer(d["views"])]
+        buffers += [pa.py_buffer(b) for b in d["buffers"]]
+        return pa.Array.from_buffers(pa.string_view(), n, buffers, null_count=nulls)
+    if kind == "dictionary":
+        offsets = d["offsets"]
+        dictionary = pa.Array.from_buffers(pa.string(), len(offsets) - 1,
+                                           [None, pa.py_buffer(offsets), pa.py_buffer(d["data"])])
+        indices = pa.Array.from_buffers(pa.int32(), n, [validity, pa.py_buffer(d["indices"])], null_count=nulls)
+        return pa.DictionaryArray.from_arrays(indices, dictionary)
+    t = pa.int32() if kind == "int32" else pa.int64()
+    return pa.Array.from_buffers(t, n, [validity, pa.py_buffer(d["values"])], null_count=nulls)

@@ -1,0 +1,151 @@
+"""The core's Parquet reader against pyarrow's, on files written every way
+pyarrow writes them, and on damaged files."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+from typing import Any, List
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import bouncekit
+from bouncekit import _core
+from bouncekit._parquet import open_native
+
+WORDS = ["", "a", "short", "exactly12chr", "thirteen char", "a much longer string that goes past twelve bytes",
+         "ünïcödé ✓"]
+
+
+def _table(n: int, nulls: float, seed: int) -> pa.Table:
+    rng = random.Random(seed)
+
+    def maybe(v: Any) -> Any:
+        return None if rng.random() < nulls else v
+
+    return pa.table({
+        "s": pa.array([maybe(rng.choice(WORDS) + str(rng.randrange(50))) for _ in range(n)], pa.string()),
+        "i32": pa.array([maybe(rng.randrange(-2 ** 31, 2 ** 31)) for _ in range(n)], pa.int32()),
+        "i16": pa.array([maybe(rng.randrange(-2 ** 15, 2 ** 15)) for _ in range(n)], pa.int16()),
+        "i64": pa.array([maybe(rng.randrange(-2 ** 63, 2 ** 63)) for _ in range(n)], pa.int64()),
+        "few": pa.array([maybe(rng.choice(["soft", "hard", "block"])) for _ in range(n)], pa.string()),
+        "req": pa.array(range(n), pa.int64()),
+    }).cast(pa.schema([pa.field("s", pa.string()), pa.field("i32", pa.int32()), pa.field("i16", pa.int16()),
+                       pa.field("i64", pa.int64()), pa.field("few", pa.string()),
+                       pa.field("req", pa.int64(), nullable=False)]))
+
+
+def _same_as_pyarrow(path: Path, names: List[str]) -> int:
+    native = open_native(path, names)
+    assert native is not None, path
+    ref = pq.ParquetFile(path)
+    checked = 0
+    for g in range(native.num_row_groups):
+        got = native.read_row_group(g, names, dictionary=["few"])
+        want = ref.read_row_group(g, columns=names)
+        for n in names:
+            a = got.column(n)
+            e = want.column(n).combine_chunks()
+            if pa.types.is_dictionary(a.type):
+                a = a.dictionary_decode()
+            a = a.cast(e.type)
+            assert a.equals(e), (path.name, g, n)
+            checked += len(a)
+    return checked
+
+
+@pytest.mark.parametrize("codec,version", list(itertools.product(["none", "snappy", "gzip", "zstd"], ["1.0", "2.0"])))
+def test_every_codec_and_page_version_reads_like_pyarrow(tmp_path: Path, codec: str, version: str) -> None:
+    names = ["s", "i32", "i16", "i64", "few", "req"]
+    for k, (use_dict, nulls, page) in enumerate(itertools.product([True, False], [0.0, 0.3, 1.0], [512, 1 << 20])):
+        path = tmp_path / f"t{k}.parquet"
+        pq.write_table(_table(5000, nulls, k), path, compression=codec, data_page_version=version,
+                       use_dictionary=use_dict, data_page_size=page, row_group_size=1700)
+        assert _same_as_pyarrow(path, names) == 5000 * len(names)
+
+
+def test_fully_dictionary_encoded_strings_come_back_as_a_dictionary(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    pq.write_table(_table(3000, 0.2, 1), path)
+    native = open_native(path, ["few", "s"])
+    assert native is not None
+    b = native.read_row_group(0, ["few", "s"], dictionary=["few", "s"])
+    assert pa.types.is_dictionary(b.column("few").type)
+    assert b.column("few").null_count == pq.read_table(path).column("few").null_count
+
+
+def test_decoded_memory_is_reused_between_row_groups(tmp_path: Path) -> None:
+    path = tmp_path / "r.parquet"
+    pq.write_table(_table(20000, 0.1, 2), path, row_group_size=2000, compression="zstd")
+    native = open_native(path, ["s", "i64"])
+    assert native is not None
+    for g in range(native.num_row_groups):
+        native.read_row_group(g, ["s", "i64"])
+    made, reused, _kept = native._f.pool_stats()
+    assert reused > 3 * made, (made, reused)  # 10 row groups: buffers made once, then handed out again
+
+
+def test_files_it_does_not_read_are_left_to_pyarrow(tmp_path: Path) -> None:
+    nested = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"l": pa.array([[1, 2], [3]])}), nested)
+    assert open_native(nested, ["l"]) is None
+    floats = tmp_path / "floats.parquet"
+    pq.write_table(pa.table({"f": [1.5, 2.5], "s": ["a", "b"]}), floats)
+    assert open_native(floats, ["f"]) is None
+    assert open_native(floats, ["s"]) is not None
+    delta = tmp_path / "delta.parquet"
+    pq.write_table(pa.table({"i": pa.array(range(1000), pa.int64())}), delta, use_dictionary=False,
+                   column_encoding={"i": "DELTA_BINARY_PACKED"})
+    native = open_native(delta, ["i"])
+    assert native is not None  # the footer is fine; the chunk falls back to pyarrow
+    assert native.read_row_group(0, ["i"]).column("i").to_pylist() == list(range(1000))
+
+
+@pytest.mark.parametrize("cut", [0.25, 0.5, 0.9, 0.999])
+def test_damaged_files_give_errors_not_crashes(tmp_path: Path, cut: float) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(_table(4000, 0.1, 3), path, compression="zstd", row_group_size=1000)
+    data = bytearray(path.read_bytes())
+    # Flip bytes inside the column data (the footer stays readable) ...
+    bad = tmp_path / "flipped.parquet"
+    pos = int(len(data) * cut * 0.5)
+    for k in range(pos, min(pos + 64, len(data))):
+        data[k] ^= 0x5A
+    bad.write_bytes(bytes(data))
+    native = open_native(bad, ["s", "i32", "i64"])
+    if native is not None:
+        for g in range(native.num_row_groups):
+            try:
+                native.read_row_group(g, ["s", "i32", "i64"])
+            except bouncekit.BouncekitError as e:
+                assert "row group" in str(e) and str(bad) in str(e)
+    # ... and a truncated file is not opened.
+    short = tmp_path / "short.parquet"
+    short.write_bytes(path.read_bytes()[: int(len(data) * cut)])
+    with pytest.raises(bouncekit.BouncekitError):
+        _core.ParquetFile(str(short))
+    assert open_native(short, ["s"]) is None
+
+
+def test_history_from_parquet_is_the_same_with_either_reader(tmp_path: Path, monkeypatch: Any) -> None:
+    rng = random.Random(4)
+    n = 30_000
+    t = pa.table({
+        "recipient": [f"user{rng.randrange(3000)}@d{rng.randrange(40)}.example" for _ in range(n)],
+        "campaign_id": pa.array([100 + rng.randrange(12) for _ in range(n)], pa.int64()),
+        "ts": pa.array([1_700_000_000 + rng.randrange(90 * 86400) for _ in range(n)], pa.int64()),
+        "bounce_class": [rng.choice(["delivered", "delivered", "soft", "hard", "block", "complaint"])
+                         for _ in range(n)],
+    })
+    path = tmp_path / "events.parquet"
+    pq.write_table(t, path, row_group_size=4000, compression="zstd", data_page_size=4096)
+    native = bouncekit.analyze_history(path, output="arrow", threads=2)
+    monkeypatch.setenv("BOUNCEKIT_PARQUET_READER", "pyarrow")
+    ref = bouncekit.analyze_history(path, output="arrow", threads=2)
+    assert native.rows == ref.rows == n
+    assert native.suppressions.num_rows > 0
+    assert native.suppressions.equals(ref.suppressions)
+    assert native.aggregates.equals(ref.aggregates)
