@@ -11,7 +11,6 @@ bouncekit's own categories and rule ids).
 import argparse
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 import bouncekit
 
@@ -32,8 +31,7 @@ def main() -> None:
     # bounded by the batch size whatever the file size.
     with bouncekit.CsvWriter(a.out, header) as w:
         if a.inp.endswith(".parquet"):
-            batches = pq.ParquetFile(a.inp).iter_batches(batch_size=1 << 20, columns=cols,
-                                                         use_threads=a.threads > 1)
+            batches = bouncekit.io.iter_parquet(a.inp, cols)
         else:
             import pyarrow.csv as pcsv
             batches = pcsv.open_csv(a.inp, read_options=pcsv.ReadOptions(use_threads=a.threads > 1,
