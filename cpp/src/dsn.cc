@@ -78,9 +78,10 @@ size_t RFindLower(absl::string_view text, absl::string_view needle, size_t befor
   return absl::string_view::npos;
 }
 
-std::string HeaderOr(const HeaderList& h, absl::string_view name) {
+// The field's value (a view into `h`'s storage), or "" when absent.
+absl::string_view HeaderOr(const HeaderList& h, absl::string_view name) {
   auto v = mime::FindHeader(h, name);
-  return v ? std::string(*v) : std::string();
+  return v ? *v : absl::string_view();
 }
 
 // Drops parenthesised comments from a date ("... +0900 (JST)").
@@ -436,7 +437,7 @@ class EmailReader {
     msg_ = std::move(*parsed);
     const HeaderList& top = msg_.parts[0].headers;
     date_ = CleanDate(HeaderOr(top, "date"));
-    subject_ = HeaderOr(top, "subject");
+    subject_ = std::string(HeaderOr(top, "subject"));
     for (absl::string_view f : {"to", "from", "reply-to", "return-path", "delivered-to",
                                 "x-original-to", "envelope-to"}) {
       for (const auto& h : top) {
@@ -662,7 +663,7 @@ class EmailReader {
       std::string original = AddressOfField(HeaderOr(g, "original-recipient"));
       // A final recipient written as a source route ("@relay:user@host")
       // names less than the original one.
-      const std::string final_raw = HeaderOr(g, "final-recipient");
+      const absl::string_view final_raw = HeaderOr(g, "final-recipient");
       size_t semi = final_raw.find(';');
       bool routed = absl::StartsWith(
           Trim(semi == std::string::npos ? absl::string_view(final_raw)
@@ -686,7 +687,7 @@ class EmailReader {
       auto [dtype, dtext] = TypedValue(HeaderOr(g, "diagnostic-code"));
       e.diagnostic_type = dtype;
       e.diagnostic = scan::CollapseSpace(dtext);
-      std::string when = HeaderOr(g, "last-attempt-date");
+      absl::string_view when = HeaderOr(g, "last-attempt-date");
       if (when.empty()) when = HeaderOr(per_message, "arrival-date");
       e.time = CleanDate(when);
       if (e.action == "delayed") {
@@ -798,7 +799,7 @@ class EmailReader {
       e.diagnostic = diag;
       e.diagnostic_type = Lower(Trim(HeaderOr(fields, "feedback-type")));
       e.remote_host = std::string(Trim(HeaderOr(fields, "source-ip")));
-      std::string when = HeaderOr(fields, "arrival-date");
+      absl::string_view when = HeaderOr(fields, "arrival-date");
       if (when.empty()) when = HeaderOr(fields, "received-date");
       e.time = CleanDate(when);
       if (e.remote_host.empty()) {
