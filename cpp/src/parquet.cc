@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -422,17 +423,41 @@ PageHeader ReadPageHeader(Thrift& t) {
   return h;
 }
 
-void SetView(uint8_t* view, absl::string_view s, int32_t buffer, int32_t offset) {
-  const int32_t len = static_cast<int32_t>(s.size());
-  std::memset(view, 0, 16);
-  std::memcpy(view, &len, 4);
+static_assert(std::endian::native == std::endian::little, "Arrow views are little-endian");
+
+// Writes the 16-byte Arrow view of the `len` bytes at `s` (which lie in
+// buffer `buffer` at `offset`; `limit` is the end of that buffer), with the
+// inline bytes of short strings zero-padded as the format requires.
+inline void SetView(uint8_t* view, const char* s, uint32_t len, const char* limit, int32_t buffer,
+                    int32_t offset) {
+  uint64_t lo, hi;
   if (len <= 12) {
-    std::memcpy(view + 4, s.data(), s.size());
+    uint8_t tmp[12] = {0};
+    const char* src = s;
+    if (limit - s < 12) {  // near the buffer's end: copy only what is there
+      std::memcpy(tmp, s, len);
+      src = reinterpret_cast<const char*>(tmp);
+    }
+    uint64_t a;
+    uint32_t c;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&c, src + 8, 4);
+    lo = uint64_t{len} | (a << 32);
+    hi = (a >> 32) | (uint64_t{c} << 32);
+    if (len < 4) lo &= (uint64_t{1} << (8 * (4 + len))) - 1;
+    if (len <= 4) {
+      hi = 0;
+    } else if (len < 12) {
+      hi &= (uint64_t{1} << (8 * (len - 4))) - 1;
+    }
   } else {
-    std::memcpy(view + 4, s.data(), 4);
-    std::memcpy(view + 8, &buffer, 4);
-    std::memcpy(view + 12, &offset, 4);
+    uint32_t prefix;
+    std::memcpy(&prefix, s, 4);
+    lo = uint64_t{len} | (uint64_t{prefix} << 32);
+    hi = uint64_t{static_cast<uint32_t>(buffer)} | (uint64_t{static_cast<uint32_t>(offset)} << 32);
   }
+  std::memcpy(view, &lo, 8);
+  std::memcpy(view + 8, &hi, 8);
 }
 
 class ChunkDecoder {
@@ -694,8 +719,8 @@ class ChunkDecoder {
       switch (out->kind) {
         case Column::Kind::kStringViews: {
           const auto [off, len] = dict_strings_.as<DictString>()[i];
-          SetView(out->views.as<uint8_t>() + 16 * r, absl::string_view(dict_page_.data() + off, len),
-                  kDictBuffer, static_cast<int32_t>(off));
+          SetView(out->views.as<uint8_t>() + 16 * r, dict_page_.data() + off, len,
+                  dict_page_.data() + dict_page_.size(), kDictBuffer, static_cast<int32_t>(off));
           dict_rows_.as<int32_t>()[r] = static_cast<int32_t>(i);
           break;
         }
@@ -719,6 +744,24 @@ class ChunkDecoder {
       const size_t w = out->kind == Column::Kind::kInt32 ? 4 : 8;
       if (size < static_cast<size_t>(present) * w) return Error("plain values run short");
     }
+    if (out->kind == Column::Kind::kStringViews) {
+      uint8_t* const views = out->views.as<uint8_t>();
+      const char* const limit = values.data() + size;
+      for (int64_t k = 0; k < n; ++k) {
+        const int64_t r = row + k;
+        if (col_.optional && !levels[k]) {
+          std::memset(views + 16 * r, 0, 16);
+          continue;
+        }
+        if (size - off < 4) return Error("plain strings run short");
+        const uint32_t len = Le32(p + off);
+        if (len > size - off - 4) return Error("plain strings run short");
+        SetView(views + 16 * r, values.data() + off + 4, len, limit, buffer,
+                static_cast<int32_t>(base + static_cast<int64_t>(off) + 4));
+        off += 4 + len;
+      }
+      return absl::OkStatus();
+    }
     int64_t v = 0;
     for (int64_t k = 0; k < n; ++k) {
       const int64_t r = row + k;
@@ -726,18 +769,10 @@ class ChunkDecoder {
         Null(out, r);
         continue;
       }
-      switch (out->kind) {
-        case Column::Kind::kStringViews: {
-          if (size - off < 4 || Le32(p + off) > size - off - 4) return Error("plain strings run short");
-          const uint32_t len = Le32(p + off);
-          SetView(out->views.as<uint8_t>() + 16 * r, absl::string_view(values.data() + off + 4, len), buffer,
-                  static_cast<int32_t>(base + static_cast<int64_t>(off) + 4));
-          off += 4 + len;
-          break;
-        }
-        case Column::Kind::kInt32: std::memcpy(out->values.as<int32_t>() + r, p + 4 * v, 4); break;
-        case Column::Kind::kInt64: std::memcpy(out->values.as<int64_t>() + r, p + 8 * v, 8); break;
-        default: break;
+      if (out->kind == Column::Kind::kInt32) {
+        std::memcpy(out->values.as<int32_t>() + r, p + 4 * v, 4);
+      } else {
+        std::memcpy(out->values.as<int64_t>() + r, p + 8 * v, 8);
       }
       ++v;
     }
