@@ -227,7 +227,8 @@ def _classify_events(events: pd.DataFrame, profile: str, rules: Any) -> pd.DataF
         "action": events["action"],
         "destination": events["destination"],
     })
-    out = classify(inputs, profile=profile, rules=rules, mappings=["sisimai", "ses"])
+    out = classify(inputs, profile=profile, rules=rules, mappings=["sisimai", "ses"],
+                   fields=["bounce_class", "category", "blame", "retryable", "rule_id"])
     keep = [c for c in ("bounce_class", "category", "blame", "retryable", "rule_id",
                         "sisimai_reason", "ses_bounce_type", "ses_bounce_subtype")
             if c in out.columns]
