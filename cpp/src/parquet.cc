@@ -186,19 +186,29 @@ struct SchemaElement {
   std::string name;
   int32_t num_children = 0;
   int32_t converted_type = -1;
+  int32_t logical_type = 0;
   int32_t int_bits = 0;
+  bool is_signed = true;
 };
 
-void ReadIntLogicalType(Thrift& t, SchemaElement* e) {
-  // LogicalType is a union; field 10 is IntType {1: bitWidth i8, 2: isSigned bool}.
+// LogicalType is a union: which member is set (its field id), and for
+// IntType (10: {1: bitWidth i8, 2: isSigned bool}) the width and sign.
+void ReadLogicalType(Thrift& t, SchemaElement* e) {
   int16_t last = 0, id;
   uint8_t type;
   while (t.Field(&last, &id, &type)) {
+    e->logical_type = id;
     if (id == 10 && type == kStruct) {
       int16_t l2 = 0, id2;
       uint8_t t2;
       while (t.Field(&l2, &id2, &t2)) {
-        if (id2 == 1) e->int_bits = static_cast<int32_t>(t.Int(t2)); else t.Skip(t2);
+        if (id2 == 1) {
+          e->int_bits = static_cast<int32_t>(t.Int(t2));
+        } else if (id2 == 2) {
+          e->is_signed = t.Bool(t2);
+        } else {
+          t.Skip(t2);
+        }
       }
     } else {
       t.Skip(type);
@@ -218,7 +228,7 @@ SchemaElement ReadSchemaElement(Thrift& t) {
       case 5: e.num_children = static_cast<int32_t>(t.Int(type)); break;
       case 6: e.converted_type = static_cast<int32_t>(t.Int(type)); break;
       case 10:
-        if (type == kStruct) ReadIntLogicalType(t, &e); else t.Skip(type);
+        if (type == kStruct) ReadLogicalType(t, &e); else t.Skip(type);
         break;
       default: t.Skip(type);
     }
@@ -990,7 +1000,9 @@ absl::StatusOr<FileInfo> ReadFileInfoTail(absl::string_view tail, uint64_t file_
     c.type = static_cast<PhysicalType>(e.type < 0 || e.type > 7 ? 0 : e.type);
     c.optional = e.repetition == 1;
     c.converted_type = e.converted_type;
+    c.logical_type = e.logical_type;
     c.int_bits = e.int_bits;
+    c.is_signed = e.is_signed && !(e.converted_type >= 11 && e.converted_type <= 14);  // UINT_8..UINT_64
     if (c.int_bits == 0) {
       switch (e.converted_type) {
         case 15: case 11: c.int_bits = 8; break;   // INT_8 / UINT_8

@@ -82,11 +82,13 @@ class PyParquetFile {
     if (g < 0 || g >= num_row_groups()) throw py::index_error("no such row group");
     return info_.row_groups[g].num_rows;
   }
-  // (name, physical type, optional, integer width or 0) per column.
+  // (name, physical type, optional, integer width or 0, converted type or -1,
+  // logical type id or 0, signed) per column.
   py::list columns() const {
     py::list out;
     for (const parquet::ColumnInfo& c : info_.columns) {
-      out.append(py::make_tuple(c.name, static_cast<int>(c.type), c.optional, c.int_bits));
+      out.append(py::make_tuple(c.name, static_cast<int>(c.type), c.optional, c.int_bits, c.converted_type,
+                                c.logical_type, c.is_signed));
     }
     return out;
   }

@@ -26,7 +26,19 @@ class NativeParquet:
     def __init__(self, f: Any, path: Path) -> None:
         self._f = f
         self.path = path
-        self._columns = {name: (i, ptype) for i, (name, ptype, _opt, _bits) in enumerate(f.columns())}
+        # Columns whose values mean what the core hands out: text (no
+        # annotation, UTF8/ENUM/JSON), and signed integers with no annotation
+        # or an integer one. Timestamps, dates, decimals, unsigned integers ...
+        # are left to pyarrow, which converts them.
+        self._columns = {}
+        for i, (name, ptype, _opt, _bits, converted, logical, signed) in enumerate(f.columns()):
+            if ptype == _BYTE_ARRAY:
+                ok = converted in (-1, 0, 4, 19) and logical in (0, 1, 4, 12)
+            elif ptype in (_INT32, _INT64):
+                ok = converted in (-1, 15, 16, 17, 18) and logical in (0, 10) and signed
+            else:
+                ok = False
+            self._columns[name] = (i, ptype if ok else -1)
         self.num_rows = int(f.num_rows)
         self.num_row_groups = int(f.num_row_groups)
 

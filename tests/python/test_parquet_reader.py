@@ -149,3 +149,27 @@ def test_history_from_parquet_is_the_same_with_either_reader(tmp_path: Path, mon
     assert native.suppressions.num_rows > 0
     assert native.suppressions.equals(ref.suppressions)
     assert native.aggregates.equals(ref.aggregates)
+
+
+def test_annotated_columns_are_left_to_pyarrow(tmp_path: Path) -> None:
+    import datetime
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.table({
+        "ts": pa.array([1_700_000_000_000, None], pa.timestamp("ms")),
+        "u64": pa.array([2 ** 63 + 5, 1], pa.uint64()),
+        "u8": pa.array([200, 1], pa.uint8()),
+        "day": pa.array([datetime.date(2026, 1, 2), None], pa.date32()),
+        "dec": pa.array([1, 2], pa.decimal128(9, 2)),
+        "raw": pa.array([b"\xff\x00", b"x"], pa.binary()),
+        "s": ["a", None],
+        "i16": pa.array([5, None], pa.int16()),
+    }), path)
+    # Their values need a conversion the core does not make (units, sign, scale).
+    for name in ("ts", "u64", "u8", "day", "dec"):
+        assert open_native(path, [name]) is None, name
+    native = open_native(path, ["s", "i16", "raw"])
+    assert native is not None
+    b = native.read_row_group(0, ["s", "i16", "raw"])
+    assert b.column("s").cast(pa.string()).to_pylist() == ["a", None]
+    assert b.column("i16").to_pylist() == [5, None]
+    assert b.column("raw").cast(pa.binary()).to_pylist() == [b"\xff\x00", b"x"]

@@ -38,7 +38,9 @@ struct ColumnInfo {
   PhysicalType type = PhysicalType::kByteArray;
   bool optional = false;
   int32_t converted_type = -1;  // Parquet ConvertedType, -1 when absent
+  int32_t logical_type = 0;     // field id of the LogicalType union member, 0 when absent
   int32_t int_bits = 0;         // INT_8/16/32/64 (or logical Int) width when given
+  bool is_signed = true;        // false for unsigned integer annotations
 };
 
 struct ChunkInfo {
