@@ -44,7 +44,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
@@ -243,6 +243,25 @@ def _native_parquet_enabled() -> bool:
     return os.environ.get("BOUNCEKIT_PARQUET_READER", "").lower() != "pyarrow"
 
 
+def _read_ahead(read: Callable[[int], Any], n: int, threads: int) -> Iterator[Any]:
+    """read(0), ..., read(n - 1) in that order; with threads > 1 they run on
+    that many threads, a few ahead of the consumer."""
+    if threads <= 1:
+        for i in range(n):
+            yield read(i)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bouncekit-read") as pool:
+        ahead: Deque[Future[Any]] = deque(pool.submit(read, i) for i in range(min(n, threads + 1)))
+        following = len(ahead)
+        while ahead:
+            item = ahead.popleft().result()
+            if following < n:
+                ahead.append(pool.submit(read, following))
+                following += 1
+            yield item
+            del item
+
+
 def _native_batches(native: NativeParquet, theirs: List[str], ours: List[str], dictionary: List[str],
                     batch_rows: int, read_threads: int) -> Iterator[pa.RecordBatch]:
     """Row groups decoded by the core (on read_threads threads, a few ahead),
@@ -257,20 +276,9 @@ def _native_batches(native: NativeParquet, theirs: List[str], ours: List[str], d
         for start in range(0, b.num_rows, batch_rows):
             yield b.slice(start, batch_rows)
 
-    if read_threads <= 1:
-        for i in range(n):
-            yield from pieces(read(i))
-        return
-    with ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="bouncekit-read") as pool:
-        ahead: Deque[Future[pa.RecordBatch]] = deque(pool.submit(read, i) for i in range(min(n, read_threads + 1)))
-        following = len(ahead)
-        while ahead:
-            batch = ahead.popleft().result()
-            if following < n:
-                ahead.append(pool.submit(read, following))
-                following += 1
-            yield from pieces(batch)
-            del batch
+    for batch in _read_ahead(read, n, read_threads):
+        yield from pieces(batch)
+        del batch  # before the next row group is waited for
 
 
 def _is_path(x: Any) -> bool:
@@ -348,24 +356,14 @@ def _file_batches(path: Path, names: Mapping[str, str], batch_rows: int, read_th
                     f = local.pf = pq.ParquetFile(path, read_dictionary=as_dict, pre_buffer=False)
                 return f.read_row_group(i, columns=theirs, use_threads=False)
 
-            if read_threads <= 1:
-                for i in range(n):
-                    for b in read(i).to_batches(max_chunksize=batch_rows):
-                        if b.num_rows:
-                            yield renamed(b)
-                return
-            with ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="bouncekit-read") as pool:
-                ahead: Deque[Future[pa.Table]] = deque(pool.submit(read, i) for i in range(min(n, read_threads + 1)))
-                following = len(ahead)
-                while ahead:
-                    table = ahead.popleft().result()
-                    if following < n:
-                        ahead.append(pool.submit(read, following))
-                        following += 1
-                    for b in table.to_batches(max_chunksize=batch_rows):
-                        if b.num_rows:
-                            yield renamed(b)
-                    del table
+            def split(t: pa.Table) -> Iterator[pa.RecordBatch]:
+                for b in t.to_batches(max_chunksize=batch_rows):
+                    if b.num_rows:
+                        yield renamed(b)
+
+            for table in _read_ahead(read, n, read_threads):
+                yield from split(table)
+                del table  # before the next row group is waited for
         return _wrap_read_errors(parquet_batches(), path), total
 
     import pyarrow.csv as pcsv
