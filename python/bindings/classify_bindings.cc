@@ -4,12 +4,13 @@
 // Arrow buffers in place, runs with the GIL released, and writes into numpy
 // arrays allocated beforehand.
 
-#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <pybind11/numpy.h>
@@ -18,6 +19,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "arrow_import.h"
 #include "bouncekit/classify.h"
 #include "bouncekit/error_location.h"
@@ -263,54 +265,41 @@ class PyClassifier {
       ++batch_no;
     }
     // Only the outputs asked for are allocated and written (None: all).
-    static const char* kOutputs[] = {"bounce_class",  "category",          "blame",
-                                     "retryable",     "rule",              "reply_code",
-                                     "reply_code_source", "status",        "status_source",
-                                     "status_class",  "status_subject",    "status_detail",
-                                     "status_registered"};
     absl::flat_hash_set<std::string> wanted;
-    if (outputs.is_none()) {
-      for (const char* name : kOutputs) wanted.insert(name);
-    } else {
-      for (py::handle h : outputs) {
-        const std::string name = py::cast<std::string>(h);
-        if (std::find_if(std::begin(kOutputs), std::end(kOutputs),
-                         [&](const char* k) { return name == k; }) == std::end(kOutputs)) {
-          ThrowIfError(absl::InvalidArgumentError(absl::StrCat("unknown output '", name, "'")));
-        }
-        wanted.insert(name);
-      }
+    if (!outputs.is_none()) {
+      for (py::handle h : outputs) wanted.insert(py::cast<std::string>(h));
     }
-    auto sized = [&](const char* name) -> int64_t { return wanted.contains(name) ? total : 0; };
-    auto bounce_class = NewArray<uint8_t>(sized("bounce_class"));
-    auto category = NewArray<int32_t>(sized("category"));
-    auto blame = NewArray<uint8_t>(sized("blame"));
-    auto retryable = NewArray<uint8_t>(sized("retryable"));
-    auto rule = NewArray<int32_t>(sized("rule"));
-    auto reply_code = NewArray<int16_t>(sized("reply_code"));
-    auto reply_code_source = NewArray<uint8_t>(sized("reply_code_source"));
-    auto status = NewArray<int32_t>(sized("status"));
-    auto status_source = NewArray<uint8_t>(sized("status_source"));
-    auto status_class = NewArray<int8_t>(sized("status_class"));
-    auto status_subject = NewArray<int16_t>(sized("status_subject"));
-    auto status_detail = NewArray<int16_t>(sized("status_detail"));
-    auto status_registered = NewArray<uint8_t>(sized("status_registered"));
+    ClassifyOutput out;
+    std::vector<std::pair<const char*, py::object>> made;  // the arrays handed back
+    size_t known = 0;
+    auto add = [&](const char* name, auto& span) {
+      using T = typename std::remove_reference_t<decltype(span)>::value_type;
+      const bool want = outputs.is_none() || wanted.contains(name);
+      known += wanted.contains(name) ? 1 : 0;
+      auto arr = NewArray<T>(want ? total : 0);
+      span = SpanOf(arr);
+      if (want) made.emplace_back(name, arr);
+    };
+    add("bounce_class", out.bounce_class);
+    add("category", out.category);
+    add("blame", out.blame);
+    add("retryable", out.retryable);
+    add("rule", out.rule);
+    add("reply_code", out.reply_code);
+    add("reply_code_source", out.reply_code_source);
+    add("status", out.status);
+    add("status_source", out.status_source);
+    add("status_class", out.status_class);
+    add("status_subject", out.status_subject);
+    add("status_detail", out.status_detail);
+    add("status_registered", out.status_registered);
+    if (known != wanted.size()) {
+      ThrowIfError(absl::InvalidArgumentError(
+          absl::StrCat("unknown output in [", absl::StrJoin(wanted, ", "), "]")));
+    }
+    const bool want_status = outputs.is_none() || wanted.contains("status");
     py::array_t<int32_t> match_begin = NewArray<int32_t>(spans ? total : 0);
     py::array_t<int32_t> match_end = NewArray<int32_t>(spans ? total : 0);
-    ClassifyOutput out;
-    out.bounce_class = SpanOf(bounce_class);
-    out.category = SpanOf(category);
-    out.blame = SpanOf(blame);
-    out.retryable = SpanOf(retryable);
-    out.rule = SpanOf(rule);
-    out.reply_code = SpanOf(reply_code);
-    out.reply_code_source = SpanOf(reply_code_source);
-    out.status = SpanOf(status);
-    out.status_source = SpanOf(status_source);
-    out.status_class = SpanOf(status_class);
-    out.status_subject = SpanOf(status_subject);
-    out.status_detail = SpanOf(status_detail);
-    out.status_registered = SpanOf(status_registered);
     if (spans) {
       out.match_begin = SpanOf(match_begin);
       out.match_end = SpanOf(match_end);
@@ -323,18 +312,8 @@ class PyClassifier {
     }
     ThrowIfError(st);
     py::dict result;
-    const std::pair<const char*, py::object> arrays[] = {
-        {"bounce_class", bounce_class},   {"category", category},
-        {"blame", blame},                 {"retryable", retryable},
-        {"rule", rule},                   {"reply_code", reply_code},
-        {"reply_code_source", reply_code_source}, {"status", status},
-        {"status_source", status_source}, {"status_class", status_class},
-        {"status_subject", status_subject}, {"status_detail", status_detail},
-        {"status_registered", status_registered}};
-    for (const auto& [name, arr] : arrays) {
-      if (wanted.contains(name)) result[name] = arr;
-    }
-    if (wanted.contains("status")) {
+    for (const auto& [name, arr] : made) result[name] = arr;
+    if (want_status) {
       py::list statuses;
       for (const EnhancedStatus& s : dict.statuses) statuses.append(StatusTuple(s));
       result["status_dictionary"] = statuses;
