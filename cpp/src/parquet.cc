@@ -478,6 +478,7 @@ class ChunkDecoder {
       : file_(file), base_(base), col_(col), chunk_(chunk), rows_(rows), where_(std::move(where)), pool_(pool) {}
 
   absl::StatusOr<Column> Run(bool prefer_dictionary) {
+    prefer_dictionary_ = prefer_dictionary;
     Column out;
     switch (col_.type) {
       case PhysicalType::kByteArray: out.kind = Column::Kind::kStringViews; break;
@@ -714,7 +715,10 @@ class ChunkDecoder {
     for (int64_t v = 0; v < present; ++v) {
       if (idx[v] >= dict_size) return Error(absl::StrCat("dictionary index ", idx[v], " out of range"));
     }
-    if (col_.type == PhysicalType::kByteArray && dict_rows_.empty()) {
+    // Each row's dictionary index is kept only when the chunk may come back
+    // as a dictionary.
+    const bool keep_rows = prefer_dictionary_ && col_.type == PhysicalType::kByteArray;
+    if (keep_rows && dict_rows_.empty()) {
       BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(rows_) * 4, &dict_rows_));
       std::memset(dict_rows_.data(), 0, dict_rows_.size());
     }
@@ -731,7 +735,7 @@ class ChunkDecoder {
           const auto [off, len] = dict_strings_.as<DictString>()[i];
           SetView(out->views.as<uint8_t>() + 16 * r, dict_page_.data() + off, len,
                   dict_page_.data() + dict_page_.size(), kDictBuffer, static_cast<int32_t>(off));
-          dict_rows_.as<int32_t>()[r] = static_cast<int32_t>(i);
+          if (keep_rows) dict_rows_.as<int32_t>()[r] = static_cast<int32_t>(i);
           break;
         }
         case Column::Kind::kInt32:
@@ -820,6 +824,7 @@ class ChunkDecoder {
   int64_t dict_size_ = 0;
   Buffer dict_strings_;  // DictString per entry
   Buffer dict_ints_buf_;  // int64 per entry
+  bool prefer_dictionary_ = false;
   Buffer dict_rows_;  // dictionary index per row (strings; 0 where null)
 };
 
@@ -1025,22 +1030,12 @@ absl::StatusOr<FileInfo> ReadFileInfoTail(absl::string_view tail, uint64_t file_
   return info;
 }
 
-absl::StatusOr<Column> ReadColumn(absl::string_view file, const FileInfo& info, int row_group, int column,
-                                  bool prefer_dictionary, BufferPool* pool) {
-  if (row_group < 0 || row_group >= static_cast<int>(info.row_groups.size()) || column < 0 ||
-      column >= static_cast<int>(info.columns.size())) {
-    return absl::OutOfRangeError(absl::StrCat("no row group ", row_group, " / column ", column));
-  }
-  const ColumnInfo& col = info.columns[column];
-  BufferPool private_pool(0);
-  ChunkDecoder d(file, 0, col, info.row_groups[row_group].chunks[column], info.row_groups[row_group].num_rows,
-                 absl::StrCat("row group ", row_group, ", column '", col.name, "'"),
-                 pool != nullptr ? pool : &private_pool);
-  return d.Run(prefer_dictionary);
-}
+namespace {
 
-absl::StatusOr<Column> ReadColumnChunk(absl::string_view chunk, const FileInfo& info, int row_group, int column,
-                                       bool prefer_dictionary, BufferPool* pool) {
+// Decodes the chunk of (row_group, column) from `bytes`: the whole file, or
+// only the chunk's own bytes.
+absl::StatusOr<Column> Decode(absl::string_view bytes, bool whole_file, const FileInfo& info, int row_group,
+                              int column, bool prefer_dictionary, BufferPool* pool) {
   if (row_group < 0 || row_group >= static_cast<int>(info.row_groups.size()) || column < 0 ||
       column >= static_cast<int>(info.columns.size())) {
     return absl::OutOfRangeError(absl::StrCat("no row group ", row_group, " / column ", column));
@@ -1048,10 +1043,22 @@ absl::StatusOr<Column> ReadColumnChunk(absl::string_view chunk, const FileInfo& 
   const ColumnInfo& col = info.columns[column];
   const ChunkInfo& c = info.row_groups[row_group].chunks[column];
   BufferPool private_pool(0);
-  ChunkDecoder d(chunk, c.start, col, c, info.row_groups[row_group].num_rows,
+  ChunkDecoder d(bytes, whole_file ? 0 : c.start, col, c, info.row_groups[row_group].num_rows,
                  absl::StrCat("row group ", row_group, ", column '", col.name, "'"),
                  pool != nullptr ? pool : &private_pool);
   return d.Run(prefer_dictionary);
+}
+
+}  // namespace
+
+absl::StatusOr<Column> ReadColumn(absl::string_view file, const FileInfo& info, int row_group, int column,
+                                  bool prefer_dictionary, BufferPool* pool) {
+  return Decode(file, /*whole_file=*/true, info, row_group, column, prefer_dictionary, pool);
+}
+
+absl::StatusOr<Column> ReadColumnChunk(absl::string_view chunk, const FileInfo& info, int row_group, int column,
+                                       bool prefer_dictionary, BufferPool* pool) {
+  return Decode(chunk, /*whole_file=*/false, info, row_group, column, prefer_dictionary, pool);
 }
 
 }  // namespace bouncekit::parquet
