@@ -836,6 +836,8 @@ struct PoolState {
   std::mutex mu;
   size_t max_free = 0;
   size_t free_bytes = 0;
+  size_t out_bytes = 0;   // capacity of the buffers handed out now
+  size_t peak_out = 0;    // the most ever out at once
   std::multimap<size_t, char*> free;  // capacity -> memory
   int64_t allocated = 0;  // buffers made
   int64_t reused = 0;     // buffers handed out again
@@ -857,7 +859,11 @@ void Buffer::Release() {
   bool kept = false;
   if (pool_ != nullptr) {
     std::lock_guard<std::mutex> lock(pool_->mu);
-    if (pool_->free_bytes + capacity_ <= pool_->max_free) {
+    pool_->out_bytes -= capacity_;
+    // Keep what a steady stream needs again: as much as was ever out at
+    // once (read-ahead holds several row groups), within 4 x max_free.
+    const size_t keep = std::min(std::max(pool_->max_free, pool_->peak_out), 4 * pool_->max_free);
+    if (pool_->free_bytes + capacity_ <= keep) {
       pool_->free.emplace(capacity_, data_);
       pool_->free_bytes += capacity_;
       kept = true;
@@ -887,17 +893,11 @@ BufferPool::Stats BufferPool::stats() const {
 }
 
 namespace {
-// Capacities come in classes an eighth of a power of two apart, so that the
-// next chunk's slightly different sizes fall in the class of a kept buffer.
-size_t SizeClass(size_t size) {
-  size_t cap = std::max<size_t>(64, (size + 63) & ~size_t{63});
-  if (cap > 4096) {
-    const int top = 63 - __builtin_clzll(cap);
-    const size_t step = size_t{1} << (top - 3);
-    cap = (cap + step - 1) & ~(step - 1);
-  }
-  return cap;
-}
+// Capacities are powers of two: the sizes of one column's chunks vary from
+// row group to row group, and a class this wide lets the next chunk take the
+// buffer the last one gave back. Pages of a buffer that are never written are
+// never faulted in, so the slack costs address space, not memory.
+size_t SizeClass(size_t size) { return std::bit_ceil(std::max<size_t>(64, size)); }
 }  // namespace
 
 Buffer BufferPool::Get(size_t size) {
@@ -910,19 +910,25 @@ Buffer BufferPool::Get(size_t size) {
     // A kept buffer of this class or the next one up (taking much larger
     // ones would leave their own requests to allocate anew).
     auto it = state_->free.lower_bound(cap);
-    if (it != state_->free.end() && it->first <= cap + cap / 4) {
+    if (it != state_->free.end() && it->first <= 2 * cap) {
       b.capacity_ = it->first;
       b.data_ = it->second;
       state_->free_bytes -= it->first;
       state_->free.erase(it);
       ++state_->reused;
+      state_->out_bytes += b.capacity_;
+      state_->peak_out = std::max(state_->peak_out, state_->out_bytes);
       return b;
     }
     ++state_->allocated;
+    state_->out_bytes += cap;
+    state_->peak_out = std::max(state_->peak_out, state_->out_bytes);
   }
   b.capacity_ = cap;
   b.data_ = static_cast<char*>(std::aligned_alloc(64, b.capacity_));
   if (b.data_ == nullptr) {  // out of memory: an empty buffer, callers check
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->out_bytes -= cap;
     b.size_ = b.capacity_ = 0;
     b.pool_.reset();
   }

@@ -100,8 +100,10 @@ class Buffer {
   std::shared_ptr<struct PoolState> pool_;
 };
 
-// Recycles large buffers between column chunks (thread-safe). Keeps at most
-// `max_free_bytes` of returned memory; the rest goes back to the allocator.
+// Recycles large buffers between column chunks (thread-safe). Keeps as much
+// returned memory as was ever handed out at once (what the next row groups
+// of a stream will ask for again), at least `max_free_bytes` and at most four
+// times that; the rest goes back to the allocator.
 class BufferPool {
  public:
   explicit BufferPool(size_t max_free_bytes = size_t{64} << 20);
