@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "bouncekit/error_location.h"
+#include "internal/text_dfa.h"
 #include "re2/re2.h"
 #include "re2/set.h"
 
@@ -268,6 +269,12 @@ class Classifier::Matcher {
       singles_.push_back(std::make_unique<RE2>(p, opts));
     }
     set_ok_ = text_patterns.empty() ? false : set_->Compile();
+    // ASCII texts are read by bouncekit's own DFA when every pattern is in
+    // its syntax (the usual case); RE2 reads the others.
+    if (!text_patterns.empty()) {
+      absl::StatusOr<std::unique_ptr<internal::TextDfa>> dfa = internal::TextDfa::Compile(text_patterns);
+      if (dfa.ok()) dfa_ = *std::move(dfa);
+    }
     for (const std::string& p : other_patterns) {
       others_.push_back(std::make_unique<RE2>(p, opts));
     }
@@ -347,6 +354,15 @@ class Classifier::Matcher {
  private:
   void Evaluate() {
     evaluated_ = true;
+    if (dfa_ != nullptr) {
+      if (const std::vector<int32_t>* found = dfa_->Find(text_)) {  // ASCII: nothing to repair
+        for (int32_t i : *found) {
+          hits_.push_back(i);
+          flags_[static_cast<size_t>(i)] = 1;
+        }
+        return;
+      }
+    }
     // Text is repaired only when a rule needs to look at it.
     repaired_ = RepairDoubleEncodedUtf8(text_, &repair_buffer_);
     if (repaired_) text_ = repair_buffer_;
@@ -374,6 +390,7 @@ class Classifier::Matcher {
 
   std::unique_ptr<RE2::Set> set_;
   bool set_ok_ = false;
+  std::unique_ptr<internal::TextDfa> dfa_;
   absl::flat_hash_map<uint64_t, std::pair<uint32_t, uint32_t>> plans_;
   std::vector<int32_t> plan_rules_;
   absl::flat_hash_map<std::string, uint32_t> raw_ids_;
@@ -610,6 +627,76 @@ bool Classifier::CodeAndStatusHold(const CompiledRule& cr, int code, const Enhan
   return true;
 }
 
+// Whether a row's reply code and status decide its outcome alone: no code or
+// status would be looked for in its text, and the first rule whose code and
+// status conditions hold has no other condition. Then *out is the outcome
+// ClassifyParsed gives for every row with this code and status, whatever its
+// text and context.
+bool Classifier::FixedOutcome(int reply_code, const EnhancedStatus& status, absl::string_view raw_status,
+                              Classification* out) const {
+  const int code = IsValidReplyCode(reply_code) ? reply_code : 0;
+  if (infer_ && (code == 0 || !status.present() || (status.generic() && status.klass != 2)) &&
+      !(code >= 200 && code < 300 && (!status.present() || status.klass == 2))) {
+    return false;  // the text may hold a code or status
+  }
+  for (const CompiledRule& cr : compiled_) {
+    if (!CodeAndStatusHold(cr, code, status, raw_status)) continue;
+    if (!cr.commands.empty() || !cr.actions.empty() || cr.text >= 0 || cr.not_text >= 0 ||
+        cr.remote_host >= 0 || cr.destination >= 0) {
+      return false;
+    }
+    *out = Classification();
+    out->reply_code = static_cast<int16_t>(code);
+    out->reply_code_source = code ? CodeSource::kGiven : CodeSource::kNone;
+    out->status = status;
+    out->status_source = status.present() ? CodeSource::kGiven : CodeSource::kNone;
+    Verdict(cr, code, status, out);
+    return true;
+  }
+  return false;
+}
+
+void Classifier::Verdict(const CompiledRule& cr, int code, const EnhancedStatus& status,
+                         Classification* out) const {
+  // Decide the class under the profile.
+  const int reply_class = ReplyClass(code, status);
+  BounceClass k = cr.base_class;
+  // A verdict made soft because the receiver answered 4xx is retryable:
+  // the receiver itself said it is temporary.
+  bool softened = false;
+  if (cr.profile_class.has_value()) {
+    k = *cr.profile_class;
+  } else if (profile_.class_from_reply_code &&
+             (k == BounceClass::kSoft || k == BounceClass::kHard) &&
+             (reply_class == 4 || reply_class == 5)) {
+    softened = k == BounceClass::kHard && reply_class == 4;
+    k = reply_class == 5 ? BounceClass::kHard : BounceClass::kSoft;
+  } else if (profile_.soften_transient && k == BounceClass::kHard && reply_class == 4) {
+    k = BounceClass::kSoft;
+    softened = true;
+  }
+  bool retry;
+  if (cr.retryable.has_value()) {
+    retry = *cr.retryable;
+  } else if (softened) {
+    retry = true;
+  } else if (k == BounceClass::kHard || k == BounceClass::kDelivered ||
+             k == BounceClass::kComplaint || k == BounceClass::kAutoReply) {
+    retry = false;
+  } else if (cr.retry == Retry::kYes) {
+    retry = true;
+  } else if (cr.retry == Retry::kNo) {
+    retry = false;
+  } else {
+    retry = reply_class == 4 || (reply_class == 0 && k == BounceClass::kSoft);
+  }
+  out->bounce_class = k;
+  out->category = cr.category;
+  out->blame = cr.blame;
+  out->retryable = retry;
+  out->rule = cr.rule_index;
+}
+
 Classification Classifier::Decide(Matcher& m, const Response& r, int code, const EnhancedStatus& status,
                                   const int32_t* rules, size_t n_rules, bool spans,
                                   Classification out) const {
@@ -636,43 +723,7 @@ Classification Classifier::Decide(Matcher& m, const Response& r, int code, const
     if (cr.remote_host >= 0 && !m.OtherMatches(cr.remote_host, r.remote_host)) continue;
     if (cr.destination >= 0 && !m.OtherMatches(cr.destination, r.destination)) continue;
 
-    // Decide the class under the profile.
-    const int reply_class = ReplyClass(code, status);
-    BounceClass k = cr.base_class;
-    // A verdict made soft because the receiver answered 4xx is retryable:
-    // the receiver itself said it is temporary.
-    bool softened = false;
-    if (cr.profile_class.has_value()) {
-      k = *cr.profile_class;
-    } else if (profile_.class_from_reply_code &&
-               (k == BounceClass::kSoft || k == BounceClass::kHard) &&
-               (reply_class == 4 || reply_class == 5)) {
-      softened = k == BounceClass::kHard && reply_class == 4;
-      k = reply_class == 5 ? BounceClass::kHard : BounceClass::kSoft;
-    } else if (profile_.soften_transient && k == BounceClass::kHard && reply_class == 4) {
-      k = BounceClass::kSoft;
-      softened = true;
-    }
-    bool retry;
-    if (cr.retryable.has_value()) {
-      retry = *cr.retryable;
-    } else if (softened) {
-      retry = true;
-    } else if (k == BounceClass::kHard || k == BounceClass::kDelivered ||
-               k == BounceClass::kComplaint || k == BounceClass::kAutoReply) {
-      retry = false;
-    } else if (cr.retry == Retry::kYes) {
-      retry = true;
-    } else if (cr.retry == Retry::kNo) {
-      retry = false;
-    } else {
-      retry = reply_class == 4 || (reply_class == 0 && k == BounceClass::kSoft);
-    }
-    out.bounce_class = k;
-    out.category = cr.category;
-    out.blame = cr.blame;
-    out.retryable = retry;
-    out.rule = cr.rule_index;
+    Verdict(cr, code, status, &out);
     if (spans && cr.text >= 0 && !m.repaired()) {
       auto [b, e] = m.Span(cr.text);
       out.match_begin = b;
@@ -782,6 +833,16 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
     std::string last_status_text;
     EnhancedStatus last_status;
     bool have_last_status = false;
+    // Per (reply code, status text): the outcome, when those two decide it.
+    struct FixedEntry {
+      bool fixed = false;
+      Classification outcome;
+    };
+    std::vector<FixedEntry> fixed;
+    absl::flat_hash_map<std::string, int32_t> fixed_index;
+    std::string fixed_key;
+    int32_t last_fixed = -1;
+    int last_fixed_code = 0;
     while (true) {
       const size_t u = next.fetch_add(1, std::memory_order_relaxed);
       if (u >= units.size()) break;
@@ -809,8 +870,29 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
           last_status = it->second;
           last_status_text.assign(r.enhanced_status.data(), r.enhanced_status.size());
           have_last_status = true;
+          last_fixed = -1;
         }
-        const Classification c = ClassifyParsed(*m, r, last_status, spans);
+        if (last_fixed < 0 || r.reply_code != last_fixed_code) {
+          // Whether this (code, status) decides the row alone, worked out
+          // once per pair (most rows are deliveries and plain 4xx/5xx codes).
+          fixed_key.assign(reinterpret_cast<const char*>(&r.reply_code), sizeof(r.reply_code));
+          fixed_key.append(r.enhanced_status.data(), r.enhanced_status.size());
+          auto it = fixed_index.find(fixed_key);
+          if (it == fixed_index.end()) {
+            if (fixed.size() >= kMaxCachedStatuses) {
+              fixed_index.clear();
+              fixed.clear();
+            }
+            FixedEntry e;
+            e.fixed = FixedOutcome(r.reply_code, last_status, r.enhanced_status, &e.outcome);
+            it = fixed_index.emplace(fixed_key, static_cast<int32_t>(fixed.size())).first;
+            fixed.push_back(e);
+          }
+          last_fixed = it->second;
+          last_fixed_code = r.reply_code;
+        }
+        const FixedEntry& fe = fixed[static_cast<size_t>(last_fixed)];
+        const Classification c = fe.fixed ? fe.outcome : ClassifyParsed(*m, r, last_status, spans);
         const int64_t o = unit.out_offset + (i - unit.begin);
         if (!out.bounce_class.empty()) out.bounce_class[o] = static_cast<uint8_t>(c.bounce_class);
         if (!out.category.empty()) out.category[o] = c.category;

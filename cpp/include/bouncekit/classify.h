@@ -155,6 +155,12 @@ class Classifier {
                                 bool spans) const;
   bool CodeAndStatusHold(const CompiledRule& cr, int code, const EnhancedStatus& status,
                          absl::string_view raw_status) const;
+  // The outcome every row with this reply code and status gets, when nothing
+  // else about the row can change it (see classify.cc).
+  bool FixedOutcome(int reply_code, const EnhancedStatus& status, absl::string_view raw_status,
+                    Classification* out) const;
+  // The class, category, blame, retryable and rule of rule `cr` deciding.
+  void Verdict(const CompiledRule& cr, int code, const EnhancedStatus& status, Classification* out) const;
   // Tries `rules` (indices into compiled_, in order; their code and status
   // conditions hold) on the row's other conditions; the first that holds decides.
   Classification Decide(Matcher& m, const Response& r, int code, const EnhancedStatus& status,

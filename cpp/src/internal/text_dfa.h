@@ -1,0 +1,125 @@
+// Copyright 2026 The bouncekit authors.
+//
+// TextDfa: which of a set of case-insensitive regular expressions occur
+// (unanchored) in an ASCII text, in one pass, by a lazily built DFA over all
+// of them at once. It answers what RE2::Set::Match answers for the same
+// patterns (RE2 syntax, case-insensitive, UTF-8 mode), for the texts it can
+// read: a text with a byte >= 0x80 is not read (Match returns false) and the
+// caller asks RE2, whose Unicode case folding and UTF-8 `.` then apply.
+//
+// Why not RE2::Set alone: classifying a diagnostic asks this question once
+// per row over ~100-byte texts, and RE2's DFA spends ~30 instructions a byte
+// there (locking its cache, a malloc per match, flag bookkeeping). This one
+// is a table walk: one class lookup and one transition per byte; states are
+// made the first time they are reached and kept (a bounded cache, flushed
+// when full), so the time stays linear in the text whatever the patterns.
+//
+// Supported syntax (anything else makes Compile fail, and the caller keeps
+// RE2): literals, escaped punctuation, \xHH (ASCII), \t \n \r \f \v \a,
+// `.`, bracket classes with ranges and negation, \d \D \s \S \w \W (also in
+// classes), groups ( ) and (?: ), `|`, `?` `*` `+` `{m}` `{m,}` `{m,n}` (and
+// their lazy forms, which match the same texts), `^` `$` \A \z (text
+// boundaries, as RE2 without the m flag) and \b \B (ASCII word boundaries).
+
+#ifndef BOUNCEKIT_SRC_INTERNAL_TEXT_DFA_H_
+#define BOUNCEKIT_SRC_INTERNAL_TEXT_DFA_H_
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace bouncekit::internal {
+
+class TextDfa {
+ public:
+  // The patterns, numbered from 0 in the order given. Unimplemented when one
+  // uses syntax outside the subset above (or would make too big an NFA).
+  static absl::StatusOr<std::unique_ptr<TextDfa>> Compile(const std::vector<std::string>& patterns);
+
+  // The patterns found in `text`, in increasing order (valid until the next
+  // call); nullptr when the text has a byte >= 0x80, or once the DFA has
+  // given up (its state cache kept filling up: patterns whose DFA is too big
+  // for the texts at hand, where RE2's own cache does better).
+  const std::vector<int32_t>* Find(absl::string_view text);
+  // The same as flags: (*hits)[i] = 1 for every pattern i found (hits is
+  // resized to the number of patterns); false when Find gives nullptr.
+  bool Match(absl::string_view text, std::vector<uint8_t>* hits);
+
+  size_t num_patterns() const { return num_patterns_; }
+  // States made so far (tests and benchmarks).
+  size_t num_states() const { return states_.size(); }
+  int64_t cache_flushes() const { return flushes_; }
+  bool given_up() const { return given_up_; }
+
+  // Instances are per thread (the state cache is not shared).
+  TextDfa(const TextDfa&) = delete;
+  TextDfa& operator=(const TextDfa&) = delete;
+
+ private:
+  enum Op : uint8_t { kSet, kSplit, kEmpty, kMatch, kBeginText, kEndText, kWordBoundary, kNotWordBoundary };
+  struct Node {
+    Op op;
+    int32_t out = -1;
+    int32_t out1 = -1;  // kSplit's second branch
+    int32_t arg = -1;   // kSet: index into sets_; kMatch: pattern
+  };
+  using ByteSet = std::bitset<128>;
+  struct State {
+    std::vector<int32_t> nodes;     // kSet and assertion nodes, sorted
+    std::vector<uint64_t> matched;  // patterns found so far
+    bool at_start = false;          // position 0 (\A and ^ hold)
+    bool prev_word = false;         // the byte before was a word byte
+    int32_t end_matches = -1;       // index into end_lists_, once known
+  };
+  struct Parser;
+  friend struct Parser;
+
+  TextDfa() = default;
+  int32_t AddNode(Op op, int32_t out = -1, int32_t out1 = -1, int32_t arg = -1);
+  // Follows empty moves from `from` (and through assertions that hold when
+  // `resolve`, given the context), adding kSet nodes and still-pending
+  // assertions to nodes_out and found patterns to matched.
+  void Closure(const std::vector<int32_t>& from, bool resolve, bool at_start, bool at_end, bool prev_word,
+               bool next_word, std::vector<int32_t>* nodes_out, std::vector<uint64_t>* matched);
+  int32_t AddState(State s);  // index of an equal state, or a new one; -1 when the cache is full
+  int32_t Transition(int32_t state, uint8_t byte);  // the next state (made now)
+  int32_t EndMatches(int32_t state);
+  void Flush();
+  int32_t StartState();
+
+  size_t num_patterns_ = 0;
+  std::vector<Node> prog_;
+  std::vector<ByteSet> sets_;
+  std::vector<int32_t> pattern_of_;  // node -> pattern
+  std::vector<int32_t> starts_;      // first node of each pattern
+  std::array<uint8_t, 256> byte_class_{};
+  std::array<uint8_t, 128> class_byte_{};  // one byte of each class
+  int num_classes_ = 0;                    // the last class is bytes >= 0x80
+  ByteSet word_;
+
+  std::vector<State> states_;
+  absl::flat_hash_map<std::string, int32_t> state_index_;
+  std::vector<int32_t> trans_;  // [state * num_classes_ + class]: state, kUnknown or kBail
+  std::vector<std::vector<int32_t>> end_lists_;
+  int32_t start_ = -1;
+  int64_t flushes_ = 0;
+  int64_t texts_since_flush_ = 0;
+  bool given_up_ = false;
+  // Closure scratch.
+  std::vector<uint32_t> mark_;
+  uint32_t generation_ = 0;
+  std::vector<int32_t> stack_;
+  std::vector<int32_t> scratch_a_, scratch_b_;
+  std::string key_;
+};
+
+}  // namespace bouncekit::internal
+
+#endif  // BOUNCEKIT_SRC_INTERNAL_TEXT_DFA_H_

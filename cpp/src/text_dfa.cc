@@ -1,0 +1,662 @@
+// Copyright 2026 The bouncekit authors.
+//
+// TextDfa (see internal/text_dfa.h): patterns are parsed into a small syntax
+// tree, compiled into one Thompson NFA (a kMatch node per pattern), and run
+// as a DFA whose states are made on first use: a state is the set of NFA
+// nodes alive before the next byte (byte-consuming nodes and empty-width
+// assertions not yet decided), the patterns already found, and the two
+// facts the assertions need (position 0; whether the last byte was a word
+// byte). Unanchored search adds every pattern's start at every position.
+
+#include "internal/text_dfa.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/base/optimization.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace bouncekit::internal {
+namespace {
+
+constexpr int32_t kUnknown = -1;
+constexpr int32_t kBail = -2;
+constexpr size_t kMaxNodes = 1 << 16;
+constexpr size_t kMaxStates = 1 << 15;
+// A cache that fills up again within this many texts per state is thrashing:
+// the DFA then stops and leaves every text to RE2.
+constexpr int64_t kMinTextsPerFill = 4;
+constexpr int kMaxRepeat = 1000;
+
+bool IsWordByte(int c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+// Syntax tree of one pattern.
+struct Ast {
+  enum Kind { kBytes, kConcat, kAlternate, kRepeat, kAssert, kNothing } kind = kNothing;
+  std::bitset<128> bytes;  // kBytes (case folded)
+  std::vector<Ast> subs;   // kConcat, kAlternate; kRepeat: one
+  int min = 0, max = 0;    // kRepeat; max -1 = unbounded
+  int assertion = 0;       // kAssert: TextDfa op
+};
+
+}  // namespace
+
+// Recursive-descent parser of the supported subset. Fails (Unimplemented)
+// on anything else; the caller then uses RE2, which accepted the pattern.
+struct TextDfa::Parser {
+  absl::string_view p;
+  size_t i = 0;
+  int depth = 0;
+  absl::Status error;
+
+  bool Fail(absl::string_view why) {
+    if (error.ok()) error = absl::UnimplementedError(absl::StrCat("at offset ", i, ": ", why));
+    return false;
+  }
+  bool More() const { return i < p.size(); }
+
+  // A non-ASCII character of the pattern (UTF-8 at p[i]), consumed; -1 when
+  // the bytes are not UTF-8.
+  int CodePoint() {
+    const auto b0 = static_cast<unsigned char>(p[i]);
+    const int len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 0;
+    if (len == 0 || i + static_cast<size_t>(len) > p.size()) return -1;
+    int cp = b0 & (0x3F >> (len - 1));
+    for (int k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(p[i + static_cast<size_t>(k)]);
+      if ((b & 0xC0) != 0x80) return -1;
+      cp = cp << 6 | (b & 0x3F);
+    }
+    i += static_cast<size_t>(len);
+    return cp;
+  }
+  // Non-ASCII characters match no ASCII text, except those that case
+  // folding ties to ASCII letters (long s, Kelvin sign; the dotted and
+  // dotless i to be safe): a pattern with one of those stays with RE2.
+  static bool FoldsToAscii(int lo, int hi) {
+    for (int cp : {0x130, 0x131, 0x17F, 0x212A}) {
+      if (lo <= cp && cp <= hi) return true;
+    }
+    return false;
+  }
+  char Peek() const { return p[i]; }
+
+  static std::bitset<128> Range(int lo, int hi) {
+    std::bitset<128> b;
+    for (int c = lo; c <= hi; ++c) b.set(static_cast<size_t>(c));
+    return b;
+  }
+  static std::bitset<128> Fold(std::bitset<128> b) {
+    for (int c = 'a'; c <= 'z'; ++c) {
+      if (b.test(static_cast<size_t>(c)) || b.test(static_cast<size_t>(c - 32))) {
+        b.set(static_cast<size_t>(c));
+        b.set(static_cast<size_t>(c - 32));
+      }
+    }
+    return b;
+  }
+  static std::bitset<128> Perl(char c) {
+    std::bitset<128> b;
+    switch (c | 0x20) {
+      case 'd': b = Range('0', '9'); break;
+      case 's':
+        for (char x : {'\t', '\n', '\f', '\r', ' '}) b.set(static_cast<size_t>(x));
+        break;
+      case 'w':
+        for (int x = 0; x < 128; ++x) b.set(static_cast<size_t>(x), IsWordByte(x));
+        break;
+    }
+    return (c >= 'A' && c <= 'Z') ? ~b : b;  // \D \S \W (within ASCII)
+  }
+
+  // An escaped single byte after '\' (p[i] is the byte after it); -1 when not one.
+  int EscapedByte() {
+    const char c = p[i];
+    switch (c) {
+      case 't': ++i; return '\t';
+      case 'n': ++i; return '\n';
+      case 'r': ++i; return '\r';
+      case 'f': ++i; return '\f';
+      case 'v': ++i; return '\v';
+      case 'a': ++i; return '\a';
+      case 'x': {
+        if (i + 3 > p.size()) return -1;
+        auto hex = [](char h) {
+          if (h >= '0' && h <= '9') return h - '0';
+          if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+          if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+          return -1;
+        };
+        const int a = hex(p[i + 1]), b = hex(p[i + 2]);
+        if (a < 0 || b < 0 || a * 16 + b >= 0x80) return -1;
+        i += 3;
+        return a * 16 + b;
+      }
+      default:
+        if (static_cast<unsigned char>(c) < 0x80 && !absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+          ++i;
+          return static_cast<unsigned char>(c);
+        }
+        return -1;
+    }
+  }
+
+  bool ParseAlternate(Ast* out) {
+    if (++depth > 200) return Fail("nesting too deep");
+    Ast alt;
+    alt.kind = Ast::kAlternate;
+    while (true) {
+      Ast cat;
+      if (!ParseConcat(&cat)) return false;
+      alt.subs.push_back(std::move(cat));
+      if (More() && Peek() == '|') {
+        ++i;
+        continue;
+      }
+      break;
+    }
+    --depth;
+    *out = alt.subs.size() == 1 ? std::move(alt.subs[0]) : std::move(alt);
+    return true;
+  }
+
+  bool ParseConcat(Ast* out) {
+    out->kind = Ast::kConcat;
+    while (More() && Peek() != '|' && Peek() != ')') {
+      Ast atom;
+      if (!ParseAtom(&atom)) return false;
+      if (!ParseRepeats(&atom)) return false;
+      out->subs.push_back(std::move(atom));
+    }
+    return true;
+  }
+
+  bool ParseRepeats(Ast* atom) {
+    while (More()) {
+      int lo, hi;
+      const char c = Peek();
+      if (c == '*') {
+        lo = 0, hi = -1, ++i;
+      } else if (c == '+') {
+        lo = 1, hi = -1, ++i;
+      } else if (c == '?') {
+        lo = 0, hi = 1, ++i;
+      } else if (c == '{') {
+        size_t j = i + 1;
+        auto number = [&](int* v) {
+          const size_t s = j;
+          int64_t x = 0;
+          while (j < p.size() && p[j] >= '0' && p[j] <= '9' && x <= kMaxRepeat) x = x * 10 + (p[j++] - '0');
+          *v = static_cast<int>(x);
+          return j > s;
+        };
+        if (!number(&lo)) return true;  // a literal '{' (RE2 reads it so); the caller sees it next
+        hi = lo;
+        if (j < p.size() && p[j] == ',') {
+          ++j;
+          if (!number(&hi)) hi = -1;
+        }
+        if (j >= p.size() || p[j] != '}') return true;
+        if (lo > kMaxRepeat || hi > kMaxRepeat || (hi >= 0 && hi < lo)) return Fail("bad repeat");
+        i = j + 1;
+      } else {
+        return true;
+      }
+      if (More() && Peek() == '?') ++i;  // lazy: the same texts match
+      if (atom->kind == Ast::kAssert) return Fail("repeated assertion");
+      Ast r;
+      r.kind = Ast::kRepeat;
+      r.min = lo;
+      r.max = hi;
+      r.subs.push_back(std::move(*atom));
+      *atom = std::move(r);
+    }
+    return true;
+  }
+
+  bool ParseAtom(Ast* out) {
+    const char c = p[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const int cp = CodePoint();
+      if (cp < 0) return Fail("pattern is not UTF-8");
+      if (FoldsToAscii(cp, cp)) return Fail("character folding to ASCII");
+      out->kind = Ast::kBytes;  // matches no ASCII byte
+      return true;
+    }
+    switch (c) {
+      case '(': {
+        ++i;
+        if (More() && Peek() == '?') {
+          if (i + 1 < p.size() && p[i + 1] == ':') {
+            i += 2;
+          } else {
+            return Fail("group flags or names");
+          }
+        }
+        if (!ParseAlternate(out)) return false;
+        if (!More() || Peek() != ')') return Fail("missing )");
+        ++i;
+        return true;
+      }
+      case '[':
+        return ParseClass(out);
+      case '.':
+        ++i;
+        out->kind = Ast::kBytes;
+        out->bytes = Range(0, 127);
+        out->bytes.reset('\n');
+        return true;
+      case '^':
+        ++i;
+        out->kind = Ast::kAssert;
+        out->assertion = kBeginText;
+        return true;
+      case '$':
+        ++i;
+        out->kind = Ast::kAssert;
+        out->assertion = kEndText;
+        return true;
+      case '*': case '+': case '?':
+        return Fail("repeat of nothing");
+      case '\\': {
+        ++i;
+        if (!More()) return Fail("trailing backslash");
+        const char e = Peek();
+        if (e == 'b' || e == 'B' || e == 'A' || e == 'z') {
+          ++i;
+          out->kind = Ast::kAssert;
+          out->assertion = e == 'b' ? kWordBoundary : e == 'B' ? kNotWordBoundary : e == 'A' ? kBeginText : kEndText;
+          return true;
+        }
+        if (e == 'd' || e == 'D' || e == 's' || e == 'S' || e == 'w' || e == 'W') {
+          ++i;
+          out->kind = Ast::kBytes;
+          out->bytes = Fold(Perl(e));
+          return true;
+        }
+        const int b = EscapedByte();
+        if (b < 0) return Fail("escape");
+        out->kind = Ast::kBytes;
+        out->bytes.set(static_cast<size_t>(b));
+        out->bytes = Fold(out->bytes);
+        return true;
+      }
+      default:
+        ++i;
+        out->kind = Ast::kBytes;
+        out->bytes.set(static_cast<unsigned char>(c));
+        out->bytes = Fold(out->bytes);
+        return true;
+    }
+  }
+
+  bool ParseClass(Ast* out) {
+    ++i;  // '['
+    bool negate = false;
+    if (More() && Peek() == '^') {
+      negate = true;
+      ++i;
+    }
+    std::bitset<128> set;
+    bool first = true;
+    while (true) {
+      if (!More()) return Fail("missing ]");
+      char c = Peek();
+      if (c == ']' && !first) {
+        ++i;
+        break;
+      }
+      first = false;
+      if (c == '[' && i + 1 < p.size() && (p[i + 1] == ':' || p[i + 1] == '=' || p[i + 1] == '.')) {
+        return Fail("POSIX class");
+      }
+      int lo;
+      if (!ClassByte(&lo, &set)) return false;
+      if (lo < 0) continue;  // a \d-like class was added
+      int hi = lo;
+      if (i + 1 < p.size() && Peek() == '-' && p[i + 1] != ']') {
+        ++i;
+        std::bitset<128> unused;
+        if (!ClassByte(&hi, &unused)) return false;
+        if (hi < 0 || hi < lo) return Fail("bad class range");
+      }
+      if (FoldsToAscii(lo, hi)) return Fail("class with a character folding to ASCII");
+      if (lo < 128) set |= Range(lo, std::min(hi, 127));  // the rest matches no ASCII byte
+    }
+    set = Fold(set);
+    if (negate) set = ~set;  // within ASCII: other bytes send the text to RE2
+    out->kind = Ast::kBytes;
+    out->bytes = set;
+    return true;
+  }
+
+  // One class element: a character (*b) or a Perl class added to *set (*b = -1).
+  bool ClassByte(int* b, std::bitset<128>* set) {
+    const char c = Peek();
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      *b = CodePoint();
+      return *b >= 0 || Fail("pattern is not UTF-8");
+    }
+    if (c != '\\') {
+      ++i;
+      *b = static_cast<unsigned char>(c);
+      return true;
+    }
+    ++i;
+    if (!More()) return Fail("trailing backslash");
+    const char e = Peek();
+    if (e == 'd' || e == 'D' || e == 's' || e == 'S' || e == 'w' || e == 'W') {
+      ++i;
+      *set |= Perl(e);
+      *b = -1;
+      return true;
+    }
+    const int x = EscapedByte();
+    if (x < 0) return Fail("escape in class");
+    *b = x;
+    return true;
+  }
+};
+
+int32_t TextDfa::AddNode(Op op, int32_t out, int32_t out1, int32_t arg) {
+  prog_.push_back(Node{op, out, out1, arg});
+  return static_cast<int32_t>(prog_.size() - 1);
+}
+
+namespace {
+
+// Compiles `a` so that it continues at node `next`; returns its first node
+// (or -1 when the program grows too big).
+template <typename AddNode, typename AddSet, typename SetOut>
+int32_t CompileAst(const Ast& a, int32_t next, AddNode&& add, AddSet&& add_set, SetOut&& set_out, size_t* budget) {
+  if (*budget == 0) return -1;
+  --*budget;
+  switch (a.kind) {
+    case Ast::kNothing:
+      return next;
+    case Ast::kBytes:
+      return add(0, next, -1, add_set(a.bytes));
+    case Ast::kAssert:
+      return add(a.assertion, next, -1, -1);
+    case Ast::kConcat: {
+      int32_t cur = next;
+      for (size_t k = a.subs.size(); k-- > 0;) {
+        cur = CompileAst(a.subs[k], cur, add, add_set, set_out, budget);
+        if (cur < 0) return -1;
+      }
+      return cur;
+    }
+    case Ast::kAlternate: {
+      int32_t cur = CompileAst(a.subs.back(), next, add, add_set, set_out, budget);
+      for (size_t k = a.subs.size() - 1; k-- > 0 && cur >= 0;) {
+        const int32_t first = CompileAst(a.subs[k], next, add, add_set, set_out, budget);
+        if (first < 0) return -1;
+        cur = add(1, first, cur, -1);
+      }
+      return cur;
+    }
+    case Ast::kRepeat: {
+      const Ast& x = a.subs[0];
+      int32_t cur = next;
+      if (a.max < 0) {  // x{min,}: x^min x*
+        const int32_t loop = add(1, -1, next, -1);
+        const int32_t body = CompileAst(x, loop, add, add_set, set_out, budget);
+        if (body < 0) return -1;
+        set_out(loop, body);
+        cur = loop;
+      } else {  // optional copies, nested: (x(x)?)?
+        for (int k = a.min; k < a.max; ++k) {
+          const int32_t body = CompileAst(x, cur, add, add_set, set_out, budget);
+          if (body < 0) return -1;
+          cur = add(1, body, next, -1);
+        }
+      }
+      for (int k = 0; k < a.min; ++k) {
+        cur = CompileAst(x, cur, add, add_set, set_out, budget);
+        if (cur < 0) return -1;
+      }
+      return cur;
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TextDfa>> TextDfa::Compile(const std::vector<std::string>& patterns) {
+  std::unique_ptr<TextDfa> d(new TextDfa());
+  d->num_patterns_ = patterns.size();
+  auto add = [&](int op, int32_t out, int32_t out1, int32_t arg) {
+    return d->AddNode(static_cast<Op>(op), out, out1, arg);
+  };
+  absl::flat_hash_map<std::string, int32_t> set_ids;
+  auto add_set = [&](const ByteSet& b) {
+    const std::string key = b.to_string();
+    auto [it, inserted] = set_ids.try_emplace(key, static_cast<int32_t>(d->sets_.size()));
+    if (inserted) d->sets_.push_back(b);
+    return it->second;
+  };
+  auto set_out = [&](int32_t node, int32_t out) { d->prog_[static_cast<size_t>(node)].out = out; };
+  for (size_t k = 0; k < patterns.size(); ++k) {
+    Parser parser;
+    parser.p = patterns[k];
+    Ast ast;
+    if (!parser.ParseAlternate(&ast) || parser.More()) {
+      if (parser.error.ok()) parser.Fail("unbalanced )");
+      return absl::UnimplementedError(absl::StrCat("pattern ", k, ": ", parser.error.message()));
+    }
+    const int32_t match = d->AddNode(kMatch, -1, -1, static_cast<int32_t>(k));
+    size_t budget = kMaxNodes;
+    const int32_t start = CompileAst(ast, match, add, add_set, set_out, &budget);
+    if (start < 0 || d->prog_.size() > kMaxNodes) {
+      return absl::UnimplementedError(absl::StrCat("pattern ", k, " makes too big an automaton"));
+    }
+    d->starts_.push_back(start);
+    d->pattern_of_.resize(d->prog_.size(), static_cast<int32_t>(k));
+  }
+  // Byte classes: bytes that every set (and the word test) treats alike.
+  for (int c = 0; c < 128; ++c) d->word_.set(static_cast<size_t>(c), IsWordByte(c));
+  absl::flat_hash_map<std::string, uint8_t> classes;
+  for (int c = 0; c < 128; ++c) {
+    std::string sig(d->sets_.size() + 1, '0');
+    for (size_t s = 0; s < d->sets_.size(); ++s) sig[s] = d->sets_[s].test(static_cast<size_t>(c)) ? '1' : '0';
+    sig.back() = d->word_.test(static_cast<size_t>(c)) ? '1' : '0';
+    auto [it, inserted] = classes.try_emplace(sig, static_cast<uint8_t>(classes.size()));
+    if (inserted) d->class_byte_[it->second] = static_cast<uint8_t>(c);
+    d->byte_class_[static_cast<size_t>(c)] = it->second;
+  }
+  d->num_classes_ = static_cast<int>(classes.size()) + 1;
+  for (int c = 128; c < 256; ++c) d->byte_class_[static_cast<size_t>(c)] = static_cast<uint8_t>(classes.size());
+  d->mark_.assign(d->prog_.size(), 0);
+  return d;
+}
+
+void TextDfa::Closure(const std::vector<int32_t>& from, bool resolve, bool at_start, bool at_end, bool prev_word,
+                      bool next_word, std::vector<int32_t>* nodes_out, std::vector<uint64_t>* matched) {
+  if (++generation_ == 0) {
+    std::fill(mark_.begin(), mark_.end(), 0);
+    generation_ = 1;
+  }
+  stack_.assign(from.rbegin(), from.rend());
+  while (!stack_.empty()) {
+    const int32_t id = stack_.back();
+    stack_.pop_back();
+    if (id < 0 || mark_[static_cast<size_t>(id)] == generation_) continue;
+    mark_[static_cast<size_t>(id)] = generation_;
+    const Node& n = prog_[static_cast<size_t>(id)];
+    const size_t pat = static_cast<size_t>(pattern_of_[static_cast<size_t>(id)]);
+    if ((*matched)[pat / 64] >> (pat % 64) & 1) continue;  // found already: nothing more to learn
+    switch (n.op) {
+      case kSet:
+        nodes_out->push_back(id);
+        break;
+      case kSplit:
+        stack_.push_back(n.out1);
+        stack_.push_back(n.out);
+        break;
+      case kEmpty:
+        stack_.push_back(n.out);
+        break;
+      case kMatch:
+        (*matched)[static_cast<size_t>(n.arg) / 64] |= uint64_t{1} << (n.arg % 64);
+        break;
+      default: {  // an assertion
+        if (!resolve) {
+          nodes_out->push_back(id);
+          break;
+        }
+        bool holds = false;
+        if (n.op == kBeginText) holds = at_start;
+        if (n.op == kEndText) holds = at_end;
+        if (n.op == kWordBoundary) holds = prev_word != next_word;
+        if (n.op == kNotWordBoundary) holds = prev_word == next_word;
+        if (holds) stack_.push_back(n.out);
+        break;
+      }
+    }
+  }
+}
+
+int32_t TextDfa::AddState(State s) {
+  // Nodes of patterns already found can go: they change nothing any more.
+  std::vector<int32_t>& nodes = s.nodes;
+  nodes.erase(std::remove_if(nodes.begin(), nodes.end(),
+                             [&](int32_t id) {
+                               const size_t pat = static_cast<size_t>(pattern_of_[static_cast<size_t>(id)]);
+                               return (s.matched[pat / 64] >> (pat % 64) & 1) != 0;
+                             }),
+              nodes.end());
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  key_.clear();
+  key_.push_back(static_cast<char>((s.at_start ? 1 : 0) | (s.prev_word ? 2 : 0)));
+  key_.append(reinterpret_cast<const char*>(s.matched.data()), s.matched.size() * sizeof(uint64_t));
+  key_.append(reinterpret_cast<const char*>(nodes.data()), nodes.size() * sizeof(int32_t));
+  auto it = state_index_.find(key_);
+  if (it != state_index_.end()) return it->second;
+  if (states_.size() >= kMaxStates) return -1;
+  const int32_t index = static_cast<int32_t>(states_.size());
+  state_index_.emplace(key_, index);
+  states_.push_back(std::move(s));
+  trans_.resize(states_.size() * static_cast<size_t>(num_classes_), kUnknown);
+  trans_[static_cast<size_t>(index) * static_cast<size_t>(num_classes_) + static_cast<size_t>(num_classes_ - 1)] =
+      kBail;
+  return index;
+}
+
+void TextDfa::Flush() {
+  if (texts_since_flush_ < kMinTextsPerFill * static_cast<int64_t>(states_.size())) given_up_ = true;
+  texts_since_flush_ = 0;
+  states_.clear();
+  state_index_.clear();
+  trans_.clear();
+  end_lists_.clear();
+  start_ = -1;
+  ++flushes_;
+}
+
+int32_t TextDfa::StartState() {
+  if (start_ >= 0) return start_;
+  State s;
+  s.matched.assign((num_patterns_ + 63) / 64, 0);
+  s.at_start = true;
+  Closure(starts_, /*resolve=*/false, false, false, false, false, &s.nodes, &s.matched);
+  start_ = AddState(std::move(s));
+  return start_;
+}
+
+int32_t TextDfa::Transition(int32_t state, uint8_t byte) {
+  const State& from = states_[static_cast<size_t>(state)];
+  const bool next_word = IsWordByte(byte);
+  std::vector<uint64_t> matched = from.matched;
+  // Decide the pending assertions now that the next byte is known, then
+  // move over the byte, then add every pattern's start (unanchored).
+  scratch_a_.clear();
+  Closure(from.nodes, /*resolve=*/true, from.at_start, /*at_end=*/false, from.prev_word, next_word, &scratch_a_,
+          &matched);
+  scratch_b_.clear();
+  for (int32_t id : scratch_a_) {
+    const Node& n = prog_[static_cast<size_t>(id)];
+    if (n.op == kSet && sets_[static_cast<size_t>(n.arg)].test(byte)) scratch_b_.push_back(n.out);
+  }
+  scratch_b_.insert(scratch_b_.end(), starts_.begin(), starts_.end());
+  State to;
+  to.prev_word = next_word;
+  to.matched = std::move(matched);
+  Closure(scratch_b_, /*resolve=*/false, false, false, false, false, &to.nodes, &to.matched);
+  return AddState(std::move(to));
+}
+
+int32_t TextDfa::EndMatches(int32_t state) {
+  State& s = states_[static_cast<size_t>(state)];
+  if (s.end_matches >= 0) return s.end_matches;
+  std::vector<uint64_t> matched = s.matched;
+  scratch_a_.clear();
+  Closure(s.nodes, /*resolve=*/true, s.at_start, /*at_end=*/true, s.prev_word, /*next_word=*/false, &scratch_a_,
+          &matched);
+  std::vector<int32_t> list;
+  for (size_t p = 0; p < num_patterns_; ++p) {
+    if (matched[p / 64] >> (p % 64) & 1) list.push_back(static_cast<int32_t>(p));
+  }
+  s.end_matches = static_cast<int32_t>(end_lists_.size());
+  end_lists_.push_back(std::move(list));
+  return s.end_matches;
+}
+
+const std::vector<int32_t>* TextDfa::Find(absl::string_view text) {
+  if (given_up_) return nullptr;
+  ++texts_since_flush_;
+  int32_t s = StartState();
+  if (s < 0) {  // the cache was flushed while full: start a new one
+    Flush();
+    s = StartState();
+  }
+  // The table holds states as offsets of their rows (state * classes), so
+  // a step is two loads and an add.
+  const int32_t nc = num_classes_;
+  const int32_t* table = trans_.data();
+  const uint8_t* const cls = byte_class_.data();
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  const auto* const end = p + text.size();
+  int32_t at = s * nc;
+  while (p < end) {
+    const int32_t next = table[at + cls[*p]];
+    if (ABSL_PREDICT_TRUE(next >= 0)) {
+      at = next;
+      ++p;
+      continue;
+    }
+    if (next == kBail) return nullptr;
+    s = at / nc;
+    int32_t made = Transition(s, *p);
+    if (made < 0) {
+      // The cache is full: start a new one from a copy of this state.
+      State copy = states_[static_cast<size_t>(s)];
+      copy.end_matches = -1;
+      Flush();
+      if (given_up_) return nullptr;
+      s = AddState(std::move(copy));
+      made = Transition(s, *p);
+    }
+    trans_[static_cast<size_t>(s * nc + cls[*p])] = made * nc;
+    table = trans_.data();
+    at = made * nc;
+    ++p;
+  }
+  return &end_lists_[static_cast<size_t>(EndMatches(at / nc))];
+}
+
+bool TextDfa::Match(absl::string_view text, std::vector<uint8_t>* hits) {
+  const std::vector<int32_t>* found = Find(text);
+  if (found == nullptr) return false;
+  hits->assign(num_patterns_, 0);
+  for (int32_t pat : *found) (*hits)[static_cast<size_t>(pat)] = 1;
+  return true;
+}
+
+}  // namespace bouncekit::internal

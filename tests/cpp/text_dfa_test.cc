@@ -1,0 +1,200 @@
+// Copyright 2026 The bouncekit authors.
+//
+// TextDfa (cpp/src/internal/text_dfa.h) against RE2: for the built-in rules,
+// the benchmark's rules.tsv and a set of patterns chosen for their corner
+// cases (anchors, word boundaries, counted repeats, classes, empty matches),
+// the patterns found in a text are exactly those RE2 finds with the options
+// the classifier uses (case-insensitive, UTF-8), on the real diagnostics of
+// the Sisimai corpus and on random texts over small alphabets.
+
+#include "internal/text_dfa.h"
+
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_split.h"
+#include "bouncekit/rules.h"
+#include "gtest/gtest.h"
+#include "re2/re2.h"
+
+namespace bouncekit::internal {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> TextPatterns(const std::string& path) {
+  auto rs = RuleSet::Parse(Slurp(path), path);
+  EXPECT_TRUE(rs.ok()) << rs.status();
+  std::vector<std::string> out;
+  if (!rs.ok()) return out;
+  for (const Rule& r : rs->rules()) {
+    if (!r.text.empty()) out.push_back(r.text);
+    if (!r.not_text.empty()) out.push_back(r.not_text);
+  }
+  return out;
+}
+
+// What the classifier's RE2 objects say, one pattern at a time.
+class Reference {
+ public:
+  explicit Reference(const std::vector<std::string>& patterns) {
+    RE2::Options o;
+    o.set_case_sensitive(false);
+    o.set_log_errors(false);
+    o.set_never_capture(true);
+    for (const std::string& p : patterns) {
+      res_.push_back(std::make_unique<RE2>(p, o));
+      EXPECT_TRUE(res_.back()->ok()) << p;
+    }
+  }
+  std::vector<uint8_t> Hits(const std::string& text) const {
+    std::vector<uint8_t> h;
+    for (const auto& re : res_) h.push_back(RE2::PartialMatch(text, *re) ? 1 : 0);
+    return h;
+  }
+
+ private:
+  std::vector<std::unique_ptr<RE2>> res_;
+};
+
+void ExpectSame(TextDfa& dfa, const Reference& ref, const std::vector<std::string>& patterns,
+                const std::string& text) {
+  std::vector<uint8_t> hits;
+  ASSERT_TRUE(dfa.Match(text, &hits)) << text;
+  const std::vector<uint8_t> want = ref.Hits(text);
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    ASSERT_EQ(hits[i], want[i]) << "pattern " << i << " /" << patterns[i] << "/ on \"" << absl::CEscape(text)
+                                << "\"";
+  }
+}
+
+// The diagnostic texts of the Sisimai corpus (JSON escapes undone roughly:
+// any text will do, as long as both engines read the same one).
+std::vector<std::string> CorpusTexts() {
+  std::vector<std::string> out;
+  const std::string data = Slurp(std::string(BOUNCEKIT_SHARED_DIR) + "/corpora/sisimai/dev.jsonl");
+  const std::string key = "\"diagnosticcode\": \"";
+  for (absl::string_view line : absl::StrSplit(data, '\n')) {
+    const size_t at = line.find(key);
+    if (at == absl::string_view::npos) continue;
+    std::string text;
+    for (size_t i = at + key.size(); i < line.size() && line[i] != '"'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) {
+        ++i;
+        text.push_back(line[i] == 'n' ? '\n' : line[i] == 't' ? '\t' : line[i]);
+      } else {
+        text.push_back(line[i]);
+      }
+    }
+    bool ascii = true;
+    for (char c : text) ascii &= static_cast<unsigned char>(c) < 0x80;
+    if (ascii) out.push_back(std::move(text));
+  }
+  return out;
+}
+
+TEST(TextDfa, RuleFilesAgreeWithRe2OnCorpusTexts) {
+  const std::vector<std::string> texts = CorpusTexts();
+  ASSERT_GT(texts.size(), 150u);
+  for (const std::string path : {std::string(BOUNCEKIT_BUILTIN_RULES),
+                                 std::string(BOUNCEKIT_SHARED_DIR) + "/bench/rules.tsv"}) {
+    const std::vector<std::string> patterns = TextPatterns(path);
+    ASSERT_GT(patterns.size(), 10u) << path;
+    auto dfa = TextDfa::Compile(patterns);
+    ASSERT_TRUE(dfa.ok()) << path << ": " << dfa.status();
+    Reference ref(patterns);
+    int found = 0;
+    for (const std::string& t : texts) {
+      for (const std::string& v : {t, absl::AsciiStrToUpper(t), t.substr(0, t.size() / 2), t.substr(t.size() / 3)}) {
+        ExpectSame(**dfa, ref, patterns, v);
+        if (HasFatalFailure()) return;
+      }
+      std::vector<uint8_t> hits;
+      (*dfa)->Match(t, &hits);
+      for (uint8_t h : hits) found += h;
+    }
+    EXPECT_GT(found, static_cast<int>(texts.size()) / 2) << path << ": the patterns should find things";
+  }
+}
+
+TEST(TextDfa, CornerCasesAgreeWithRe2OnRandomTexts) {
+  const std::vector<std::string> patterns = {
+      "^$", "^", "$", "^a", "a$", "^ab$", "\\bab\\b", "\\Bb", "b\\B", "\\b", "\\B", "a\\b", "\\ba",
+      "(^|[^a-z0-9])(ab|ba)([^a-z0-9]|$)", "a{2,3}b", "a{2}", "a{2,}x", "(ab){0,2}c", "a{0}b", "(?:ab)+c",
+      "x*", "[^a]", "[^a-c]b", ".", "a.c", "a..b", "[]a]", "[a-]x", "[-a]", "\\x41b", "[\\d_]+x", "\\s+$",
+      "\\S\\s\\S", "\\w\\W", "\\D{2}", "a|b|", "(|a)x", "a*?b", "a+?b", "a??b", "b{1,3}?c", "\\.", "\\-\\[",
+      "gr[ae]y[ -]?list", "(mailbox|inbox)( is)? full", "[^ ]+ (blocked|rejected)", "a\\nb", "^\\s*[0-9]{1,3}\\s*$",
+      "\\Aab", "ab\\z", "caf\xc3\xa9", "[\xc3\xa9" "a]b", "[^\xc3\xa9]x", "[_-\xc3\xa9]", "(x|\xc3\xa9)+b", "_\\b", "\\b_", "(a{1,2}){2}", "(a|ab)(c|bcd)(d*)", "[a-c]{3,5}$"};
+  auto dfa = TextDfa::Compile(patterns);
+  ASSERT_TRUE(dfa.ok()) << dfa.status();
+  Reference ref(patterns);
+  std::mt19937 rng(12345);
+  const std::string alphabets[] = {"abc", "abx -_", "aAbB\n 0.[-", "abcdx0 _\t\n.-]AB", "grayls- ilt"};
+  for (int round = 0; round < 20000; ++round) {
+    const std::string& alpha = alphabets[static_cast<size_t>(round) % std::size(alphabets)];
+    std::string text(rng() % 12, ' ');
+    for (char& c : text) c = alpha[rng() % alpha.size()];
+    ExpectSame(**dfa, ref, patterns, text);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST(TextDfa, NonAsciiTextsAreLeftToRe2) {
+  auto dfa = TextDfa::Compile({"caf", "x"});
+  ASSERT_TRUE(dfa.ok());
+  std::vector<uint8_t> hits;
+  EXPECT_FALSE((*dfa)->Match("caf\xc3\xa9", &hits));
+  EXPECT_FALSE((*dfa)->Match("\xff", &hits));
+  EXPECT_TRUE((*dfa)->Match("cafe", &hits));
+  EXPECT_EQ(hits, (std::vector<uint8_t>{1, 0}));
+  EXPECT_TRUE((*dfa)->Match("", &hits));
+  EXPECT_EQ(hits, (std::vector<uint8_t>{0, 0}));
+}
+
+TEST(TextDfa, SyntaxOutsideTheSubsetIsRefused) {
+  for (const std::string p : {"\\pL", "(?i)abc", "[[:alpha:]]", "\\Qa.b\\E", "\xc5\xbf", "[\xc4\x80-\xc6\x80]", "(?P<n>a)", "\\x{41}",
+                              "\\xe9", "\\C", "\\1", "a{1001}"}) {
+    auto dfa = TextDfa::Compile({"ok", p});
+    EXPECT_FALSE(dfa.ok()) << p;
+    if (!dfa.ok()) EXPECT_EQ(dfa.status().code(), absl::StatusCode::kUnimplemented) << p;
+  }
+}
+
+TEST(TextDfa, FullCacheIsFlushedThenGivenUpAndResultsStayRight) {
+  // The n-th byte from the end being an 'a' needs 2^n DFA states: random
+  // texts keep making new ones, the cache fills, is flushed, fills again
+  // soon after, and the DFA hands every later text to RE2 (Match false).
+  const std::vector<std::string> patterns = {"a[ab]{15}$", "b[ab]{11}a", "ab"};
+  auto dfa = TextDfa::Compile(patterns);
+  ASSERT_TRUE(dfa.ok());
+  Reference ref(patterns);
+  std::mt19937 rng(7);
+  int answered = 0;
+  for (int round = 0; round < 6000; ++round) {
+    std::string text(20 + rng() % 200, 'a');
+    for (char& c : text) c = "ab"[rng() % 2];
+    std::vector<uint8_t> hits;
+    if (!(*dfa)->Match(text, &hits)) continue;
+    ++answered;
+    ASSERT_EQ(hits, ref.Hits(text)) << text;
+  }
+  EXPECT_GT(answered, 100);
+  EXPECT_GT((*dfa)->cache_flushes(), 0);
+  EXPECT_TRUE((*dfa)->given_up());
+  std::vector<uint8_t> hits;
+  EXPECT_FALSE((*dfa)->Match("ab", &hits));
+}
+
+}  // namespace
+}  // namespace bouncekit::internal

@@ -1,0 +1,59 @@
+// Copyright 2026 The bouncekit authors.
+//
+// Fuzz target: the classifier's own regex DFA (cpp/src/internal/text_dfa.h)
+// against RE2. The input's first line holds up to 8 patterns separated by
+// tabs, the rest is the text. Patterns RE2 refuses are dropped (the rule
+// loader refuses them too). When TextDfa compiles the set and reads the text
+// (ASCII), every pattern's verdict must be RE2's, with the classifier's
+// options (case-insensitive, UTF-8); a pattern TextDfa refuses must be one
+// RE2 accepts (the classifier then keeps RE2), never a crash.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "fuzz_input.h"
+#include "internal/text_dfa.h"
+#include "re2/re2.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::string_view in(reinterpret_cast<const char*>(data), size);
+  const size_t nl = in.find('\n');
+  if (nl == absl::string_view::npos) return 0;
+  const absl::string_view text = in.substr(nl + 1);
+  RE2::Options o;
+  o.set_case_sensitive(false);
+  o.set_log_errors(false);
+  o.set_never_capture(true);
+  std::vector<std::string> patterns;
+  std::vector<std::unique_ptr<RE2>> res;
+  for (absl::string_view p : absl::StrSplit(in.substr(0, nl), '\t')) {
+    if (p.empty() || patterns.size() >= 8) continue;
+    auto re = std::make_unique<RE2>(re2::StringPiece(p.data(), p.size()), o);
+    if (!re->ok()) continue;
+    patterns.emplace_back(p);
+    res.push_back(std::move(re));
+  }
+  if (patterns.empty()) return 0;
+  auto dfa = bouncekit::internal::TextDfa::Compile(patterns);
+  if (!dfa.ok()) return 0;
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass runs on cached states
+    std::vector<uint8_t> hits;
+    if (!(*dfa)->Match(text, &hits)) {
+      bool ascii = true;
+      for (char c : text) ascii &= static_cast<unsigned char>(c) < 0x80;
+      BK_FUZZ_CHECK(!ascii || (*dfa)->given_up());
+      return 0;
+    }
+    BK_FUZZ_CHECK(hits.size() == patterns.size());
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      const bool want = RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *res[i]);
+      BK_FUZZ_CHECK(hits[i] == (want ? 1 : 0));
+    }
+  }
+  return 0;
+}
