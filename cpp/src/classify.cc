@@ -37,6 +37,23 @@ RE2::Options PatternOptions() {
   return o;
 }
 
+// The bytes of a text of at most 8 bytes as one number, distinct for
+// distinct texts of one length (fixed-size loads: a variable-length copy
+// into a stack word stalls the load that follows it).
+inline uint64_t ShortKey(absl::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return a | (uint64_t{b} << 32);
+  }
+  uint64_t h = 0;
+  for (size_t k = 0; k < n; ++k) h |= uint64_t{static_cast<uint8_t>(p[k])} << (8 * k);
+  return h;
+}
+
 // First word of an SMTP command cell, upper-cased: "rcpt to:<x>" -> "RCPT".
 std::string NormalizeCommand(absl::string_view s) {
   s = absl::StripAsciiWhitespace(s);
@@ -327,6 +344,23 @@ class Classifier::Matcher {
     text_ = text;
     repaired_ = false;
     evaluated_ = false;
+    if (preset_ != nullptr) {  // the DFA already read this text (FindAll)
+      for (int32_t k = 0; k < preset_count_; ++k) {
+        hits_.push_back(preset_[k]);
+        flags_[static_cast<size_t>(preset_[k])] = 1;
+      }
+      evaluated_ = true;
+      preset_ = nullptr;
+    }
+  }
+
+  // The DFA, when the text patterns are in its syntax (else nullptr).
+  internal::TextDfa* dfa() { return dfa_.get(); }
+  // The patterns found in the next row's (ASCII) text, read beforehand:
+  // the next BeginRow takes them instead of reading the text.
+  void Preset(const int32_t* found, int32_t count) {
+    preset_ = found;
+    preset_count_ = count;
   }
 
   // Whether the current row's text was repaired (spans then refer to the
@@ -391,6 +425,8 @@ class Classifier::Matcher {
   std::unique_ptr<RE2::Set> set_;
   bool set_ok_ = false;
   std::unique_ptr<internal::TextDfa> dfa_;
+  const int32_t* preset_ = nullptr;
+  int32_t preset_count_ = 0;
   absl::flat_hash_map<uint64_t, std::pair<uint32_t, uint32_t>> plans_;
   std::vector<int32_t> plan_rules_;
   absl::flat_hash_map<std::string, uint32_t> raw_ids_;
@@ -843,6 +879,23 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
     std::string fixed_key;
     int32_t last_fixed = -1;
     int last_fixed_code = 0;
+    struct Pending {
+      int64_t row;
+      EnhancedStatus status;
+    };
+    std::vector<Pending> pending;
+    std::vector<absl::string_view> pending_texts;
+    std::vector<int32_t> found;
+    std::vector<std::pair<int32_t, int32_t>> found_spans;
+    struct Slot {
+      uint64_t head = 0;
+      uint32_t length = ~0u;  // never a real length: the slot is empty
+      int code = 0;
+      EnhancedStatus status;
+      int32_t fixed = -1;
+    };
+    constexpr int kSlotBits = 8;
+    std::vector<Slot> slots(size_t{1} << kSlotBits);
     while (true) {
       const size_t u = next.fetch_add(1, std::memory_order_relaxed);
       if (u >= units.size()) break;
@@ -850,49 +903,8 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
       const Unit& unit = units[u];
       const ClassifyInput& in = inputs[unit.batch];
       Response r;  // reused: zeroing it per row showed up in profiles
-      for (int64_t i = unit.begin; i < unit.end; ++i) {
-        r.reply_code = in.reply_code.Get(i);
-        r.enhanced_status = in.enhanced_status.Get(i);
-        r.diagnostic = in.diagnostic.Get(i);
-        r.smtp_command = in.smtp_command.Get(i);
-        r.remote_host = in.remote_host.Get(i);
-        r.action = in.action.Get(i);
-        r.destination = in.destination.Get(i);
-        if (!have_last_status || r.enhanced_status != last_status_text) {
-          // A column holds few distinct status texts: parse each once.
-          auto it = parsed_statuses.find(r.enhanced_status);
-          if (it == parsed_statuses.end()) {
-            if (parsed_statuses.size() >= kMaxCachedStatuses) parsed_statuses.clear();
-            it = parsed_statuses
-                     .emplace(std::string(r.enhanced_status), ParseEnhancedStatusLenient(r.enhanced_status))
-                     .first;
-          }
-          last_status = it->second;
-          last_status_text.assign(r.enhanced_status.data(), r.enhanced_status.size());
-          have_last_status = true;
-          last_fixed = -1;
-        }
-        if (last_fixed < 0 || r.reply_code != last_fixed_code) {
-          // Whether this (code, status) decides the row alone, worked out
-          // once per pair (most rows are deliveries and plain 4xx/5xx codes).
-          fixed_key.assign(reinterpret_cast<const char*>(&r.reply_code), sizeof(r.reply_code));
-          fixed_key.append(r.enhanced_status.data(), r.enhanced_status.size());
-          auto it = fixed_index.find(fixed_key);
-          if (it == fixed_index.end()) {
-            if (fixed.size() >= kMaxCachedStatuses) {
-              fixed_index.clear();
-              fixed.clear();
-            }
-            FixedEntry e;
-            e.fixed = FixedOutcome(r.reply_code, last_status, r.enhanced_status, &e.outcome);
-            it = fixed_index.emplace(fixed_key, static_cast<int32_t>(fixed.size())).first;
-            fixed.push_back(e);
-          }
-          last_fixed = it->second;
-          last_fixed_code = r.reply_code;
-        }
-        const FixedEntry& fe = fixed[static_cast<size_t>(last_fixed)];
-        const Classification c = fe.fixed ? fe.outcome : ClassifyParsed(*m, r, last_status, spans);
+      // Writes row i's outcome.
+      auto write = [&](int64_t i, const Classification& c) {
         const int64_t o = unit.out_offset + (i - unit.begin);
         if (!out.bounce_class.empty()) out.bounce_class[o] = static_cast<uint8_t>(c.bounce_class);
         if (!out.category.empty()) out.category[o] = c.category;
@@ -912,7 +924,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
         if (!c.status.present()) {
           if (want_status) out.status[o] = -1;
           if (want_registered) out.status_registered[o] = 0;
-          continue;
+          return;
         }
         const int32_t p = pack(c.status);
         if (want_registered) {
@@ -924,7 +936,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
           }
           out.status_registered[o] = last_registered ? 1 : 0;
         }
-        if (!want_status) continue;
+        if (!want_status) return;
         if (p != last_packed) {
           auto [it, inserted] = me.local.try_emplace(p, static_cast<int32_t>(me.packed.size()));
           if (inserted) me.packed.push_back(p);
@@ -932,6 +944,98 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
           last_local = it->second;
         }
         out.status[o] = last_local;
+      };
+      // Pass 1: rows that their code and status decide are written now; the
+      // others wait, with their parsed status.
+      pending.clear();
+      for (int64_t i = unit.begin; i < unit.end; ++i) {
+        r.reply_code = in.reply_code.Get(i);
+        r.enhanced_status = in.enhanced_status.Get(i);
+        // Statuses of up to 8 bytes go through a direct-mapped table keyed by
+        // (code, status bytes); the maps below see only its misses.
+        const absl::string_view st = r.enhanced_status;
+        Slot* slot = nullptr;
+        uint64_t head = 0;
+        bool hit = false;
+        if (st.size() <= 8) {
+          head = ShortKey(st);
+          const uint64_t h = (head ^ (uint64_t{st.size()} << 59) ^
+                              (static_cast<uint64_t>(static_cast<uint32_t>(r.reply_code)) * 0x9E3779B97F4A7C15ull)) *
+                             0xD6E8FEB86659FD93ull;
+          slot = &slots[h >> (64 - kSlotBits)];
+          if (slot->head == head && slot->length == st.size() && slot->code == r.reply_code) {
+            last_status = slot->status;
+            last_fixed = slot->fixed;
+            have_last_status = false;  // last_status_text no longer describes last_status
+            hit = true;
+          }
+        }
+        if (!hit) {
+          if (!have_last_status || r.enhanced_status != last_status_text) {
+            // A column holds few distinct status texts: parse each once.
+            auto it = parsed_statuses.find(r.enhanced_status);
+            if (it == parsed_statuses.end()) {
+              if (parsed_statuses.size() >= kMaxCachedStatuses) parsed_statuses.clear();
+              it = parsed_statuses
+                       .emplace(std::string(r.enhanced_status), ParseEnhancedStatusLenient(r.enhanced_status))
+                       .first;
+            }
+            last_status = it->second;
+            last_status_text.assign(r.enhanced_status.data(), r.enhanced_status.size());
+            have_last_status = true;
+            last_fixed = -1;
+          }
+          if (last_fixed < 0 || r.reply_code != last_fixed_code) {
+            // Whether this (code, status) decides the row alone, worked out
+            // once per pair (most rows are deliveries and plain 4xx/5xx codes).
+            fixed_key.assign(reinterpret_cast<const char*>(&r.reply_code), sizeof(r.reply_code));
+            fixed_key.append(r.enhanced_status.data(), r.enhanced_status.size());
+            auto it = fixed_index.find(fixed_key);
+            if (it == fixed_index.end()) {
+              if (fixed.size() >= kMaxCachedStatuses) {
+                fixed_index.clear();
+                fixed.clear();
+                slots.assign(slots.size(), Slot{});
+              }
+              FixedEntry e;
+              e.fixed = FixedOutcome(r.reply_code, last_status, r.enhanced_status, &e.outcome);
+              it = fixed_index.emplace(fixed_key, static_cast<int32_t>(fixed.size())).first;
+              fixed.push_back(e);
+            }
+            last_fixed = it->second;
+            last_fixed_code = r.reply_code;
+          }
+          if (slot != nullptr) *slot = Slot{head, static_cast<uint32_t>(st.size()), r.reply_code, last_status, last_fixed};
+        }
+        const FixedEntry& fe = fixed[static_cast<size_t>(last_fixed)];
+        if (fe.fixed) {
+          write(i, fe.outcome);
+        } else {
+          pending.push_back({i, last_status});
+        }
+      }
+      // Pass 2: the DFA reads the pending rows' texts, four at a time.
+      internal::TextDfa* dfa = m->dfa();
+      if (dfa != nullptr && !pending.empty()) {
+        pending_texts.clear();
+        for (const Pending& q : pending) pending_texts.push_back(in.diagnostic.Get(q.row));
+        dfa->FindAll(pending_texts, &found, &found_spans);
+      }
+      // Pass 3: the rules for each pending row (RE2 reads the texts the DFA
+      // did not).
+      for (size_t k = 0; k < pending.size(); ++k) {
+        const int64_t i = pending[k].row;
+        r.reply_code = in.reply_code.Get(i);
+        r.enhanced_status = in.enhanced_status.Get(i);
+        r.diagnostic = in.diagnostic.Get(i);
+        r.smtp_command = in.smtp_command.Get(i);
+        r.remote_host = in.remote_host.Get(i);
+        r.action = in.action.Get(i);
+        r.destination = in.destination.Get(i);
+        if (dfa != nullptr && found_spans[k].second >= 0) {
+          m->Preset(found.data() + found_spans[k].first, found_spans[k].second);
+        }
+        write(i, ClassifyParsed(*m, r, pending[k].status, spans));
       }
     }
     ReleaseMatcher(std::move(m));

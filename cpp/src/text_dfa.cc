@@ -25,10 +25,6 @@ namespace {
 constexpr int32_t kUnknown = -1;
 constexpr int32_t kBail = -2;
 constexpr size_t kMaxNodes = 1 << 16;
-constexpr size_t kMaxStates = 1 << 15;
-// A cache that fills up again within this many texts per state is thrashing:
-// the DFA then stops and leaves every text to RE2.
-constexpr int64_t kMinTextsPerFill = 4;
 constexpr int kMaxRepeat = 1000;
 
 bool IsWordByte(int c) {
@@ -428,8 +424,9 @@ int32_t CompileAst(const Ast& a, int32_t next, AddNode&& add, AddSet&& add_set, 
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TextDfa>> TextDfa::Compile(const std::vector<std::string>& patterns) {
+absl::StatusOr<std::unique_ptr<TextDfa>> TextDfa::Compile(const std::vector<std::string>& patterns, Limits limits) {
   std::unique_ptr<TextDfa> d(new TextDfa());
+  d->limits_ = limits;
   d->num_patterns_ = patterns.size();
   auto add = [&](int op, int32_t out, int32_t out1, int32_t arg) {
     return d->AddNode(static_cast<Op>(op), out, out1, arg);
@@ -539,7 +536,7 @@ int32_t TextDfa::AddState(State s) {
   key_.append(reinterpret_cast<const char*>(nodes.data()), nodes.size() * sizeof(int32_t));
   auto it = state_index_.find(key_);
   if (it != state_index_.end()) return it->second;
-  if (states_.size() >= kMaxStates) return -1;
+  if (states_.size() >= limits_.max_states) return -1;
   const int32_t index = static_cast<int32_t>(states_.size());
   state_index_.emplace(key_, index);
   states_.push_back(std::move(s));
@@ -550,7 +547,7 @@ int32_t TextDfa::AddState(State s) {
 }
 
 void TextDfa::Flush() {
-  if (texts_since_flush_ < kMinTextsPerFill * static_cast<int64_t>(states_.size())) given_up_ = true;
+  if (texts_since_flush_ < limits_.min_texts_per_fill * static_cast<int64_t>(states_.size())) given_up_ = true;
   texts_since_flush_ = 0;
   states_.clear();
   state_index_.clear();
@@ -608,6 +605,39 @@ int32_t TextDfa::EndMatches(int32_t state) {
   return s.end_matches;
 }
 
+bool TextDfa::FlushKeeping(absl::Span<int32_t* const> keep) {
+  const int32_t nc = num_classes_;
+  std::vector<State> copies;
+  for (int32_t* k : keep) copies.push_back(states_[static_cast<size_t>(*k / nc)]);
+  Flush();
+  if (given_up_) return false;
+  for (size_t j = 0; j < keep.size(); ++j) {
+    copies[j].end_matches = -1;
+    *keep[j] = AddState(std::move(copies[j])) * nc;
+  }
+  return true;
+}
+
+int32_t TextDfa::SlowStep(int32_t at, uint8_t byte, absl::Span<int32_t* const> keep) {
+  const int32_t nc = num_classes_;
+  const int32_t cell = at + byte_class_[byte];
+  if (trans_[static_cast<size_t>(cell)] == kBail || given_up_) return kBail;
+  int32_t made = Transition(at / nc, byte);
+  int32_t from = at / nc;
+  if (made < 0) {
+    // The cache is full: start a new one with the states still in use (this
+    // one and the other walks').
+    int32_t here = at;
+    std::vector<int32_t*> all(keep.begin(), keep.end());
+    all.push_back(&here);
+    if (!FlushKeeping(absl::MakeSpan(all))) return kBail;
+    from = here / nc;
+    made = Transition(from, byte);
+  }
+  trans_[static_cast<size_t>(from * nc + byte_class_[byte])] = made * nc;
+  return made * nc;
+}
+
 const std::vector<int32_t>* TextDfa::Find(absl::string_view text) {
   if (given_up_) return nullptr;
   ++texts_since_flush_;
@@ -618,37 +648,152 @@ const std::vector<int32_t>* TextDfa::Find(absl::string_view text) {
   }
   // The table holds states as offsets of their rows (state * classes), so
   // a step is two loads and an add.
-  const int32_t nc = num_classes_;
   const int32_t* table = trans_.data();
   const uint8_t* const cls = byte_class_.data();
   const auto* p = reinterpret_cast<const uint8_t*>(text.data());
   const auto* const end = p + text.size();
-  int32_t at = s * nc;
-  while (p < end) {
-    const int32_t next = table[at + cls[*p]];
-    if (ABSL_PREDICT_TRUE(next >= 0)) {
-      at = next;
-      ++p;
-      continue;
+  int32_t at = s * num_classes_;
+  for (; p < end; ++p) {
+    int32_t next = table[at + cls[*p]];
+    if (ABSL_PREDICT_FALSE(next < 0)) {
+      next = SlowStep(at, *p, {});
+      if (next == kBail) return nullptr;
+      table = trans_.data();
     }
-    if (next == kBail) return nullptr;
-    s = at / nc;
-    int32_t made = Transition(s, *p);
-    if (made < 0) {
-      // The cache is full: start a new one from a copy of this state.
-      State copy = states_[static_cast<size_t>(s)];
-      copy.end_matches = -1;
-      Flush();
-      if (given_up_) return nullptr;
-      s = AddState(std::move(copy));
-      made = Transition(s, *p);
-    }
-    trans_[static_cast<size_t>(s * nc + cls[*p])] = made * nc;
-    table = trans_.data();
-    at = made * nc;
-    ++p;
+    at = next;
   }
-  return &end_lists_[static_cast<size_t>(EndMatches(at / nc))];
+  return &end_lists_[static_cast<size_t>(EndMatches(at / num_classes_))];
+}
+
+void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int32_t>* found,
+                      std::vector<std::pair<int32_t, int32_t>>* spans) {
+  found->clear();
+  spans->assign(texts.size(), {0, -1});
+  constexpr int kLanes = 4;
+  if (given_up_ || texts.size() < 2 * kLanes) {
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (const std::vector<int32_t>* f = Find(texts[i])) {
+        (*spans)[i] = {static_cast<int32_t>(found->size()), static_cast<int32_t>(f->size())};
+        found->insert(found->end(), f->begin(), f->end());
+      }
+    }
+    return;
+  }
+  const int32_t nc = num_classes_;
+  const uint8_t* const cls = byte_class_.data();
+  // Each lane walks one text; a finished (or bailed) lane takes the next.
+  const uint8_t* p[kLanes];
+  const uint8_t* end[kLanes];
+  int32_t at[kLanes];
+  size_t text_of[kLanes];
+  size_t next_text = 0;
+  int active = 0;
+  bool live[kLanes] = {};
+  auto load = [&](int k) -> bool {
+    while (next_text < texts.size() && !given_up_) {
+      int32_t s = StartState();
+      if (s < 0) {  // flushed, and the cache filled up again: flush it, keeping the other walks
+        int32_t* others[kLanes];
+        size_t n_others = 0;
+        for (int o = 0; o < kLanes; ++o) {
+          if (o != k && live[o]) others[n_others++] = &at[o];
+        }
+        if (!FlushKeeping(absl::MakeSpan(others, n_others))) return false;
+        s = StartState();
+      }
+      const absl::string_view t = texts[next_text++];
+      if (s < 0) continue;  // cannot happen (the new cache has room); RE2 reads the text
+      p[k] = reinterpret_cast<const uint8_t*>(t.data());
+      end[k] = p[k] + t.size();
+      at[k] = s * nc;
+      text_of[k] = next_text - 1;
+      ++texts_since_flush_;
+      return true;
+    }
+    return false;
+  };
+  auto finish = [&](int k, bool bailed) {
+    if (!bailed) {
+      const std::vector<int32_t>& f = end_lists_[static_cast<size_t>(EndMatches(at[k] / nc))];
+      (*spans)[text_of[k]] = {static_cast<int32_t>(found->size()), static_cast<int32_t>(f.size())};
+      found->insert(found->end(), f.begin(), f.end());
+    }
+  };
+  for (int k = 0; k < kLanes; ++k) {
+    live[k] = load(k);
+    active += live[k];
+  }
+  while (active == kLanes) {
+    size_t m = static_cast<size_t>(end[0] - p[0]);
+    for (int k = 1; k < kLanes; ++k) m = std::min(m, static_cast<size_t>(end[k] - p[k]));
+    const int32_t* table = trans_.data();
+    size_t j = 0;
+    while (j < m) {
+      const int32_t n0 = table[at[0] + cls[p[0][j]]];
+      const int32_t n1 = table[at[1] + cls[p[1][j]]];
+      const int32_t n2 = table[at[2] + cls[p[2][j]]];
+      const int32_t n3 = table[at[3] + cls[p[3][j]]];
+      if (ABSL_PREDICT_FALSE((n0 | n1 | n2 | n3) < 0)) break;
+      at[0] = n0, at[1] = n1, at[2] = n2, at[3] = n3;
+      ++j;
+    }
+    for (int k = 0; k < kLanes; ++k) p[k] += j;
+    if (j < m) {  // some lane needs a new state (or met a non-ASCII byte): one step each, slowly
+      for (int k = 0; k < kLanes; ++k) {
+        if (!live[k]) continue;
+        int32_t next = trans_[static_cast<size_t>(at[k] + cls[*p[k]])];
+        if (next < 0) {
+          int32_t* others[kLanes - 1];
+          size_t n_others = 0;
+          for (int o = 0; o < kLanes; ++o) {
+            if (o != k && live[o]) others[n_others++] = &at[o];
+          }
+          next = SlowStep(at[k], *p[k], absl::MakeSpan(others, n_others));
+        }
+        if (next == kBail) {
+          live[k] = false;  // its span stays {0, -1}
+          continue;
+        }
+        at[k] = next;
+        ++p[k];
+      }
+    }
+    for (int k = 0; k < kLanes; ++k) {
+      if (live[k] && p[k] == end[k]) {
+        finish(k, false);
+        live[k] = false;
+      }
+      if (!live[k]) live[k] = load(k);
+    }
+    active = 0;
+    for (int k = 0; k < kLanes; ++k) active += live[k];
+  }
+  // The last few texts, one at a time.
+  for (int k = 0; k < kLanes; ++k) {
+    if (!live[k]) continue;
+    bool bailed = false;
+    for (; p[k] < end[k]; ++p[k]) {
+      int32_t next = trans_[static_cast<size_t>(at[k] + cls[*p[k]])];
+      if (next < 0) {
+        int32_t* others[kLanes - 1];
+        size_t n_others = 0;
+        for (int o = 0; o < kLanes; ++o) {
+          if (o != k && live[o]) others[n_others++] = &at[o];
+        }
+        next = SlowStep(at[k], *p[k], absl::MakeSpan(others, n_others));
+      }
+      if (next == kBail) {
+        bailed = true;
+        break;
+      }
+      at[k] = next;
+    }
+    finish(k, bailed);
+    live[k] = false;
+  }
+  for (; next_text < texts.size(); ++next_text) {  // left after the DFA gave up: RE2 reads them
+    (*spans)[next_text] = {0, -1};
+  }
 }
 
 bool TextDfa::Match(absl::string_view text, std::vector<uint8_t>* hits) {

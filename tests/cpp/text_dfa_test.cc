@@ -196,5 +196,66 @@ TEST(TextDfa, FullCacheIsFlushedThenGivenUpAndResultsStayRight) {
   EXPECT_FALSE((*dfa)->Match("ab", &hits));
 }
 
+// FindAll (four texts in lockstep) against Find one text at a time, on a
+// fresh DFA each: both rule files over the corpus texts mixed with non-ASCII
+// and empty ones, and patterns whose cache fills, flushes and gives up while
+// lanes are in the middle of their texts.
+TEST(TextDfa, FindAllAgreesWithFind) {
+  std::vector<std::string> texts = CorpusTexts();
+  texts.push_back("");
+  texts.push_back("caf\xc3\xa9 user unknown");
+  texts.insert(texts.begin() + 7, "\xff");
+  texts.insert(texts.begin() + 3, "");
+  std::mt19937 rng(99);
+  std::vector<std::string> ab;
+  for (int i = 0; i < 3000; ++i) {
+    std::string t(rng() % 300, 'a');
+    for (char& c : t) c = "ab"[rng() % 2];
+    ab.push_back(std::move(t));
+  }
+  struct Case {
+    std::vector<std::string> patterns;
+    const std::vector<std::string>* input;
+    TextDfa::Limits limits;
+    bool flushes, gives_up;
+  };
+  const std::vector<Case> cases = {
+      {TextPatterns(BOUNCEKIT_BUILTIN_RULES), &texts, {}, false, false},
+      {TextPatterns(std::string(BOUNCEKIT_SHARED_DIR) + "/bench/rules.tsv"), &texts, {}, false, false},
+      {{"a[ab]{9}$", "b[ab]{7}a", "ab"}, &ab, {40, 0}, true, false},     // flushes often, keeps going
+      {{"a[ab]{15}$", "b[ab]{11}a", "ab"}, &ab, {}, true, true}};  // flushes, gives up
+  for (const Case& c : cases) {
+    const std::vector<std::string>& patterns = c.patterns;
+    const std::vector<std::string>* input = c.input;
+    auto batch = TextDfa::Compile(patterns, c.limits);
+    auto single = TextDfa::Compile(patterns, c.limits);
+    ASSERT_TRUE(batch.ok() && single.ok());
+    std::vector<absl::string_view> views(input->begin(), input->end());
+    std::vector<int32_t> found;
+    std::vector<std::pair<int32_t, int32_t>> spans;
+    (*batch)->FindAll(views, &found, &spans);
+    ASSERT_EQ(spans.size(), views.size());
+    int answered = 0;
+    for (size_t i = 0; i < views.size(); ++i) {
+      if (spans[i].second < 0) {
+        // Left to RE2: a non-ASCII text, or the DFA gave up.
+        bool ascii = true;
+        for (char c : views[i]) ascii &= static_cast<unsigned char>(c) < 0x80;
+        EXPECT_TRUE(!ascii || (*batch)->given_up()) << i;
+        continue;
+      }
+      ++answered;
+      const std::vector<int32_t>* want = (*single)->Find(views[i]);
+      if (want == nullptr) continue;  // the single DFA gave up here; RE2 would read it
+      const std::vector<int32_t> got(found.begin() + spans[i].first,
+                                     found.begin() + spans[i].first + spans[i].second);
+      ASSERT_EQ(got, *want) << "text " << i;
+    }
+    EXPECT_GT(answered, 100);
+    EXPECT_EQ((*batch)->cache_flushes() > 0, c.flushes);
+    EXPECT_EQ((*batch)->given_up(), c.gives_up);
+  }
+}
+
 }  // namespace
 }  // namespace bouncekit::internal

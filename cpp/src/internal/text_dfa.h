@@ -29,25 +29,42 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace bouncekit::internal {
+
+struct TextDfaLimits {
+  size_t max_states = size_t{1} << 15;  // the state cache is flushed when full
+  // A cache that fills up again within this many texts per state is
+  // thrashing: the DFA then gives up and leaves every text to RE2.
+  int64_t min_texts_per_fill = 4;
+};
 
 class TextDfa {
  public:
   // The patterns, numbered from 0 in the order given. Unimplemented when one
   // uses syntax outside the subset above (or would make too big an NFA).
-  static absl::StatusOr<std::unique_ptr<TextDfa>> Compile(const std::vector<std::string>& patterns);
+  using Limits = TextDfaLimits;
+  static absl::StatusOr<std::unique_ptr<TextDfa>> Compile(const std::vector<std::string>& patterns,
+                                                          Limits limits = Limits());
 
   // The patterns found in `text`, in increasing order (valid until the next
   // call); nullptr when the text has a byte >= 0x80, or once the DFA has
   // given up (its state cache kept filling up: patterns whose DFA is too big
   // for the texts at hand, where RE2's own cache does better).
   const std::vector<int32_t>* Find(absl::string_view text);
+  // Find for many texts, four at a time in lockstep (a DFA walk waits on
+  // each table load; four independent walks overlap those waits). For text
+  // i, spans[i] = {offset, count} of its patterns in *found, or {0, -1} when
+  // Find would give nullptr. found and spans are cleared first.
+  void FindAll(absl::Span<const absl::string_view> texts, std::vector<int32_t>* found,
+               std::vector<std::pair<int32_t, int32_t>>* spans);
   // The same as flags: (*hits)[i] = 1 for every pattern i found (hits is
   // resized to the number of patterns); false when Find gives nullptr.
   bool Match(absl::string_view text, std::vector<uint8_t>* hits);
@@ -92,8 +109,16 @@ class TextDfa {
   int32_t Transition(int32_t state, uint8_t byte);  // the next state (made now)
   int32_t EndMatches(int32_t state);
   void Flush();
+  // One step from row offset `at` over `byte`, making the state when needed;
+  // kBail (-2) for a non-ASCII byte or once given up. A flush on the way
+  // keeps the states at the row offsets in `keep` (updating them).
+  int32_t SlowStep(int32_t at, uint8_t byte, absl::Span<int32_t* const> keep);
+  // Flushes the cache, then adds the states at the row offsets in `keep`
+  // again (updating them); false when the DFA gave up instead.
+  bool FlushKeeping(absl::Span<int32_t* const> keep);
   int32_t StartState();
 
+  Limits limits_;
   size_t num_patterns_ = 0;
   std::vector<Node> prog_;
   std::vector<ByteSet> sets_;
