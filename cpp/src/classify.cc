@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -884,6 +885,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
       EnhancedStatus status;
     };
     std::vector<Pending> pending;
+    std::vector<int> codes;
     std::vector<absl::string_view> pending_texts;
     std::vector<int32_t> found;
     std::vector<std::pair<int32_t, int32_t>> found_spans;
@@ -904,7 +906,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
       const ClassifyInput& in = inputs[unit.batch];
       Response r;  // reused: zeroing it per row showed up in profiles
       // Writes row i's outcome.
-      auto write = [&](int64_t i, const Classification& c) {
+      auto write = [&](int64_t i, const Classification& c) ABSL_ATTRIBUTE_ALWAYS_INLINE {
         const int64_t o = unit.out_offset + (i - unit.begin);
         if (!out.bounce_class.empty()) out.bounce_class[o] = static_cast<uint8_t>(c.bounce_class);
         if (!out.category.empty()) out.category[o] = c.category;
@@ -948,8 +950,10 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
       // Pass 1: rows that their code and status decide are written now; the
       // others wait, with their parsed status.
       pending.clear();
+      codes.resize(static_cast<size_t>(unit.end - unit.begin));
+      in.reply_code.GetRange(unit.begin, unit.end - unit.begin, codes.data());
       for (int64_t i = unit.begin; i < unit.end; ++i) {
-        r.reply_code = in.reply_code.Get(i);
+        r.reply_code = codes[static_cast<size_t>(i - unit.begin)];
         r.enhanced_status = in.enhanced_status.Get(i);
         // Statuses of up to 8 bytes go through a direct-mapped table keyed by
         // (code, status bytes); the maps below see only its misses.

@@ -104,4 +104,27 @@ int CodeColumn::Get(int64_t i) const {
   return IsValidReplyCode(v) ? static_cast<int>(v) : 0;
 }
 
+namespace {
+template <typename T>
+void CodesFrom(const T* values, const uint8_t* validity, int64_t first, int64_t n, int* out) {
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t j = first + k;
+    const auto v = static_cast<int64_t>(values[j]);
+    const bool valid = validity == nullptr || ArrowBitIsSet(validity, j);
+    out[k] = valid && IsValidReplyCode(v) ? static_cast<int>(v) : 0;
+  }
+}
+}  // namespace
+
+void CodeColumn::GetRange(int64_t begin, int64_t n, int* out) const {
+  const int64_t first = offset_ + begin;
+  switch (layout_) {
+    case Layout::kInt16: return CodesFrom(static_cast<const int16_t*>(values_), validity_, first, n, out);
+    case Layout::kInt32: return CodesFrom(static_cast<const int32_t*>(values_), validity_, first, n, out);
+    case Layout::kInt64: return CodesFrom(static_cast<const int64_t*>(values_), validity_, first, n, out);
+    default:
+      for (int64_t k = 0; k < n; ++k) out[k] = Get(begin + k);
+  }
+}
+
 }  // namespace bouncekit

@@ -87,6 +87,22 @@ py::array_t<T> NewArray(int64_t n) {
   return py::array_t<T>(static_cast<py::ssize_t>(n));
 }
 
+// An array of n T whose memory comes from allocate(bytes) (an object with a
+// writable buffer, e.g. a pyarrow buffer from Arrow's memory pool, which
+// hands freed pages out again instead of faulting fresh ones in); NewArray
+// when allocate is None.
+template <typename T>
+py::array_t<T> NewArrayFrom(const py::object& allocate, int64_t n) {
+  if (allocate.is_none() || n == 0) return NewArray<T>(n);
+  py::object owner = allocate(static_cast<py::ssize_t>(n) * static_cast<py::ssize_t>(sizeof(T)));
+  py::buffer_info info = py::buffer(owner).request(/*writable=*/true);
+  if (info.size * info.itemsize < n * static_cast<int64_t>(sizeof(T))) {
+    throw py::value_error("allocate() returned a buffer smaller than asked for");
+  }
+  return py::array_t<T>({static_cast<py::ssize_t>(n)}, {static_cast<py::ssize_t>(sizeof(T))},
+                        static_cast<T*>(info.ptr), owner);
+}
+
 template <typename T>
 absl::Span<T> SpanOf(py::array_t<T>& a) {
   return absl::Span<T>(a.mutable_data(), static_cast<size_t>(a.size()));
@@ -211,7 +227,8 @@ class PyClassifier {
   }
 
   // batches: list of dicts column name -> (schema capsule, array capsule).
-  py::dict classify_arrow(py::list batches, int threads, bool spans, py::object outputs) const {
+  py::dict classify_arrow(py::list batches, int threads, bool spans, py::object outputs,
+                          py::object allocate) const {
     static const char* kStringCols[] = {"enhanced_status", "diagnostic", "smtp_command",
                                         "remote_host", "action", "destination"};
     std::vector<ClassifyInput> inputs;
@@ -276,7 +293,7 @@ class PyClassifier {
       using T = typename std::remove_reference_t<decltype(span)>::value_type;
       const bool want = outputs.is_none() || wanted.contains(name);
       known += wanted.contains(name) ? 1 : 0;
-      auto arr = NewArray<T>(want ? total : 0);
+      auto arr = NewArrayFrom<T>(allocate, want ? total : 0);
       span = SpanOf(arr);
       if (want) made.emplace_back(name, arr);
     };
@@ -483,7 +500,7 @@ void RegisterClassify(py::module_& m) {
            py::arg("smtp_command") = py::none(), py::arg("remote_host") = py::none(),
            py::arg("action") = py::none(), py::arg("destination") = py::none())
       .def("classify_arrow", &PyClassifier::classify_arrow, py::arg("batches"), py::arg("threads") = 1,
-           py::arg("spans") = false, py::arg("outputs") = py::none());
+           py::arg("spans") = false, py::arg("outputs") = py::none(), py::arg("allocate") = py::none());
 }
 
 }  // namespace bouncekit::python

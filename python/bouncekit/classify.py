@@ -460,8 +460,10 @@ def classify(
     try:
         for _, batches in iter_chunks(inp.table, step):
             caps = [to_capsules(b) for b in batches]
+            # Output memory from Arrow's pool: a later call reuses the pages
+            # this one's results give back.
             res = clf.classify_arrow(caps, int(threads), bool(explain) and "explanation" in names,
-                                     core_outputs)
+                                     core_outputs, pa.allocate_buffer)
             results.append(res)
             if "status" in res:
                 status_chunks.append((res["status"], [tuple(s) for s in res["status_dictionary"]]))

@@ -105,6 +105,8 @@ class CodeColumn {
   int Get(int64_t i) const;
   // The raw integer (for error messages); strings and nulls give -1.
   int64_t Raw(int64_t i) const;
+  // out[k] = Get(begin + k) for k < n (one layout dispatch for the range).
+  void GetRange(int64_t begin, int64_t n, int* out) const;
 
  private:
   Layout layout_ = Layout::kNull;
