@@ -855,6 +855,17 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
   auto pack = [](const EnhancedStatus& s) {
     return static_cast<int32_t>(s.klass) * 1000000 + s.subject * 1000 + s.detail;
   };
+  // Raw pointers to the outputs (nullptr: not asked for): the row loop then
+  // pays no bounds assertion per write (Debian's Abseil is hardened).
+  auto raw = [](auto span) { return span.empty() ? nullptr : span.data(); };
+  const auto o_bounce_class = raw(out.bounce_class), o_blame = raw(out.blame), o_retryable = raw(out.retryable),
+             o_reply_code_source = raw(out.reply_code_source), o_status_source = raw(out.status_source),
+             o_status_registered = raw(out.status_registered);
+  const auto o_category = raw(out.category), o_rule = raw(out.rule), o_match_begin = raw(out.match_begin),
+             o_match_end = raw(out.match_end), o_status = raw(out.status);
+  const auto o_reply_code = raw(out.reply_code);
+  const auto o_status_class = raw(out.status_class);
+  const auto o_status_subject = raw(out.status_subject), o_status_detail = raw(out.status_detail);
   auto work = [&](int w) {
     Worker& me = workers[w];
     std::unique_ptr<Matcher> m = AcquireMatcher();
@@ -886,6 +897,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
     };
     std::vector<Pending> pending;
     std::vector<int> codes;
+    std::vector<absl::string_view> unit_statuses;
     std::vector<absl::string_view> pending_texts;
     std::vector<int32_t> found;
     std::vector<std::pair<int32_t, int32_t>> found_spans;
@@ -908,24 +920,24 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
       // Writes row i's outcome.
       auto write = [&](int64_t i, const Classification& c) ABSL_ATTRIBUTE_ALWAYS_INLINE {
         const int64_t o = unit.out_offset + (i - unit.begin);
-        if (!out.bounce_class.empty()) out.bounce_class[o] = static_cast<uint8_t>(c.bounce_class);
-        if (!out.category.empty()) out.category[o] = c.category;
-        if (!out.blame.empty()) out.blame[o] = static_cast<uint8_t>(c.blame);
-        if (!out.retryable.empty()) out.retryable[o] = c.retryable ? 1 : 0;
-        if (!out.rule.empty()) out.rule[o] = c.rule;
-        if (!out.reply_code.empty()) out.reply_code[o] = c.reply_code;
-        if (!out.reply_code_source.empty()) {
-          out.reply_code_source[o] = static_cast<uint8_t>(c.reply_code_source);
+        if (o_bounce_class != nullptr) o_bounce_class[o] = static_cast<uint8_t>(c.bounce_class);
+        if (o_category != nullptr) o_category[o] = c.category;
+        if (o_blame != nullptr) o_blame[o] = static_cast<uint8_t>(c.blame);
+        if (o_retryable != nullptr) o_retryable[o] = c.retryable ? 1 : 0;
+        if (o_rule != nullptr) o_rule[o] = c.rule;
+        if (o_reply_code != nullptr) o_reply_code[o] = c.reply_code;
+        if (o_reply_code_source != nullptr) {
+          o_reply_code_source[o] = static_cast<uint8_t>(c.reply_code_source);
         }
-        if (!out.status_source.empty()) out.status_source[o] = static_cast<uint8_t>(c.status_source);
-        if (!out.match_begin.empty()) out.match_begin[o] = c.match_begin;
-        if (!out.match_end.empty()) out.match_end[o] = c.match_end;
-        if (!out.status_class.empty()) out.status_class[o] = c.status.klass;
-        if (!out.status_subject.empty()) out.status_subject[o] = c.status.subject;
-        if (!out.status_detail.empty()) out.status_detail[o] = c.status.detail;
+        if (o_status_source != nullptr) o_status_source[o] = static_cast<uint8_t>(c.status_source);
+        if (o_match_begin != nullptr) o_match_begin[o] = c.match_begin;
+        if (o_match_end != nullptr) o_match_end[o] = c.match_end;
+        if (o_status_class != nullptr) o_status_class[o] = c.status.klass;
+        if (o_status_subject != nullptr) o_status_subject[o] = c.status.subject;
+        if (o_status_detail != nullptr) o_status_detail[o] = c.status.detail;
         if (!c.status.present()) {
-          if (want_status) out.status[o] = -1;
-          if (want_registered) out.status_registered[o] = 0;
+          if (want_status) o_status[o] = -1;
+          if (want_registered) o_status_registered[o] = 0;
           return;
         }
         const int32_t p = pack(c.status);
@@ -936,7 +948,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
             if (it == registered.end()) it = registered.emplace(p, DescribeStatus(c.status).registered).first;
             last_registered = it->second;
           }
-          out.status_registered[o] = last_registered ? 1 : 0;
+          o_status_registered[o] = last_registered ? 1 : 0;
         }
         if (!want_status) return;
         if (p != last_packed) {
@@ -945,16 +957,18 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
           last_packed = p;
           last_local = it->second;
         }
-        out.status[o] = last_local;
+        o_status[o] = last_local;
       };
       // Pass 1: rows that their code and status decide are written now; the
       // others wait, with their parsed status.
       pending.clear();
       codes.resize(static_cast<size_t>(unit.end - unit.begin));
       in.reply_code.GetRange(unit.begin, unit.end - unit.begin, codes.data());
+      unit_statuses.resize(codes.size());
+      in.enhanced_status.GetRange(unit.begin, unit.end - unit.begin, unit_statuses.data());
       for (int64_t i = unit.begin; i < unit.end; ++i) {
         r.reply_code = codes[static_cast<size_t>(i - unit.begin)];
-        r.enhanced_status = in.enhanced_status.Get(i);
+        r.enhanced_status = unit_statuses[static_cast<size_t>(i - unit.begin)];
         // Statuses of up to 8 bytes go through a direct-mapped table keyed by
         // (code, status bytes); the maps below see only its misses.
         const absl::string_view st = r.enhanced_status;

@@ -116,6 +116,30 @@ void CodesFrom(const T* values, const uint8_t* validity, int64_t first, int64_t 
 }
 }  // namespace
 
+namespace {
+template <typename O>
+void StringsFrom(const O* offsets, const char* data, const uint8_t* validity, int64_t first, int64_t n,
+                 absl::string_view* out) {
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t j = first + k;
+    const bool valid = validity == nullptr || ArrowBitIsSet(validity, j);
+    out[k] = valid ? absl::string_view(data + offsets[j], static_cast<size_t>(offsets[j + 1] - offsets[j]))
+                   : absl::string_view();
+  }
+}
+}  // namespace
+
+void StringColumn::GetRange(int64_t begin, int64_t n, absl::string_view* out) const {
+  switch (layout_) {
+    case Layout::kOffsets32:
+      return StringsFrom(static_cast<const int32_t*>(offsets_), data_, validity_, offset_ + begin, n, out);
+    case Layout::kOffsets64:
+      return StringsFrom(static_cast<const int64_t*>(offsets_), data_, validity_, offset_ + begin, n, out);
+    default:
+      for (int64_t k = 0; k < n; ++k) out[k] = Get(begin + k);
+  }
+}
+
 void CodeColumn::GetRange(int64_t begin, int64_t n, int* out) const {
   const int64_t first = offset_ + begin;
   switch (layout_) {

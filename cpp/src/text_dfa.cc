@@ -729,12 +729,14 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
     const int32_t* table = trans_.data();
     size_t j = 0;
     while (j < m) {
-      const int32_t n0 = table[at[0] + cls[p[0][j]]];
-      const int32_t n1 = table[at[1] + cls[p[1][j]]];
-      const int32_t n2 = table[at[2] + cls[p[2][j]]];
-      const int32_t n3 = table[at[3] + cls[p[3][j]]];
-      if (ABSL_PREDICT_FALSE((n0 | n1 | n2 | n3) < 0)) break;
-      at[0] = n0, at[1] = n1, at[2] = n2, at[3] = n3;
+      int32_t n[kLanes];
+      int32_t any_negative = 0;
+      for (int k = 0; k < kLanes; ++k) {
+        n[k] = table[at[k] + cls[p[k][j]]];
+        any_negative |= n[k];
+      }
+      if (ABSL_PREDICT_FALSE(any_negative < 0)) break;
+      for (int k = 0; k < kLanes; ++k) at[k] = n[k];
       ++j;
     }
     for (int k = 0; k < kLanes; ++k) p[k] += j;

@@ -75,6 +75,8 @@ class StringColumn {
     }
     return absl::string_view();
   }
+  // out[k] = Get(begin + k) for k < n (one layout dispatch for the range).
+  void GetRange(int64_t begin, int64_t n, absl::string_view* out) const;
 
  private:
   Layout layout_ = Layout::kNull;

@@ -72,6 +72,7 @@ class TextDfa {
   size_t num_patterns() const { return num_patterns_; }
   // States made so far (tests and benchmarks).
   size_t num_states() const { return states_.size(); }
+  int num_byte_classes() const { return num_classes_; }
   int64_t cache_flushes() const { return flushes_; }
   bool given_up() const { return given_up_; }
 
