@@ -111,10 +111,28 @@ def _builtin_classifier(profile: str, infer: Optional[bool]) -> "_core.Classifie
     return _core.Classifier(builtin_rules(), profile, infer)
 
 
+# Classifiers of loaded rule sets (immutable objects), by identity: a stream
+# of batches classified with one RuleSet compiles it once, and its text DFA
+# keeps the states it has built from batch to batch.
+_CLASSIFIERS: Dict[Tuple[int, str, Optional[bool]], Tuple["_core.RuleSet", "_core.Classifier"]] = {}
+_MAX_CLASSIFIERS = 16
+
+
 def classifier_for(rules: RulesLike, profile: str, infer: Optional[bool]) -> "_core.Classifier":
-    """A compiled classifier; the built-in rule set's are cached per profile."""
+    """A compiled classifier; the built-in rule set's are cached per profile,
+    a loaded RuleSet's per object (the last 16)."""
     if rules is None:
         return _builtin_classifier(profile, infer)
+    if isinstance(rules, _core.RuleSet):
+        key = (id(rules), profile, infer)
+        hit = _CLASSIFIERS.get(key)
+        if hit is not None and hit[0] is rules:
+            return hit[1]
+        clf = _core.Classifier(rules, profile, infer)
+        if len(_CLASSIFIERS) >= _MAX_CLASSIFIERS:
+            _CLASSIFIERS.pop(next(iter(_CLASSIFIERS)), None)
+        _CLASSIFIERS[key] = (rules, clf)  # holds the RuleSet: its id stays its own
+        return clf
     return _core.Classifier(resolve_rules(rules), profile, infer)
 
 

@@ -158,3 +158,20 @@ def test_rules_tsv_reproduces_w1_oracle_byte_for_byte_on_1e6_rows(bench_dir: Pat
     assert truth
     gen_class = pq.read_table(data, columns=["bounce_class"]).column(0).to_pylist()
     assert out.column("bounce_class").cast(pa.string()).to_pylist() == gen_class
+
+
+def test_a_loaded_rule_set_is_compiled_once_per_profile(shared_dir: Path) -> None:
+    from bouncekit import rules as rules_mod
+    rs = bouncekit.load_rules(shared_dir / "bench" / "rules.tsv")
+    first = rules_mod.classifier_for(rs, "default", None)
+    assert rules_mod.classifier_for(rs, "default", None) is first
+    assert rules_mod.classifier_for(rs, "default", True) is not first
+    other = bouncekit.load_rules(shared_dir / "bench" / "rules.tsv")  # equal text, another object
+    assert rules_mod.classifier_for(other, "default", None) is not first
+    # The cached classifier gives what a fresh one gives, batch after batch.
+    t = pa.table({"reply_code": [550, 250, 451], "enhanced_status": ["5.1.1", "2.0.0", ""],
+                  "diagnostic": ["user unknown", "ok", "greylisted, try later"]})
+    a = bouncekit.classify(t, rules=rs, output="arrow")
+    b = bouncekit.classify(t, rules=rs, output="arrow")
+    assert a.equals(b)
+    assert a.column("rule_id").to_pylist() == ["23", "1", "2"]
