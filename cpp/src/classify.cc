@@ -866,6 +866,9 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
   const auto o_reply_code = raw(out.reply_code);
   const auto o_status_class = raw(out.status_class);
   const auto o_status_subject = raw(out.status_subject), o_status_detail = raw(out.status_detail);
+  const bool more_outputs = o_blame || o_retryable || o_reply_code_source || o_status_source ||
+                            o_status_registered || o_match_begin || o_match_end || o_status || o_reply_code ||
+                            o_status_class || o_status_subject || o_status_detail;
   auto work = [&](int w) {
     Worker& me = workers[w];
     std::unique_ptr<Matcher> m = AcquireMatcher();
@@ -922,9 +925,10 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
         const int64_t o = unit.out_offset + (i - unit.begin);
         if (o_bounce_class != nullptr) o_bounce_class[o] = static_cast<uint8_t>(c.bounce_class);
         if (o_category != nullptr) o_category[o] = c.category;
+        if (o_rule != nullptr) o_rule[o] = c.rule;
+        if (!more_outputs) return;  // W1 asks for the three above only
         if (o_blame != nullptr) o_blame[o] = static_cast<uint8_t>(c.blame);
         if (o_retryable != nullptr) o_retryable[o] = c.retryable ? 1 : 0;
-        if (o_rule != nullptr) o_rule[o] = c.rule;
         if (o_reply_code != nullptr) o_reply_code[o] = c.reply_code;
         if (o_reply_code_source != nullptr) {
           o_reply_code_source[o] = static_cast<uint8_t>(c.reply_code_source);
@@ -975,6 +979,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
         Slot* slot = nullptr;
         uint64_t head = 0;
         bool hit = false;
+        const EnhancedStatus* row_status = &last_status;
         if (st.size() <= 8) {
           head = ShortKey(st);
           const uint64_t h = (head ^ (uint64_t{st.size()} << 59) ^
@@ -982,7 +987,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
                              0xD6E8FEB86659FD93ull;
           slot = &slots[h >> (64 - kSlotBits)];
           if (slot->head == head && slot->length == st.size() && slot->code == r.reply_code) {
-            last_status = slot->status;
+            row_status = &slot->status;
             last_fixed = slot->fixed;
             have_last_status = false;  // last_status_text no longer describes last_status
             hit = true;
@@ -1029,7 +1034,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
         if (fe.fixed) {
           write(i, fe.outcome);
         } else {
-          pending.push_back({i, last_status});
+          pending.push_back({i, *row_status});
         }
       }
       // Pass 2: the DFA reads the pending rows' texts, four at a time.

@@ -727,18 +727,24 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
     size_t m = static_cast<size_t>(end[0] - p[0]);
     for (int k = 1; k < kLanes; ++k) m = std::min(m, static_cast<size_t>(end[k] - p[k]));
     const int32_t* table = trans_.data();
+    // The walks in locals (registers), unrolled by hand: the compiler keeps
+    // arrays indexed by lane in memory.
+    static_assert(kLanes == 4);
+    int32_t a0 = at[0], a1 = at[1], a2 = at[2], a3 = at[3];
+    const uint8_t* const q0 = p[0];
+    const uint8_t* const q1 = p[1];
+    const uint8_t* const q2 = p[2];
+    const uint8_t* const q3 = p[3];
     size_t j = 0;
-    while (j < m) {
-      int32_t n[kLanes];
-      int32_t any_negative = 0;
-      for (int k = 0; k < kLanes; ++k) {
-        n[k] = table[at[k] + cls[p[k][j]]];
-        any_negative |= n[k];
-      }
-      if (ABSL_PREDICT_FALSE(any_negative < 0)) break;
-      for (int k = 0; k < kLanes; ++k) at[k] = n[k];
-      ++j;
+    for (; j < m; ++j) {
+      const int32_t n0 = table[a0 + cls[q0[j]]];
+      const int32_t n1 = table[a1 + cls[q1[j]]];
+      const int32_t n2 = table[a2 + cls[q2[j]]];
+      const int32_t n3 = table[a3 + cls[q3[j]]];
+      if (ABSL_PREDICT_FALSE((n0 | n1 | n2 | n3) < 0)) break;
+      a0 = n0, a1 = n1, a2 = n2, a3 = n3;
     }
+    at[0] = a0, at[1] = a1, at[2] = a2, at[3] = a3;
     for (int k = 0; k < kLanes; ++k) p[k] += j;
     if (j < m) {  // some lane needs a new state (or met a non-ASCII byte): one step each, slowly
       for (int k = 0; k < kLanes; ++k) {
