@@ -693,6 +693,36 @@ bool Classifier::FixedOutcome(int reply_code, const EnhancedStatus& status, absl
   return false;
 }
 
+// The rules whose code and status conditions hold for a row with this reply
+// code and status, when no code or status would be looked for in its text
+// (false otherwise): ClassifyPlanned then decides such rows as
+// ClassifyParsed would.
+bool Classifier::PlanFor(int reply_code, const EnhancedStatus& status, absl::string_view raw_status,
+                         std::vector<int32_t>* plan) const {
+  const int code = IsValidReplyCode(reply_code) ? reply_code : 0;
+  if (infer_ && (code == 0 || !status.present() || (status.generic() && status.klass != 2)) &&
+      !(code >= 200 && code < 300 && (!status.present() || status.klass == 2))) {
+    return false;
+  }
+  plan->clear();
+  for (size_t k = 0; k < compiled_.size(); ++k) {
+    if (CodeAndStatusHold(compiled_[k], code, status, raw_status)) plan->push_back(static_cast<int32_t>(k));
+  }
+  return true;
+}
+
+Classification Classifier::ClassifyPlanned(Matcher& m, const Response& r, const EnhancedStatus& status,
+                                           const int32_t* rules, size_t n_rules, bool spans) const {
+  Classification out;
+  const int code = IsValidReplyCode(r.reply_code) ? r.reply_code : 0;
+  out.reply_code = static_cast<int16_t>(code);
+  out.reply_code_source = code ? CodeSource::kGiven : CodeSource::kNone;
+  out.status = status;
+  out.status_source = status.present() ? CodeSource::kGiven : CodeSource::kNone;
+  m.BeginRow(r.diagnostic);
+  return Decide(m, r, code, status, rules, n_rules, spans, std::move(out));
+}
+
 void Classifier::Verdict(const CompiledRule& cr, int code, const EnhancedStatus& status,
                          Classification* out) const {
   // Decide the class under the profile.
@@ -888,6 +918,10 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
     struct FixedEntry {
       bool fixed = false;
       Classification outcome;
+      // When not fixed: the rules whose code and status conditions hold,
+      // when no code or status can come from the text (planned).
+      bool planned = false;
+      std::vector<int32_t> plan;
     };
     std::vector<FixedEntry> fixed;
     absl::flat_hash_map<std::string, int32_t> fixed_index;
@@ -897,6 +931,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
     struct Pending {
       int64_t row;
       EnhancedStatus status;
+      int32_t entry;  // index into fixed, or -1
     };
     std::vector<Pending> pending;
     std::vector<int> codes;
@@ -1019,9 +1054,11 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
                 fixed_index.clear();
                 fixed.clear();
                 slots.assign(slots.size(), Slot{});
+                for (Pending& q : pending) q.entry = -1;  // their entries are gone
               }
               FixedEntry e;
               e.fixed = FixedOutcome(r.reply_code, last_status, r.enhanced_status, &e.outcome);
+              if (!e.fixed) e.planned = PlanFor(r.reply_code, last_status, r.enhanced_status, &e.plan);
               it = fixed_index.emplace(fixed_key, static_cast<int32_t>(fixed.size())).first;
               fixed.push_back(e);
             }
@@ -1034,7 +1071,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
         if (fe.fixed) {
           write(i, fe.outcome);
         } else {
-          pending.push_back({i, *row_status});
+          pending.push_back({i, *row_status, last_fixed});
         }
       }
       // Pass 2: the DFA reads the pending rows' texts, four at a time.
@@ -1058,7 +1095,13 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
         if (dfa != nullptr && found_spans[k].second >= 0) {
           m->Preset(found.data() + found_spans[k].first, found_spans[k].second);
         }
-        write(i, ClassifyParsed(*m, r, pending[k].status, spans));
+        const int32_t entry = pending[k].entry;
+        if (entry >= 0 && fixed[static_cast<size_t>(entry)].planned) {
+          const std::vector<int32_t>& plan = fixed[static_cast<size_t>(entry)].plan;
+          write(i, ClassifyPlanned(*m, r, pending[k].status, plan.data(), plan.size(), spans));
+        } else {
+          write(i, ClassifyParsed(*m, r, pending[k].status, spans));
+        }
       }
     }
     ReleaseMatcher(std::move(m));

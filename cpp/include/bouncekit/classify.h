@@ -159,6 +159,10 @@ class Classifier {
   // else about the row can change it (see classify.cc).
   bool FixedOutcome(int reply_code, const EnhancedStatus& status, absl::string_view raw_status,
                     Classification* out) const;
+  bool PlanFor(int reply_code, const EnhancedStatus& status, absl::string_view raw_status,
+               std::vector<int32_t>* plan) const;
+  Classification ClassifyPlanned(Matcher& m, const Response& r, const EnhancedStatus& status,
+                                 const int32_t* rules, size_t n_rules, bool spans) const;
   // The class, category, blame, retryable and rule of rule `cr` deciding.
   void Verdict(const CompiledRule& cr, int code, const EnhancedStatus& status, Classification* out) const;
   // Tries `rules` (indices into compiled_, in order; their code and status
