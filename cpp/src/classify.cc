@@ -1074,7 +1074,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
           pending.push_back({i, *row_status, last_fixed});
         }
       }
-      // Pass 2: the DFA reads the pending rows' texts, four at a time.
+      // Pass 2: the DFA reads the pending rows' texts, eight at a time.
       internal::TextDfa* dfa = m->dfa();
       if (dfa != nullptr && !pending.empty()) {
         pending_texts.clear();

@@ -196,7 +196,7 @@ TEST(TextDfa, FullCacheIsFlushedThenGivenUpAndResultsStayRight) {
   EXPECT_FALSE((*dfa)->Match("ab", &hits));
 }
 
-// FindAll (four texts in lockstep) against Find one text at a time, on a
+// FindAll (texts walked in lockstep) against Find one text at a time, on a
 // fresh DFA each: both rule files over the corpus texts mixed with non-ASCII
 // and empty ones, and patterns whose cache fills, flushes and gives up while
 // lanes are in the middle of their texts.

@@ -59,8 +59,8 @@ class TextDfa {
   // given up (its state cache kept filling up: patterns whose DFA is too big
   // for the texts at hand, where RE2's own cache does better).
   const std::vector<int32_t>* Find(absl::string_view text);
-  // Find for many texts, four at a time in lockstep (a DFA walk waits on
-  // each table load; four independent walks overlap those waits). For text
+  // Find for many texts, eight at a time in lockstep (a DFA walk waits on
+  // each table load; independent walks overlap those waits). For text
   // i, spans[i] = {offset, count} of its patterns in *found, or {0, -1} when
   // Find would give nullptr. found and spans are cleared first.
   void FindAll(absl::Span<const absl::string_view> texts, std::vector<int32_t>* found,
