@@ -536,6 +536,13 @@ absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Create(RuleSet rules,
     cr.blame = r.blame.value_or(a.blame);
     cr.retryable = r.retryable;
     cr.retry = a.retry;
+    // Rules with no condition besides code, status and text (most) are
+    // tried from a compact list.
+    RuleBrief brief;
+    brief.text = cr.text;
+    brief.not_text = cr.not_text;
+    brief.simple = cr.commands.empty() && cr.actions.empty() && cr.remote_host < 0 && cr.destination < 0;
+    c->briefs_.push_back(brief);
     c->compiled_.push_back(std::move(cr));
   }
   c->rules_ = std::move(rules);
@@ -770,31 +777,16 @@ Classification Classifier::Decide(Matcher& m, const Response& r, int code, const
   std::string command, action;
   bool have_command = false, have_action = false;
   for (size_t j = 0; j < n_rules; ++j) {
+    const RuleBrief& b = briefs_[static_cast<size_t>(rules[j])];
+    if (b.text >= 0 && !m.TextMatches(b.text)) continue;
+    if (b.not_text >= 0 && m.TextMatches(b.not_text)) continue;
     const CompiledRule& cr = compiled_[rules[j]];
-    if (!cr.commands.empty()) {
-      if (!have_command) {
-        command = NormalizeCommand(r.smtp_command);
-        have_command = true;
-      }
-      if (std::find(cr.commands.begin(), cr.commands.end(), command) == cr.commands.end()) continue;
-    }
-    if (!cr.actions.empty()) {
-      if (!have_action) {
-        action = NormalizeAction(r.action);
-        have_action = true;
-      }
-      if (std::find(cr.actions.begin(), cr.actions.end(), action) == cr.actions.end()) continue;
-    }
-    if (cr.text >= 0 && !m.TextMatches(cr.text)) continue;
-    if (cr.not_text >= 0 && m.TextMatches(cr.not_text)) continue;
-    if (cr.remote_host >= 0 && !m.OtherMatches(cr.remote_host, r.remote_host)) continue;
-    if (cr.destination >= 0 && !m.OtherMatches(cr.destination, r.destination)) continue;
-
+    if (!b.simple && !OtherConditionsHold(m, r, cr, &command, &have_command, &action, &have_action)) continue;
     Verdict(cr, code, status, &out);
     if (spans && cr.text >= 0 && !m.repaired()) {
-      auto [b, e] = m.Span(cr.text);
-      out.match_begin = b;
-      out.match_end = e;
+      auto [mb, me] = m.Span(cr.text);
+      out.match_begin = mb;
+      out.match_end = me;
     }
     return out;
   }
@@ -805,6 +797,27 @@ Classification Classifier::Decide(Matcher& m, const Response& r, int code, const
   out.retryable = ReplyClass(code, status) == 4;
   out.rule = -1;
   return out;
+}
+
+bool Classifier::OtherConditionsHold(Matcher& m, const Response& r, const CompiledRule& cr, std::string* command,
+                                     bool* have_command, std::string* action, bool* have_action) const {
+  if (!cr.commands.empty()) {
+    if (!*have_command) {
+      *command = NormalizeCommand(r.smtp_command);
+      *have_command = true;
+    }
+    if (std::find(cr.commands.begin(), cr.commands.end(), *command) == cr.commands.end()) return false;
+  }
+  if (!cr.actions.empty()) {
+    if (!*have_action) {
+      *action = NormalizeAction(r.action);
+      *have_action = true;
+    }
+    if (std::find(cr.actions.begin(), cr.actions.end(), *action) == cr.actions.end()) return false;
+  }
+  if (cr.remote_host >= 0 && !m.OtherMatches(cr.remote_host, r.remote_host)) return false;
+  if (cr.destination >= 0 && !m.OtherMatches(cr.destination, r.destination)) return false;
+  return true;
 }
 
 Classification Classifier::Classify(const Response& response) const {

@@ -163,6 +163,10 @@ class Classifier {
                std::vector<int32_t>* plan) const;
   Classification ClassifyPlanned(Matcher& m, const Response& r, const EnhancedStatus& status,
                                  const int32_t* rules, size_t n_rules, bool spans) const;
+  // The command, action, remote host and destination conditions of `cr`
+  // (the normalized command/action computed on first need).
+  bool OtherConditionsHold(Matcher& m, const Response& r, const CompiledRule& cr, std::string* command,
+                           bool* have_command, std::string* action, bool* have_action) const;
   // The class, category, blame, retryable and rule of rule `cr` deciding.
   void Verdict(const CompiledRule& cr, int code, const EnhancedStatus& status, Classification* out) const;
   // Tries `rules` (indices into compiled_, in order; their code and status
@@ -176,6 +180,12 @@ class Classifier {
   Profile profile_;
   bool infer_ = true;
   std::vector<CompiledRule> compiled_;
+  struct RuleBrief {
+    int32_t text = -1;
+    int32_t not_text = -1;
+    bool simple = true;  // no command, action, remote host or destination condition
+  };
+  std::vector<RuleBrief> briefs_;  // parallel to compiled_
   std::vector<std::string> category_names_;
   std::vector<const CategoryInfo*> category_infos_;
   std::vector<std::string> text_patterns_;   // patterns searched in diagnostic
