@@ -115,3 +115,28 @@ def test_dictionary_entries_are_quoted_like_strings(tmp_path: Path) -> None:
         out[name] = p.read_bytes()
     assert out["small"] == out["plain"] == out["big"]
     assert out["plain"] == b'x\n"a,b"\n"q""q"\nplain\n"line\nbreak"\n"a,b"\n\n'
+
+
+def test_all_dictionary_batches_write_whole_lines_like_strings(tmp_path: Path) -> None:
+    # Batches whose columns are all dictionaries without nulls (classify's
+    # W1 output) are written line by line from the escaped entries, in blocks
+    # of 4096 rows: the bytes must be those of the same columns as strings.
+    n = 10_000
+    a = pa.array([["soft", "hard", "a,b"][i % 3] for i in range(n)]).dictionary_encode()
+    b = pa.DictionaryArray.from_arrays(pa.array([i % 4 for i in range(n)], pa.int8()),
+                                       pa.array(['q"q', "x", "line\nbreak", ""]))
+    c = pa.array([str(i % 37) for i in range(n)]).dictionary_encode()
+    dict_path, str_path = tmp_path / "d.csv", tmp_path / "s.csv"
+    bouncekit.write_csv(pa.table({"a": a, "b": b, "c": c}), dict_path)
+    bouncekit.write_csv(pa.table({"a": a.cast(pa.string()), "b": b.cast(pa.string()),
+                                  "c": c.cast(pa.string())}), str_path)
+    assert dict_path.read_bytes() == str_path.read_bytes()
+    assert dict_path.read_bytes().count(b"\n") == n + 1 + n // 4  # header, rows, the quoted line breaks
+
+
+def test_all_dictionary_batch_with_a_bad_index_names_row_and_column(tmp_path: Path) -> None:
+    bad = pa.DictionaryArray.from_arrays(pa.array([0, 1, 5], pa.int32()), pa.array(["x", "y"]), safe=False)
+    ok = pa.array(["p", "q", "r"]).dictionary_encode()
+    with pytest.raises(bouncekit.InvalidArgumentError, match="column 1 row 2: dictionary index 5"):
+        bouncekit.write_csv(pa.table({"a": ok, "b": bad}), tmp_path / "bad.csv")
+    assert not (tmp_path / "bad.csv").exists()

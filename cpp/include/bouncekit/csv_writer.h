@@ -60,6 +60,11 @@ class CsvFileWriter {
   int64_t rows_written() const { return rows_; }
 
  private:
+  // Write's path for batches whose columns are all dictionaries without
+  // nulls, their entries escaped in `escaped`.
+  absl::Status WriteDictionaries(absl::Span<const CsvColumn> columns, int64_t num_rows,
+                                 const std::vector<std::vector<std::string>>& escaped);
+
   CsvFileWriter() = default;
   absl::Status Flush();
 
