@@ -284,27 +284,56 @@ class _Column:
         return pd.Series(self.values, index=index, dtype=object, copy=False)
 
     def to_arrow(self) -> pa.Array:
+        # Arrays are made from buffers: pa.array() probes its argument for
+        # pandas types and so imports pandas (~0.4 s) on first use.
         if self.kind == "category":
-            dictionary = pa.array(list(self.categories or []), pa.string())
+            dictionary = _strings_to_arrow(list(self.categories or []))
             codes = self.values
             if codes.dtype == np.uint8 and len(dictionary) <= 128:
                 # Unsigned codes cannot be missing; Arrow wants signed indices:
                 # a zero-copy int8 view does (every code is below 128).
-                return pa.DictionaryArray.from_arrays(pa.array(codes.view(np.int8), type=pa.int8()), dictionary,
-                                                     safe=False)
+                return pa.DictionaryArray.from_arrays(_numpy_to_arrow(codes.view(np.int8)), dictionary, safe=False)
             codes = codes.astype(np.int32, copy=False)
             mask = codes < 0
             if mask.any():
-                idx = pa.array(np.where(mask, 0, codes), mask=mask, type=pa.int32())
+                idx = _numpy_to_arrow(np.where(mask, 0, codes).astype(np.int32), null=mask)
             else:
-                idx = pa.array(codes, type=pa.int32())
+                idx = _numpy_to_arrow(codes)
             # The core's codes index their dictionary by construction.
             return pa.DictionaryArray.from_arrays(idx, dictionary, safe=False)
         if self.kind == "bool":
-            return pa.array(self.values.astype(bool, copy=False))
+            return _numpy_to_arrow(self.values.astype(bool, copy=False))
         if self.kind == "int":
-            return pa.array(self.values, mask=self.null if self.null is not None and self.null.any() else None)
+            return _numpy_to_arrow(self.values, null=self.null)
         return pa.array(list(self.values), type=pa.string())
+
+
+def _numpy_to_arrow(values: np.ndarray, null: Optional[np.ndarray] = None) -> pa.Array:
+    """A 1-d numpy array (bool or integer) as an Arrow array over the same
+    memory (bools are bit-packed), `null` marking missing values."""
+    values = np.ascontiguousarray(values)
+    n = len(values)
+    validity = None
+    null_count = 0
+    if null is not None and null.any():
+        validity = pa.py_buffer(np.packbits(~null, bitorder="little"))
+        null_count = int(np.count_nonzero(null))
+    if values.dtype == np.bool_:
+        typ: pa.DataType = pa.bool_()
+        data = pa.py_buffer(np.packbits(values, bitorder="little"))
+    else:
+        typ = pa.from_numpy_dtype(values.dtype)
+        data = pa.py_buffer(values)
+    return pa.Array.from_buffers(typ, n, [validity, data], null_count=null_count)
+
+
+def _strings_to_arrow(values: List[str]) -> pa.Array:
+    """A list of str as an Arrow string array."""
+    encoded = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, np.int32)
+    if encoded:
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(encoded), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
 
 
 def _merge_status_dictionaries(chunks: List[Tuple[np.ndarray, List[Tuple[int, int, int]]]]
