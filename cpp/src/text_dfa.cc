@@ -724,6 +724,23 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
     }
     return false;
   };
+  // One step of lane k the slow way, making the state when needed; false
+  // when the lane stops (a non-ASCII byte, or the DFA gave up).
+  auto slow_step = [&](int k) -> bool {
+    int32_t next = trans_[static_cast<size_t>(at[k] + cls[*p[k]])];
+    if (next < 0) {
+      int32_t* others[kLanes - 1];
+      size_t n_others = 0;
+      for (int o = 0; o < kLanes; ++o) {
+        if (o != k && live[o]) others[n_others++] = &at[o];
+      }
+      next = SlowStep(at[k], *p[k], absl::MakeSpan(others, n_others));
+      if (next == kBail) return false;
+    }
+    at[k] = next;
+    ++p[k];
+    return true;
+  };
   auto finish = [&](int k, bool bailed) {
     if (!bailed) {
       const std::vector<int32_t>& f = end_lists_[static_cast<size_t>(EndMatches(at[k] / nc))];
@@ -768,22 +785,7 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
     for (int k = 0; k < kLanes; ++k) p[k] += j;
     if (j < m) {  // some lane needs a new state (or met a non-ASCII byte): one step each, slowly
       for (int k = 0; k < kLanes; ++k) {
-        if (!live[k]) continue;
-        int32_t next = trans_[static_cast<size_t>(at[k] + cls[*p[k]])];
-        if (next < 0) {
-          int32_t* others[kLanes - 1];
-          size_t n_others = 0;
-          for (int o = 0; o < kLanes; ++o) {
-            if (o != k && live[o]) others[n_others++] = &at[o];
-          }
-          next = SlowStep(at[k], *p[k], absl::MakeSpan(others, n_others));
-        }
-        if (next == kBail) {
-          live[k] = false;  // its span stays {0, -1}
-          continue;
-        }
-        at[k] = next;
-        ++p[k];
+        if (live[k] && !slow_step(k)) live[k] = false;  // its span stays {0, -1}
       }
     }
     for (int k = 0; k < kLanes; ++k) {
@@ -799,24 +801,9 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
   // The last few texts, one at a time.
   for (int k = 0; k < kLanes; ++k) {
     if (!live[k]) continue;
-    bool bailed = false;
-    for (; p[k] < end[k]; ++p[k]) {
-      int32_t next = trans_[static_cast<size_t>(at[k] + cls[*p[k]])];
-      if (next < 0) {
-        int32_t* others[kLanes - 1];
-        size_t n_others = 0;
-        for (int o = 0; o < kLanes; ++o) {
-          if (o != k && live[o]) others[n_others++] = &at[o];
-        }
-        next = SlowStep(at[k], *p[k], absl::MakeSpan(others, n_others));
-      }
-      if (next == kBail) {
-        bailed = true;
-        break;
-      }
-      at[k] = next;
-    }
-    finish(k, bailed);
+    bool ok = true;
+    while (ok && p[k] < end[k]) ok = slow_step(k);
+    finish(k, !ok);
     live[k] = false;
   }
   for (; next_text < texts.size(); ++next_text) {  // left after the DFA gave up: RE2 reads them

@@ -17,16 +17,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "test_files.h"
 
 namespace bouncekit::parquet {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using testing::Slurp;
 
 std::string Seed(int i) {
   return Slurp(std::string(BOUNCEKIT_PARQUET_SEEDS) + "/seed_" + std::to_string(i) + ".parquet");

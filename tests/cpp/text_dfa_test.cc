@@ -21,17 +21,13 @@
 #include "absl/strings/str_split.h"
 #include "bouncekit/rules.h"
 #include "gtest/gtest.h"
+#include "test_files.h"
 #include "re2/re2.h"
 
 namespace bouncekit::internal {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using testing::Slurp;
 
 std::vector<std::string> TextPatterns(const std::string& path) {
   auto rs = RuleSet::Parse(Slurp(path), path);
