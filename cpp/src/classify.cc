@@ -587,9 +587,7 @@ Classification Classifier::ClassifyParsed(Matcher& m, const Response& r, Enhance
   CodeSource status_src = status.present() ? CodeSource::kGiven : CodeSource::kNone;
   // Codes are looked for in the text when something is missing, or when the
   // given status of a failure is generic ("5.0.0"); a 2xx success needs nothing.
-  if (infer_ && !r.diagnostic.empty() &&
-      (code == 0 || !status.present() || (status.generic() && status.klass != 2)) &&
-      !(code >= 200 && code < 300 && (!status.present() || status.klass == 2))) {
+  if (!r.diagnostic.empty() && MayReadCodesFromText(code, status)) {
     TextCodes tc = FindCodesInText(r.diagnostic);
     if (code == 0 && tc.reply_code != 0) {
       code = tc.reply_code;
@@ -671,33 +669,12 @@ bool Classifier::CodeAndStatusHold(const CompiledRule& cr, int code, const Enhan
   return true;
 }
 
-// Whether a row's reply code and status decide its outcome alone: no code or
-// status would be looked for in its text, and the first rule whose code and
-// status conditions hold has no other condition. Then *out is the outcome
-// ClassifyParsed gives for every row with this code and status, whatever its
-// text and context.
-bool Classifier::FixedOutcome(int reply_code, const EnhancedStatus& status, absl::string_view raw_status,
-                              Classification* out) const {
-  const int code = IsValidReplyCode(reply_code) ? reply_code : 0;
-  if (infer_ && (code == 0 || !status.present() || (status.generic() && status.klass != 2)) &&
-      !(code >= 200 && code < 300 && (!status.present() || status.klass == 2))) {
-    return false;  // the text may hold a code or status
-  }
-  for (const CompiledRule& cr : compiled_) {
-    if (!CodeAndStatusHold(cr, code, status, raw_status)) continue;
-    if (!cr.commands.empty() || !cr.actions.empty() || cr.text >= 0 || cr.not_text >= 0 ||
-        cr.remote_host >= 0 || cr.destination >= 0) {
-      return false;
-    }
-    *out = Classification();
-    out->reply_code = static_cast<int16_t>(code);
-    out->reply_code_source = code ? CodeSource::kGiven : CodeSource::kNone;
-    out->status = status;
-    out->status_source = status.present() ? CodeSource::kGiven : CodeSource::kNone;
-    Verdict(cr, code, status, out);
-    return true;
-  }
-  return false;
+// Whether codes are looked for in a row's text: when something is missing, or
+// when the given status of a failure is generic ("5.0.0"); a 2xx success
+// needs nothing. (ClassifyParsed does so only for a non-empty text.)
+bool Classifier::MayReadCodesFromText(int code, const EnhancedStatus& status) const {
+  return infer_ && (code == 0 || !status.present() || (status.generic() && status.klass != 2)) &&
+         !(code >= 200 && code < 300 && (!status.present() || status.klass == 2));
 }
 
 // The rules whose code and status conditions hold for a row with this reply
@@ -707,14 +684,32 @@ bool Classifier::FixedOutcome(int reply_code, const EnhancedStatus& status, absl
 bool Classifier::PlanFor(int reply_code, const EnhancedStatus& status, absl::string_view raw_status,
                          std::vector<int32_t>* plan) const {
   const int code = IsValidReplyCode(reply_code) ? reply_code : 0;
-  if (infer_ && (code == 0 || !status.present() || (status.generic() && status.klass != 2)) &&
-      !(code >= 200 && code < 300 && (!status.present() || status.klass == 2))) {
-    return false;
-  }
+  if (MayReadCodesFromText(code, status)) return false;
   plan->clear();
   for (size_t k = 0; k < compiled_.size(); ++k) {
     if (CodeAndStatusHold(compiled_[k], code, status, raw_status)) plan->push_back(static_cast<int32_t>(k));
   }
+  return true;
+}
+
+// Whether a plan (PlanFor's) decides its rows alone: its first rule has no
+// condition besides code and status. Then *out is the outcome ClassifyParsed
+// gives every row with this code and status, whatever its text and context.
+bool Classifier::FixedOutcome(int reply_code, const EnhancedStatus& status, const std::vector<int32_t>& plan,
+                              Classification* out) const {
+  if (plan.empty()) return false;
+  const CompiledRule& cr = compiled_[static_cast<size_t>(plan[0])];
+  if (!cr.commands.empty() || !cr.actions.empty() || cr.text >= 0 || cr.not_text >= 0 || cr.remote_host >= 0 ||
+      cr.destination >= 0) {
+    return false;
+  }
+  const int code = IsValidReplyCode(reply_code) ? reply_code : 0;
+  *out = Classification();
+  out->reply_code = static_cast<int16_t>(code);
+  out->reply_code_source = code ? CodeSource::kGiven : CodeSource::kNone;
+  out->status = status;
+  out->status_source = status.present() ? CodeSource::kGiven : CodeSource::kNone;
+  Verdict(cr, code, status, out);
   return true;
 }
 
@@ -1083,8 +1078,8 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
                 for (Pending& q : pending) q.entry = -1;  // their entries are gone
               }
               FixedEntry e;
-              e.fixed = FixedOutcome(r.reply_code, last_status, r.enhanced_status, &e.outcome);
-              if (!e.fixed) e.planned = PlanFor(r.reply_code, last_status, r.enhanced_status, &e.plan);
+              e.planned = PlanFor(r.reply_code, last_status, r.enhanced_status, &e.plan);
+              e.fixed = e.planned && FixedOutcome(r.reply_code, last_status, e.plan, &e.outcome);
               it = fixed_index.emplace(fixed_key, static_cast<int32_t>(fixed.size())).first;
               fixed.push_back(e);
             }

@@ -692,16 +692,20 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
   size_t next_text = 0;
   int active = 0;
   bool live[kLanes] = {};
+  // The states of the walks other than lane k (kept across a cache flush).
+  int32_t* others[kLanes - 1];
+  auto others_of = [&](int k) {
+    size_t n = 0;
+    for (int o = 0; o < kLanes; ++o) {
+      if (o != k && live[o]) others[n++] = &at[o];
+    }
+    return absl::MakeSpan(others, n);
+  };
   auto load = [&](int k) -> bool {
     while (next_text < texts.size() && !given_up_) {
       int32_t s = StartState();
       if (s < 0) {  // flushed, and the cache filled up again: flush it, keeping the other walks
-        int32_t* others[kLanes];
-        size_t n_others = 0;
-        for (int o = 0; o < kLanes; ++o) {
-          if (o != k && live[o]) others[n_others++] = &at[o];
-        }
-        if (!FlushKeeping(absl::MakeSpan(others, n_others))) return false;
+        if (!FlushKeeping(others_of(k))) return false;
         s = StartState();
       }
       const absl::string_view t = texts[next_text++];
@@ -729,12 +733,7 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
   auto slow_step = [&](int k) -> bool {
     int32_t next = trans_[static_cast<size_t>(at[k] + cls[*p[k]])];
     if (next < 0) {
-      int32_t* others[kLanes - 1];
-      size_t n_others = 0;
-      for (int o = 0; o < kLanes; ++o) {
-        if (o != k && live[o]) others[n_others++] = &at[o];
-      }
-      next = SlowStep(at[k], *p[k], absl::MakeSpan(others, n_others));
+      next = SlowStep(at[k], *p[k], others_of(k));
       if (next == kBail) return false;
     }
     at[k] = next;

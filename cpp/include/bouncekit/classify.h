@@ -157,8 +157,9 @@ class Classifier {
                          absl::string_view raw_status) const;
   // The outcome every row with this reply code and status gets, when nothing
   // else about the row can change it (see classify.cc).
-  bool FixedOutcome(int reply_code, const EnhancedStatus& status, absl::string_view raw_status,
+  bool FixedOutcome(int reply_code, const EnhancedStatus& status, const std::vector<int32_t>& plan,
                     Classification* out) const;
+  bool MayReadCodesFromText(int code, const EnhancedStatus& status) const;
   bool PlanFor(int reply_code, const EnhancedStatus& status, absl::string_view raw_status,
                std::vector<int32_t>* plan) const;
   Classification ClassifyPlanned(Matcher& m, const Response& r, const EnhancedStatus& status,
