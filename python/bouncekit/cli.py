@@ -469,8 +469,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Runs the command line; returns the exit code."""
     import signal
     import threading
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_sigint)
+    owner = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _on_sigint) if owner else None
     try:
         return _main(argv)
     except BaseException:
@@ -478,6 +478,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             print("bouncekit: interrupted", file=sys.stderr)
             return 130
         raise
+    finally:
+        if owner:
+            # In the command line's own process (argv None) the work is over
+            # and its output complete or removed: a Ctrl-C from here to the
+            # exit changes nothing, and would otherwise kill the interpreter by
+            # signal while it shuts down. A caller's own handler comes back.
+            back = signal.SIG_IGN if argv is None else previous if previous is not None else signal.SIG_DFL
+            signal.signal(signal.SIGINT, back)
 
 
 def _main(argv: Optional[List[str]]) -> int:

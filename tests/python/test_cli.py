@@ -151,19 +151,43 @@ def test_unknown_preset(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
-def _interrupt(args: List[str], cwd: Path, when: str) -> "subprocess.CompletedProcess[str]":
+# Runs the command line in a child whose `module.name` is wrapped so that the
+# child touches a marker file when it gets there: the test then knows, on any
+# machine however fast, that the signal lands inside the work and not before
+# or after it.  With `repeat`, the wrapped call also runs over and over until
+# the interrupt comes (real work, never a sleep).
+_CHILD = """
+import pathlib, sys
+import importlib
+mod = importlib.import_module(sys.argv[1])
+name, marker, repeat = sys.argv[2], pathlib.Path(sys.argv[3]), sys.argv[4] == "1"
+real = getattr(mod, name)
+def wrapped(*args, **kw):
+    marker.touch()
+    while repeat:
+        real(*args, **kw)
+    return real(*args, **kw)
+setattr(mod, name, wrapped)
+sys.argv = ["bouncekit", *sys.argv[5:]]
+from bouncekit.cli import main
+sys.exit(main())
+"""
+
+
+def _interrupt(args: List[str], cwd: Path, when: str, hook: str = "bouncekit.generate:history",
+               repeat: bool = True) -> "subprocess.CompletedProcess[str]":
     env = dict(os.environ, MPLBACKEND="Agg")
-    proc = subprocess.Popen([sys.executable, "-m", "bouncekit", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    marker = cwd.parent / f"{cwd.name}.started"
+    module, name = hook.split(":")
+    cmd = [sys.executable, "-c", _CHILD, module, name, str(marker), "1" if repeat else "0", *args]
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 240
-    if when == "during-write":
-        # as soon as a temporary output file exists
-        while time.monotonic() < deadline and proc.poll() is None:
-            if any(".tmp-" in p.name for p in cwd.rglob("*")):
-                break
-            time.sleep(0.005)
-    else:
-        time.sleep(4.0)  # past start-up, inside the generation
+    while time.monotonic() < deadline and proc.poll() is None:
+        if when == "during-write" and any(".tmp-" in p.name for p in cwd.rglob("*")):
+            break  # a temporary output file exists
+        if when == "during-work" and marker.exists():
+            break  # the wrapped call has begun
+        time.sleep(0.005)
     assert proc.poll() is None, "finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
@@ -174,21 +198,41 @@ def _interrupt(args: List[str], cwd: Path, when: str) -> "subprocess.CompletedPr
 @pytest.mark.parametrize("when", ["during-work", "during-write"])
 def test_ctrl_c_leaves_no_partial_output(tmp_path: Path, when: str) -> None:
     n = 2_000_000
-    p = _interrupt(["sample", "--kind", "history", "-n", str(n), "-o", "big.csv"], tmp_path, when)
+    # during the generation (repeated until interrupted), or while the output is written
+    p = _interrupt(["sample", "--kind", "history", "-n", str(n), "-o", "big.csv"], tmp_path, when,
+                   repeat=when == "during-work")
     assert p.returncode == 130, (p.returncode, p.stderr[-2000:])
     assert p.stderr.strip().splitlines() == ["bouncekit: interrupted"]
     leftovers = [f.name for f in tmp_path.iterdir()]
     assert not [f for f in leftovers if ".tmp-" in f], leftovers
+    if when == "during-work":
+        assert leftovers == []
     if "big.csv" in leftovers:  # interrupted after the rename: the file is whole
         with open(tmp_path / "big.csv", "rb") as f:
             assert sum(1 for _ in f) == n + 1
+
+
+def test_ctrl_c_after_the_work_exits_cleanly(tmp_path: Path) -> None:
+    # A Ctrl-C that comes once the output is complete (while the interpreter
+    # shuts down) must not kill the process by signal: exit code 0, file whole.
+    script = ("import os, signal, sys\n"
+              "from bouncekit.cli import main\n"
+              "rc = main()\n"
+              "os.kill(os.getpid(), signal.SIGINT)\n"
+              "sys.exit(rc)\n")
+    p = subprocess.run([sys.executable, "-c", script, "sample", "-n", "50", "-o", "s.csv"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, (p.returncode, p.stderr)
+    assert "Traceback" not in p.stderr
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 50
 
 
 @pytest.mark.slow
 def test_ctrl_c_during_analyze(tmp_path: Path) -> None:
     from bouncekit import generate
     generate.history(400_000, seed=1).to_parquet(tmp_path / "h.parquet")
-    p = _interrupt(["analyze", "h.parquet", "--out-dir", "o"], tmp_path, "during-work")
+    p = _interrupt(["analyze", "h.parquet", "--out-dir", "o"], tmp_path, "during-work",
+                   hook="bouncekit.cli:_analysis", repeat=False)
     assert p.returncode == 130, (p.returncode, p.stderr[-2000:])
     out = tmp_path / "o"
     files = sorted(f.name for f in out.iterdir()) if out.exists() else []
