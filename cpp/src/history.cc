@@ -27,6 +27,7 @@ using internal::EventRecord;
 using internal::GroupCounts;
 using internal::GroupTable;
 using internal::LineBuffer;
+using internal::NarrowRecord;
 using internal::PodVector;
 using internal::WriteCombiner;
 using internal::RecordList;
@@ -165,6 +166,7 @@ struct PartitionScratch {
   std::vector<uint32_t> order;
   std::vector<int64_t> tmp_ts;
   std::vector<uint32_t> tmp_cc;
+  std::vector<uint32_t> soft_campaigns;
 };
 
 // Sorts one group by ts, keeping the input order of equal ts.
@@ -199,19 +201,55 @@ void SortGroup(int64_t* ts, uint32_t* cc, uint32_t m, PartitionScratch* s) {
   }
 }
 
+// A W2 bucket's events as stored (see NarrowRecord): narrow records, the
+// campaign indices of their soft events in the same order, and the events
+// kept whole.
+struct BucketEvents {
+  RecordList<NarrowRecord> narrow;
+  RecordList<uint32_t> soft_campaigns;
+  RecordList<EventRecord> wide;
+
+  void set_arena(internal::BlockArena* arena) {
+    narrow.set_arena(arena);
+    soft_campaigns.set_arena(arena);
+    wide.set_arena(arena);
+  }
+  size_t size() const { return narrow.size() + wide.size(); }
+  int64_t MemoryUsage() const { return narrow.MemoryUsage() + soft_campaigns.MemoryUsage() + wide.MemoryUsage(); }
+  void Clear() {
+    narrow.Clear();
+    soft_campaigns.Clear();
+    wide.Clear();
+  }
+};
+
 // Groups a bucket's events by recipient (its `num_local` interner ids) and
-// runs the policy on each.
-void ProcessPartition(const SuppressionPolicy& policy, uint16_t bucket, uint32_t num_local, RecordList* events,
-                      PartitionScratch* s, std::vector<Suppression>* out) {
+// runs the policy on each. A recipient's events are either all narrow or
+// have ts outside the narrow window when wide (or are all wide), so no two
+// events with equal ts come from different lists: scattering the narrow
+// ones, then the wide ones, each in input order, keeps the input order of
+// equal ts within every group.
+void ProcessPartition(const SuppressionPolicy& policy, uint16_t bucket, uint32_t num_local, uint64_t ts_base,
+                      BucketEvents* events, PartitionScratch* s, std::vector<Suppression>* out) {
   const size_t n = events->size();
   if (n == 0) return;
   s->start.assign(num_local + 1, 0);
-  events->ForEach([&](const EventRecord& r) { ++s->start[r.local + 1]; });
+  events->narrow.ForEach([&](const NarrowRecord& r) { ++s->start[(r.local_class >> 2) + 1]; });
+  events->wide.ForEach([&](const EventRecord& r) { ++s->start[r.local + 1]; });
   for (uint32_t l = 0; l < num_local; ++l) s->start[l + 1] += s->start[l];
   s->ts.resize(n);
   s->cc.resize(n);
+  s->soft_campaigns.clear();
+  events->soft_campaigns.ForEach([&](uint32_t c) { s->soft_campaigns.push_back(c); });
   // Scatter in input order: each group keeps its rows' order.
-  events->ForEach([&](const EventRecord& r) {
+  size_t soft = 0;
+  events->narrow.ForEach([&](const NarrowRecord& r) {
+    const uint32_t cls = r.local_class & 3;
+    const uint32_t pos = s->start[r.local_class >> 2]++;
+    s->ts[pos] = static_cast<int64_t>(ts_base + r.ts_offset);
+    s->cc[pos] = cls == kSoftEvent ? (s->soft_campaigns[soft++] << 2) | cls : cls;
+  });
+  events->wide.ForEach([&](const EventRecord& r) {
     const uint32_t pos = s->start[r.local]++;
     s->ts[pos] = r.ts;
     s->cc[pos] = r.campaign_class;
@@ -452,7 +490,7 @@ struct Shard {
 // their events, and rows staged for it that are not interned yet.
 struct Bucket {
   StringInterner recipients{256};  // payload: domain id in the owning shard (W3)
-  RecordList events;
+  BucketEvents events;
   LineBuffer staged;  // StagedHeader + recipient bytes (8-byte aligned), input order
 
   int64_t MemoryUsage() const {
@@ -708,6 +746,10 @@ class HistoryAccumulator::Impl {
   absl::Status StageBatch(const HistoryBatch& b) {
     const int64_t n = b.num_rows;
     if (n == 0) return absl::OkStatus();
+    if (!have_ts_base_) {
+      ts_base_ = static_cast<uint64_t>(b.ts.Get(0)) - (uint64_t{1} << 31);
+      have_ts_base_ = true;
+    }
     const int ranges = static_cast<int>(shards_.size());
     const bool codes = !b.bounce_class_codes.empty();
     hashes_.ClearKeepCapacity();
@@ -758,13 +800,21 @@ class HistoryAccumulator::Impl {
     // range gets whole lines (a range that ends inside a line marks the rest
     // of it as padding), so no two threads write to one line.
     constexpr size_t kLine = LineBuffer::kLine;
+    size_t batch_bytes = 0;
+    for (size_t& c : stage_pos_) {
+      c = (c + kLine - 1) & ~(kLine - 1);
+      batch_bytes += c;
+    }
+    // What is staged already is interned first when this batch would take
+    // the staging buffers past the drain threshold: they keep the size
+    // their first block was given (a drain's share), never grown by copies.
+    if (staged_bytes_ > 0 && staged_bytes_ + batch_bytes > DrainThreshold()) {
+      absl::Status drained = Drain();
+      if (!drained.ok()) return drained;
+    }
     for (uint32_t k = 0; k < kPartitions; ++k) {
       size_t total = 0;
-      for (int t = 0; t < ranges; ++t) {
-        size_t& c = stage_pos_[static_cast<size_t>(t) * kPartitions + k];
-        c = (c + kLine - 1) & ~(kLine - 1);
-        total += c;
-      }
+      for (int t = 0; t < ranges; ++t) total += stage_pos_[static_cast<size_t>(t) * kPartitions + k];
       if (total == 0) continue;
       LineBuffer& staged = buckets_[k].staged;
       if (staged.capacity() == 0) {
@@ -828,7 +878,7 @@ class HistoryAccumulator::Impl {
     if (staged_bytes_ == 0) return absl::OkStatus();
     const int64_t rows_estimate = static_cast<int64_t>(staged_bytes_ / sizeof(StagedHeader));
     absl::Status st = ForEachShard(rows_estimate, [&](int t) { return DrainShard(t); });
-    RecordList::Fence();
+    internal::StreamFence();  // the record lists' non-temporal stores
     staged_bytes_ = 0;
     return st;
   }
@@ -892,8 +942,17 @@ class HistoryAccumulator::Impl {
         };
         StringInterner::Entry e;
         if (!bucket.recipients.FindOrInsert(rec, head.hash, make_payload, &e) || !domain_ok) return oom;
-        if (w2 && !bucket.events.Append(EventRecord{e.id, (campaign << 2) | kPolicyClassOf[klass], head.ts})) {
-          return absl::ResourceExhaustedError("out of memory storing events");
+        if (w2) {
+          const uint32_t cls = kPolicyClassOf[klass];
+          const uint64_t offset = static_cast<uint64_t>(head.ts) - ts_base_;  // modulo 2^64
+          bool stored;
+          if (offset <= 0xffffffffu && e.id < (1u << 30)) {
+            stored = bucket.events.narrow.Append(NarrowRecord{(e.id << 2) | cls, static_cast<uint32_t>(offset)}) &&
+                     (cls != kSoftEvent || bucket.events.soft_campaigns.Append(campaign));
+          } else {
+            stored = bucket.events.wide.Append(EventRecord{e.id, (campaign << 2) | cls, head.ts});
+          }
+          if (!stored) return absl::ResourceExhaustedError("out of memory storing events");
         }
         if (w3) {
           Pending& q = ring[pending & (kRing - 1)];
@@ -1013,7 +1072,7 @@ class HistoryAccumulator::Impl {
       bucket.recipients.DropIndex();  // only Get() is needed from here on
       bucket.staged.Clear();
       ProcessPartition(options_.policy, static_cast<uint16_t>(p), static_cast<uint32_t>(bucket.recipients.size()),
-                       &bucket.events, &scratch[static_cast<size_t>(th)], &found[p]);
+                       ts_base_, &bucket.events, &scratch[static_cast<size_t>(th)], &found[p]);
     });
     scratch.clear();
     size_t total = 0;
@@ -1147,6 +1206,10 @@ class HistoryAccumulator::Impl {
   internal::BlockArena staging_blocks_;  // the buckets' staging buffers
   std::unique_ptr<Bucket[]> buckets_;    // W2: kPartitions buckets, or null
   size_t staged_bytes_ = 0;            // staged in the buckets, not yet interned
+  // Narrow records keep ts - ts_base_ (modulo 2^64) when it is below 2^32;
+  // the base is set, 2^31 below it, by the first row staged.
+  uint64_t ts_base_ = 0;
+  bool have_ts_base_ = false;
   int64_t num_recipients_ = 0;         // after Finish()
   PodVector<uint64_t> hashes_;         // StageBatch: the batch's recipient hashes
   PodVector<uint32_t> range_campaign_; // StageBatch: each row's range-local campaign index

@@ -482,7 +482,7 @@ class BounceHistory:
 
     Args:
         policy: the suppression policy (see :data:`SUPPRESSION_POLICIES`).
-        suppressions: compute the suppression list (keeps 16 bytes per event
+        suppressions: compute the suppression list (keeps about 8 bytes per event
             until :meth:`finish`).
         aggregates: compute the campaign x domain table.
         threads: threads for reading files ahead, for ingesting each batch

@@ -426,6 +426,26 @@ TEST(HistoryRandom, MatchesTheReference) {
   }
 }
 
+// Events are stored in 8 bytes with ts as a 32-bit offset from a base set
+// by the first row; the rest are kept whole. Here ts jump across many
+// 2^32 windows (and the sign), with ties inside each, for the same
+// recipients: the results must not depend on which events were narrow.
+TEST(HistoryRandom, TsFarOutsideTheFirstRowsWindow) {
+  const int64_t bases[] = {T, T + (int64_t{1} << 32), T - (int64_t{3} << 32), -(int64_t{1} << 40),
+                           int64_t{1} << 50, T + 5 * D};
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    std::vector<Event> ev = RandomEvents(seed + 100, 4000, 60);
+    std::mt19937 rng(seed);
+    for (Event& e : ev) e.ts = bases[rng() % 6] + static_cast<int64_t>(rng() % 4) * D / 2 + (rng() % 3);
+    EXPECT_EQ(W2Rows(RunHistory(ev)), ReferenceW2(ev)) << "seed " << seed;
+    for (int64_t staging : {1, 3000}) {
+      HistoryOptions options;
+      options.staging_bytes = staging;
+      EXPECT_EQ(W2Rows(RunHistory(ev, 333, 2, options)), ReferenceW2(ev)) << "seed " << seed << " " << staging;
+    }
+  }
+}
+
 TEST(HistoryRandom, BatchSplitsAndThreadsDoNotChangeResults) {
   std::vector<Event> ev = RandomEvents(99, 20000, 1500);
   HistoryResult ref = RunHistory(ev);

@@ -25,17 +25,20 @@
 // bucket, so that each bucket's interner (dense 32-bit ids, an arena with
 // each distinct recipient once) stays in the cache while it serves all of
 // that bucket's rows, instead of every row missing the cache twice. Each
-// event is then kept as a 16-byte record (recipient id, campaign index +
-// class, ts) in its bucket's list. Finish() handles one bucket at a time:
+// event is then kept in its bucket's list as an 8-byte record (recipient
+// id and class; ts as a 32-bit offset from a base set by the first row),
+// with a soft event's campaign index in a list of its own; an event whose ts
+// is more than 2^31 away from the first row's is kept whole (16 bytes).
+// Finish() handles one bucket at a time:
 // a counting sort groups its events by recipient (input order kept inside a
 // group), each group is sorted by ts (stable, so ties stay in row order)
 // and walked with the policy's constant-size state. For W3 every row increments the counters of
 // its (campaign, domain) group at once: with W2, the domain is computed once
 // per distinct recipient; for W3 alone no recipient is kept, and each row's
 // domain is found in place (an interned lower-case copy per distinct domain).
-// Memory is about 16 bytes per event for W2, plus the distinct recipients,
+// Memory is about 8 bytes per event for W2, plus the distinct recipients,
 // domains and groups, plus the staging buffers (64 MiB, or as much as the
-// interned recipients). Optionally each batch is ingested by several
+// interned recipients; a batch that would overflow them drains them first). Optionally each batch is ingested by several
 // threads: for W2 they stage contiguous row ranges and intern disjoint sets
 // of buckets; for W3 alone each counts a contiguous row range into its own
 // groups, merged by Finish().
@@ -183,7 +186,7 @@ struct HistoryResult {
 };
 
 struct HistoryOptions {
-  bool suppressions = true;  // compute W2 (keeps ~16 bytes per event until Finish)
+  bool suppressions = true;  // compute W2 (keeps ~8 bytes per event until Finish)
   bool aggregates = true;    // compute W3
   SuppressionPolicy policy;
   // Threads that ingest each batch (1, 2, 4 or 8; other values are rounded

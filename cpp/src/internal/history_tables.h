@@ -667,8 +667,21 @@ class BlockArena {
 
 inline void* ArenaAllocate(BlockArena* arena, size_t bytes) { return arena->Allocate(bytes); }
 
-// One W2 event: the recipient's index inside its partition, its campaign
-// index and class (campaign << 2 | PolicyClass), and its ts.
+// One W2 event as stored by the accumulator, in 8 bytes: the recipient's
+// index inside its partition with the event's PolicyClass (local << 2 |
+// class), and its ts as an offset from the accumulator's ts base. A soft
+// event's campaign index goes to a list of its own (only soft events need
+// it, and they are a few percent of a history); events whose ts is outside
+// the base's 32-bit window, or whose recipient index needs more than 30
+// bits, are kept whole as EventRecords instead.
+struct NarrowRecord {
+  uint32_t local_class;
+  uint32_t ts_offset;
+};
+static_assert(sizeof(NarrowRecord) == 8);
+
+// One W2 event, whole: the recipient's index inside its partition, its
+// campaign index and class (campaign << 2 | PolicyClass), and its ts.
 struct EventRecord {
   uint32_t local;
   uint32_t campaign_class;
@@ -676,21 +689,24 @@ struct EventRecord {
 };
 static_assert(sizeof(EventRecord) == 16);
 
-// An append-only list of records in 64-byte aligned blocks (1K records first,
-// doubling up to 4K = 64 KiB): no reallocation, little slack (at most one
-// part-filled block per list: with 256 lists in huge pages, bigger blocks
-// would leave tens of MiB touched but unused). Blocks come from the heap
-// (freed by Clear) or from an arena. Appends are staged in one cache line and
-// written out a full line at a time with non-temporal stores, so that the
-// destination lines are never read from memory.
+// An append-only list of records of type T (4, 8 or 16 bytes) in 64-byte
+// aligned blocks (16 KiB first, doubling up to 64 KiB): no reallocation,
+// little slack (at most one part-filled block per list: with 256 lists in
+// huge pages, bigger blocks would leave tens of MiB touched but unused).
+// Blocks come from the heap (freed by Clear) or from an arena. Appends are
+// staged in one cache line and written out a full line at a time with
+// non-temporal stores, so that the destination lines are never read from
+// memory.
+template <typename T>
 class RecordList {
  public:
+  static_assert(64 % sizeof(T) == 0);
   RecordList() = default;
   ~RecordList() { Clear(); }
   RecordList(const RecordList&) = delete;
   RecordList& operator=(const RecordList&) = delete;
 
-  bool Append(const EventRecord& r) {
+  bool Append(const T& r) {
     staged_[num_staged_++] = r;
     ++size_;
     return num_staged_ < kLine || WriteLine();
@@ -698,13 +714,13 @@ class RecordList {
 
   size_t size() const { return size_; }
 
-  // Calls f(const EventRecord&) for every record in insertion order.
+  // Calls f(const T&) for every record in insertion order.
   template <typename F>
   void ForEach(F&& f) const {
     size_t cap = kFirstBlock;
     for (size_t b = 0; b < blocks_.size(); ++b) {
       const size_t n = b + 1 == blocks_.size() ? last_fill_ : cap;
-      const EventRecord* p = blocks_[b];
+      const T* p = blocks_[b];
       for (size_t i = 0; i < n; ++i) f(p[i]);
       cap = cap >= kMaxBlock ? kMaxBlock : cap * 2;
     }
@@ -716,7 +732,7 @@ class RecordList {
 
   void Clear() {
     if (arena_ == nullptr) {
-      for (EventRecord* b : blocks_) std::free(b);
+      for (T* b : blocks_) std::free(b);
     }
     blocks_.clear();
     blocks_.shrink_to_fit();
@@ -728,7 +744,7 @@ class RecordList {
     int64_t bytes = 0;
     size_t cap = kFirstBlock;
     for (size_t b = 0; b < blocks_.size(); ++b) {
-      bytes += static_cast<int64_t>(cap * sizeof(EventRecord));
+      bytes += static_cast<int64_t>(cap * sizeof(T));
       cap = cap >= kMaxBlock ? kMaxBlock : cap * 2;
     }
     return bytes;
@@ -738,9 +754,9 @@ class RecordList {
   static void Fence() { StreamFence(); }
 
  private:
-  static constexpr size_t kFirstBlock = 1024;
-  static constexpr size_t kMaxBlock = 4096;
-  static constexpr uint32_t kLine = 64 / sizeof(EventRecord);
+  static constexpr size_t kFirstBlock = (size_t{16} << 10) / sizeof(T);
+  static constexpr size_t kMaxBlock = (size_t{64} << 10) / sizeof(T);
+  static constexpr uint32_t kLine = 64 / sizeof(T);
 
   // Moves the full staging line to the last block.
   bool WriteLine() {
@@ -748,8 +764,8 @@ class RecordList {
       const size_t cap = last_capacity_ == 0 ? kFirstBlock
                          : last_capacity_ >= kMaxBlock ? kMaxBlock
                                                        : last_capacity_ * 2;
-      auto* b = static_cast<EventRecord*>(arena_ != nullptr ? arena_->Allocate(cap * sizeof(EventRecord))
-                                                            : std::aligned_alloc(64, cap * sizeof(EventRecord)));
+      auto* b = static_cast<T*>(arena_ != nullptr ? arena_->Allocate(cap * sizeof(T))
+                                                  : std::aligned_alloc(64, cap * sizeof(T)));
       if (b == nullptr) return false;
       blocks_.push_back(b);
       last_capacity_ = cap;
@@ -762,9 +778,9 @@ class RecordList {
     return true;
   }
 
-  alignas(64) EventRecord staged_[kLine];
+  alignas(64) T staged_[kLine];
   uint32_t num_staged_ = 0;
-  std::vector<EventRecord*> blocks_;
+  std::vector<T*> blocks_;
   BlockArena* arena_ = nullptr;
   size_t last_fill_ = 0;
   size_t last_capacity_ = 0;
