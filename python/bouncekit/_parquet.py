@@ -42,6 +42,14 @@ class NativeParquet:
         self.num_rows = int(f.num_rows)
         self.num_row_groups = int(f.num_row_groups)
 
+    def row_group_rows(self, index: int) -> int:
+        """Rows in row group `index`."""
+        return int(self._f.row_group_rows(index))
+
+    def is_text(self, name: str) -> bool:
+        """Whether column `name` is one the core reads as text."""
+        return name in self._columns and self._columns[name][1] == _BYTE_ARRAY
+
     def supports(self, names: Sequence[str]) -> bool:
         return all(n in self._columns and self._columns[n][1] in (_BYTE_ARRAY, _INT32, _INT64) for n in names)
 

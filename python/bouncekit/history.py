@@ -315,6 +315,18 @@ def _file_batches(path: Path, names: Mapping[str, str], batch_rows: int, read_th
     ours = list(names.keys())
     theirs = [names[c] for c in ours]
     if fmt == "parquet":
+        # The core's own reader when it reads these columns (flat strings and
+        # integers): it decodes straight into string views over the
+        # decompressed pages; pyarrow otherwise (which also says what is
+        # wrong with a file the core does not take).
+        native = open_native(path, theirs) if _native_parquet_enabled() else None
+        if native is not None:
+            largest = max((native.row_group_rows(i) for i in range(native.num_row_groups)), default=0)
+            if largest <= _MAX_ROW_GROUP_ROWS:
+                cls = names["bounce_class"]
+                dictionary = [cls] if native.is_text(cls) else []
+                return _wrap_read_errors(_native_batches(native, theirs, ours, dictionary, batch_rows,
+                                                         read_threads), path), native.num_rows
         import pyarrow.parquet as pq
         try:
             schema = pq.read_schema(path)
@@ -326,10 +338,6 @@ def _file_batches(path: Path, names: Mapping[str, str], batch_rows: int, read_th
         as_dict = [cls] if (pa.types.is_string(t) or pa.types.is_large_string(t)) else None
         pf = pq.ParquetFile(path, read_dictionary=as_dict)
         total = pf.metadata.num_rows
-        # The core's own reader when it reads these columns (flat strings and
-        # integers): it decodes straight into string views over the
-        # decompressed pages; pyarrow otherwise.
-        native = open_native(path, theirs) if _native_parquet_enabled() else None
 
         def renamed(b: pa.RecordBatch) -> pa.RecordBatch:
             return pa.RecordBatch.from_arrays([b.column(b.schema.get_field_index(c)) for c in theirs], names=ours)
@@ -337,10 +345,6 @@ def _file_batches(path: Path, names: Mapping[str, str], batch_rows: int, read_th
         def parquet_batches() -> Iterator[pa.RecordBatch]:
             n = pf.metadata.num_row_groups
             largest = max((pf.metadata.row_group(i).num_rows for i in range(n)), default=0)
-            if native is not None and largest <= _MAX_ROW_GROUP_ROWS:
-                yield from _native_batches(native, theirs, ours, [cls] if as_dict else [], batch_rows,
-                                           read_threads)
-                return
             if largest > _MAX_ROW_GROUP_ROWS:  # stream huge row groups batch by batch
                 for b in pf.iter_batches(batch_size=batch_rows, columns=theirs, use_threads=read_threads > 1):
                     yield renamed(b)
