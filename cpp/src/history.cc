@@ -224,11 +224,12 @@ struct BucketEvents {
 };
 
 // Groups a bucket's events by recipient (its `num_local` interner ids) and
-// runs the policy on each. A recipient's events are either all narrow or
-// have ts outside the narrow window when wide (or are all wide), so no two
-// events with equal ts come from different lists: scattering the narrow
-// ones, then the wide ones, each in input order, keeps the input order of
-// equal ts within every group.
+// runs the policy on each. An event is kept wide only when its ts lies
+// outside the narrow window (or its recipient's id needs more than 30 bits,
+// and then all of that recipient's events are wide), so two events of one
+// recipient with equal ts are both narrow or both wide: scattering the
+// narrow ones, then the wide ones, each in input order, keeps the input
+// order of equal ts within every group.
 void ProcessPartition(const SuppressionPolicy& policy, uint16_t bucket, uint32_t num_local, uint64_t ts_base,
                       BucketEvents* events, PartitionScratch* s, std::vector<Suppression>* out) {
   const size_t n = events->size();
