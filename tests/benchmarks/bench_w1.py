@@ -25,6 +25,7 @@ import argparse
 import gc
 import importlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -141,9 +142,20 @@ def main() -> None:
                       str(bench / "rules.tsv"), "--threads", str(th)]))
         runs.append((f"bouncekit built-in rules, {th} thread(s)",
                      [sys.executable, str(here / "w1_bouncekit.py"), "--in", str(data), "--threads", str(th)]))
+    # The input in the page cache before the first timed program (which would
+    # otherwise be the only one to read it from disk).
+    with open(data, "rb") as f:
+        while f.read(1 << 24):
+            pass
     results = {}
     for name, cmd in runs:
-        target = out / (name.split(" ")[0] + "-" + str(abs(hash(name))) + ".csv")
+        # One stable file per program, removed before it runs (as in
+        # bench_history.py): every program writes a new file, and outputs do
+        # not pile up run after run (str hash() differs per process, so the
+        # names used to, filling the disk and the page cache with old runs).
+        target = out / ("w1-" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") + ".csv")
+        if target.exists():
+            target.unlink()
         wall, rss, rc = B.timed(cmd + ["--out", str(target)], target.with_suffix(".log"))
         results[name] = (wall, rss, rc, target)
         print(f"  {name}: {wall:.2f} s, {rss:.0f} MiB, exit {rc}", flush=True)
