@@ -484,8 +484,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             # and its output complete or removed: a Ctrl-C from here to the
             # exit changes nothing, and would otherwise kill the interpreter by
             # signal while it shuts down. A caller's own handler comes back.
-            back = signal.SIG_IGN if argv is None else previous if previous is not None else signal.SIG_DFL
-            signal.signal(signal.SIGINT, back)
+            if argv is None:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            else:
+                signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 def _main(argv: Optional[List[str]]) -> int:
