@@ -313,6 +313,19 @@ absl::Status Decompress(int32_t codec, absl::string_view in, size_t out_size, ch
 
 // ------------------------------------------------------------ RLE / bit-packed hybrid
 
+// Sets bits [first, first + n) of an Arrow bitmap.
+void SetBitRange(uint8_t* bits, int64_t first, int64_t n) {
+  int64_t i = first;
+  const int64_t stop = first + n;
+  for (; i < stop && (i & 7) != 0; ++i) bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+  const int64_t whole = (stop - i) >> 3;
+  if (whole > 0) {
+    std::memset(bits + (i >> 3), 0xff, static_cast<size_t>(whole));
+    i += whole * 8;
+  }
+  for (; i < stop; ++i) bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
+}
+
 // Decodes `count` values of `bit_width` bits from the hybrid encoding.
 bool DecodeHybrid(const uint8_t* p, size_t n, int bit_width, int64_t count, uint32_t* out) {
   if (bit_width < 0 || bit_width > 32) return false;
@@ -332,10 +345,26 @@ bool DecodeHybrid(const uint8_t* p, size_t n, int bit_width, int64_t count, uint
       const uint64_t bytes = groups * static_cast<uint64_t>(bit_width);
       if (bytes > static_cast<uint64_t>(end - p)) return false;
       const uint64_t values = groups * 8;
+      uint64_t v = 0;
+      // While 8 bytes can be loaded at any value's first byte, each value is
+      // one unaligned load, a shift and a mask (bit_width <= 32 < 57).
+      const uint64_t wanted = std::min<uint64_t>(values, static_cast<uint64_t>(count - produced));
+      if (bit_width > 0 && static_cast<uint64_t>(end - p) >= bytes + 8) {
+        uint32_t* o = out + produced;
+        for (; v < wanted; ++v) {
+          const uint64_t bit = v * static_cast<uint64_t>(bit_width);
+          uint64_t w;
+          std::memcpy(&w, p + (bit >> 3), 8);
+          o[v] = static_cast<uint32_t>(w >> (bit & 7)) & mask;
+        }
+        produced += static_cast<int64_t>(wanted);
+        p += bytes;
+        continue;
+      }
       uint64_t buffer = 0;
       int have = 0;
       const uint8_t* q = p;
-      for (uint64_t v = 0; v < values; ++v) {
+      for (; v < values; ++v) {
         while (have < bit_width) {
           buffer |= static_cast<uint64_t>(*q++) << have;
           have += 8;
@@ -355,7 +384,7 @@ bool DecodeHybrid(const uint8_t* p, size_t n, int bit_width, int64_t count, uint
       p += bytes;
       if (run == 0) return false;
       const int64_t take = static_cast<int64_t>(std::min<uint64_t>(run, static_cast<uint64_t>(count - produced)));
-      for (int64_t k = 0; k < take; ++k) out[produced + k] = value;
+      std::fill_n(out + produced, take, value);
       produced += take;
     }
   }
@@ -580,15 +609,27 @@ class ChunkDecoder {
         values = absl::string_view(page.data(), page.size());
       }
       // Which rows of this page hold a value.
+      // row_levels stays null when every row has one (a required column, or
+      // an optional one without nulls on this page, the common case).
       int64_t present = n;
+      const uint32_t* row_levels = nullptr;
       if (col_.optional) {
         if (!DecodeHybrid(lv, lv_size, 1, n, levels)) return Error("bad definition levels");
-        present = 0;
-        for (int64_t k = 0; k < n; ++k) {
-          if (levels[k] > 1) return Error("definition level above 1 in a flat column");
-          if (levels[k]) {
-            out.validity.as<uint8_t>()[(row + k) >> 3] |= static_cast<uint8_t>(1u << ((row + k) & 7));
-            ++present;
+        uint32_t any_bits = 0;
+        int64_t ones = 0;
+        for (int64_t k = 0; k < n; ++k) {  // vectorised; no branch per row
+          any_bits |= levels[k];
+          ones += levels[k];
+        }
+        if (any_bits > 1) return Error("definition level above 1 in a flat column");
+        present = ones;
+        uint8_t* const validity = out.validity.as<uint8_t>();
+        if (present == n) {
+          SetBitRange(validity, row, n);
+        } else {
+          row_levels = levels;
+          for (int64_t k = 0; k < n; ++k) {
+            validity[(row + k) >> 3] |= static_cast<uint8_t>(levels[k] << ((row + k) & 7));
           }
         }
         out.null_count += n - present;
@@ -607,12 +648,12 @@ class ChunkDecoder {
             return Error("bad dictionary indices");
           }
         }
-        BOUNCEKIT_PQ_RETURN(PlaceDictionary(idx, present, row, n, levels, &out));
+        BOUNCEKIT_PQ_RETURN(PlaceDictionary(idx, present, row, n, row_levels, &out));
       } else {
         const int32_t buffer = static_cast<int32_t>(out.buffers.size());
         // View offsets count from the start of the page buffer.
         const int64_t base = values.empty() ? 0 : values.data() - page.data();
-        BOUNCEKIT_PQ_RETURN(PlacePlain(values, buffer, base, present, row, n, levels, &out));
+        BOUNCEKIT_PQ_RETURN(PlacePlain(values, buffer, base, present, row, n, row_levels, &out));
       }
       if (!values.empty() && !dict && out.kind == Column::Kind::kStringViews) {
         out.buffers.push_back(std::move(page));  // views point into it
@@ -712,8 +753,12 @@ class ChunkDecoder {
   absl::Status PlaceDictionary(const uint32_t* idx, int64_t present, int64_t row, int64_t n,
                                const uint32_t* levels, Column* out) {
     const size_t dict_size = static_cast<size_t>(dict_size_);
-    for (int64_t v = 0; v < present; ++v) {
-      if (idx[v] >= dict_size) return Error(absl::StrCat("dictionary index ", idx[v], " out of range"));
+    uint32_t largest = 0;
+    for (int64_t v = 0; v < present; ++v) largest = std::max(largest, idx[v]);  // vectorised
+    if (present > 0 && largest >= dict_size) {
+      for (int64_t v = 0; v < present; ++v) {
+        if (idx[v] >= dict_size) return Error(absl::StrCat("dictionary index ", idx[v], " out of range"));
+      }
     }
     // Each row's dictionary index is kept only when the chunk may come back
     // as a dictionary.
@@ -722,9 +767,39 @@ class ChunkDecoder {
       BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(rows_) * 4, &dict_rows_));
       std::memset(dict_rows_.data(), 0, dict_rows_.size());
     }
+    if (levels == nullptr) {  // every row has a value: idx[k] is row (row + k)'s
+      switch (out->kind) {
+        case Column::Kind::kStringViews: {
+          const DictString* const strings = dict_strings_.as<DictString>();
+          const char* const page = dict_page_.data();
+          const char* const limit = page + dict_page_.size();
+          uint8_t* const views = out->views.as<uint8_t>() + 16 * row;
+          for (int64_t k = 0; k < n; ++k) {
+            const auto [off, len] = strings[idx[k]];
+            SetView(views + 16 * k, page + off, len, limit, kDictBuffer, static_cast<int32_t>(off));
+          }
+          if (keep_rows) std::memcpy(dict_rows_.as<int32_t>() + row, idx, static_cast<size_t>(n) * 4);
+          break;
+        }
+        case Column::Kind::kInt32: {
+          const int64_t* const d = dict_ints_buf_.as<int64_t>();
+          int32_t* const o = out->values.as<int32_t>() + row;
+          for (int64_t k = 0; k < n; ++k) o[k] = static_cast<int32_t>(d[idx[k]]);
+          break;
+        }
+        case Column::Kind::kInt64: {
+          const int64_t* const d = dict_ints_buf_.as<int64_t>();
+          int64_t* const o = out->values.as<int64_t>() + row;
+          for (int64_t k = 0; k < n; ++k) o[k] = d[idx[k]];
+          break;
+        }
+        default: break;
+      }
+      return absl::OkStatus();
+    }
     int64_t v = 0;
     for (int64_t k = 0; k < n; ++k) {
-      if (col_.optional && !levels[k]) {
+      if (!levels[k]) {
         Null(out, row + k);
         continue;
       }
@@ -763,7 +838,7 @@ class ChunkDecoder {
       const char* const limit = values.data() + size;
       for (int64_t k = 0; k < n; ++k) {
         const int64_t r = row + k;
-        if (col_.optional && !levels[k]) {
+        if (levels != nullptr && !levels[k]) {
           std::memset(views + 16 * r, 0, 16);
           continue;
         }
@@ -776,10 +851,15 @@ class ChunkDecoder {
       }
       return absl::OkStatus();
     }
+    if (levels == nullptr) {  // every row has a value: one copy
+      const size_t w = out->kind == Column::Kind::kInt32 ? 4 : 8;
+      std::memcpy(out->values.data() + w * static_cast<size_t>(row), p, w * static_cast<size_t>(n));
+      return absl::OkStatus();
+    }
     int64_t v = 0;
     for (int64_t k = 0; k < n; ++k) {
       const int64_t r = row + k;
-      if (col_.optional && !levels[k]) {
+      if (!levels[k]) {
         Null(out, r);
         continue;
       }

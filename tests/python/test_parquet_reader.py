@@ -173,3 +173,20 @@ def test_annotated_columns_are_left_to_pyarrow(tmp_path: Path) -> None:
     assert b.column("s").cast(pa.string()).to_pylist() == ["a", None]
     assert b.column("i16").to_pylist() == [5, None]
     assert b.column("raw").cast(pa.binary()).to_pylist() == [b"\xff\x00", b"x"]
+
+
+@pytest.mark.parametrize("distinct", [1, 2, 3, 5, 17, 300, 5000, 70000])
+def test_dictionary_indices_of_every_width_read_like_pyarrow(tmp_path: Path, distinct: int) -> None:
+    # Index widths from 0 to 17 bits, bit-packed runs ending at every offset
+    # of a page (the decoder has a fast path that needs 8 bytes past each
+    # value); nulls only in the second half, so some pages have none.
+    rng = random.Random(distinct)
+    n = 90000
+    ints = [rng.randrange(distinct) * 7919 for _ in range(n)]
+    strs = [f"v{rng.randrange(distinct)}" if i < n // 2 or rng.random() < 0.9 else None for i in range(n)]
+    t = pa.table({"i64": pa.array(ints, pa.int64()), "s": pa.array(strs, pa.string())})
+    for page in (300, 1 << 20):
+        path = tmp_path / f"w{distinct}-{page}.parquet"
+        pq.write_table(t, path, compression="none", data_page_size=page, row_group_size=40000,
+                       dictionary_pagesize_limit=1 << 24)
+        assert _same_as_pyarrow(path, ["i64", "s"]) == 2 * n
