@@ -859,8 +859,7 @@ class HistoryAccumulator::Impl {
         const uint32_t k = BucketOf(head.hash);
         uint64_t w[sizeof(head) / 8];
         std::memcpy(w, &head, sizeof(head));
-        for (uint64_t x : w) out.PutWord(k, x);
-        out.PutBytes(k, rec.data(), rec.size());
+        out.PutRecord(k, w, rec.data(), rec.size());
       }
       for (uint32_t k = 0; k < kPartitions; ++k) {
         if (pos[k] == kNoRegion) continue;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/string_view.h"
 
 namespace bouncekit {
@@ -48,7 +49,7 @@ class StringColumn {
     return validity_ != nullptr && !ArrowBitIsSet(validity_, offset_ + i);
   }
   // Null reads as "".
-  absl::string_view Get(int64_t i) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE absl::string_view Get(int64_t i) const {
     if (IsNull(i)) return absl::string_view();
     const int64_t j = offset_ + i;
     switch (layout_) {

@@ -24,6 +24,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "absl/base/attributes.h"
 #include "absl/strings/string_view.h"
 
 namespace bouncekit::internal {
@@ -520,10 +521,47 @@ class LineBuffer {
 // destinations are never read and the store buffer does not fill with
 // misses. Words are stored and reloaded at the same size and address, so
 // the reload is forwarded from the store buffer. Each stream writes into a
-// region reserved for it (whole lines).
+// region reserved for it (whole lines). A stream's buffer holds two lines,
+// so that a whole record of up to 8 words (PutRecord) is stored without a
+// check per word; the second line moves down once the first has gone out.
 class WriteCombiner {
  public:
   explicit WriteCombiner(size_t streams) : lines_(streams), fill_(streams, 0), dst_(streams, nullptr) {}
+
+  // Appends head[0..3) and then n bytes zero-padded to a multiple of 8.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void PutRecord(size_t stream, const uint64_t (&head)[3], const char* src, size_t n) {
+    uint32_t f = fill_[stream];
+    const size_t words = (n + 7) / 8;
+    if (words > 5) {  // a long string: word by word
+      for (uint64_t w : head) PutWord(stream, w);
+      PutBytes(stream, src, n);
+      return;
+    }
+    uint64_t* const line = lines_[stream].words;  // f < 8, so f + 3 + words <= 16
+    line[f] = head[0];
+    line[f + 1] = head[1];
+    line[f + 2] = head[2];
+    f += 3;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) line[f++] = Load64(src + i);
+    if (i < n) {
+      const size_t r = n - i;
+      uint64_t w;
+      if (n >= 8) {
+        w = Load64(src + n - 8) >> (8 * (8 - r));  // the last r bytes, little-endian
+      } else {
+        w = 0;
+        std::memcpy(&w, src, r);
+      }
+      line[f++] = w;
+    }
+    if (f >= 8) {
+      Flush(stream);
+      f -= 8;
+      std::memcpy(line, line + 8, 64);  // fixed size: a few vector moves
+    }
+    fill_[stream] = f;
+  }
 
   void Start(size_t stream, char* region) {
     dst_[stream] = region;
@@ -565,7 +603,7 @@ class WriteCombiner {
 
  private:
   struct alignas(64) Line {
-    uint64_t words[8];
+    uint64_t words[16];  // the line being filled, and what overflows it
   };
   void Flush(size_t stream) {
     const uint64_t* w = lines_[stream].words;
