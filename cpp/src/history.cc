@@ -395,21 +395,38 @@ void AppendRecipientDomain(absl::string_view recipient, std::string* out) {
 
 // ------------------------------------------------------------------- shards
 
-// Dense indices 0, 1, ... for campaign ids, in first-seen order. Rows come
-// mostly grouped by campaign, so the last one is remembered.
+// Dense indices 0, 1, ... for campaign ids, in first-seen order. A history
+// has few campaigns (their rows grouped or interleaved), so a small
+// direct-mapped cache in front of the map answers almost every row.
 struct CampaignMap {
   absl::flat_hash_map<int64_t, uint32_t> index;
   std::vector<int64_t> values;  // index -> campaign_id
-  int64_t last = 0;
-  uint32_t last_index = 0;
-  bool have_last = false;
+  static constexpr int kCacheBits = 8;
+  struct CacheSlot {
+    int64_t campaign;
+    uint32_t index;  // kEmpty: nothing cached
+  };
+  static constexpr uint32_t kEmpty = ~uint32_t{0};
+  CacheSlot cache[1 << kCacheBits];
+
+  CampaignMap() {
+    for (CacheSlot& c : cache) c = CacheSlot{0, kEmpty};
+  }
 
   // The index of a campaign id; false when it would be the limit-th.
   bool Find(int64_t campaign, uint32_t limit, uint32_t* out) {
-    if (campaign == last && have_last) {
-      *out = last_index;
+    CacheSlot& slot =
+        cache[(static_cast<uint64_t>(campaign) * 0x9E3779B97F4A7C15ull) >> (64 - kCacheBits)];
+    if (slot.campaign == campaign && slot.index != kEmpty) {
+      *out = slot.index;
       return true;
     }
+    return FindSlow(campaign, limit, &slot, out);
+  }
+  int64_t MemoryUsage() const { return static_cast<int64_t>(values.capacity() * 8 + index.capacity() * 16); }
+
+ private:
+  bool FindSlow(int64_t campaign, uint32_t limit, CacheSlot* slot, uint32_t* out) {
     auto [it, inserted] = index.try_emplace(campaign, static_cast<uint32_t>(values.size()));
     if (inserted) {
       if (values.size() >= limit) {
@@ -418,13 +435,11 @@ struct CampaignMap {
       }
       values.push_back(campaign);
     }
-    last = campaign;
-    last_index = it->second;
-    have_last = true;
+    *slot = CacheSlot{campaign, it->second};
     *out = it->second;
     return true;
   }
-  int64_t MemoryUsage() const { return static_cast<int64_t>(values.capacity() * 8 + index.capacity() * 16); }
+
 };
 
 // One ingest shard: what one ingest thread owns (campaign index, domains,

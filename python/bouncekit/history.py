@@ -220,7 +220,7 @@ def _class_codes(arr: pa.DictionaryArray) -> np.ndarray:
     # The index buffer read in place (Array.to_numpy would import pandas).
     dtype = np.dtype(_INDEX_DTYPES[idx.type])
     raw = np.frombuffer(idx.buffers()[1], dtype=dtype, count=len(idx), offset=idx.offset * dtype.itemsize)
-    return lut[raw]
+    return np.take(lut, raw)  # take's plain loop: lut[raw] goes through numpy's general fancy indexing
 
 
 def _batch_capsules(batch: pa.RecordBatch, first_row: int) -> Dict[str, Any]:

@@ -446,6 +446,21 @@ TEST(HistoryRandom, TsFarOutsideTheFirstRowsWindow) {
   }
 }
 
+// Campaign ids go through a small direct-mapped cache before the map: here
+// thousands of campaigns, interleaved row by row and many sharing cache
+// slots, must give the same indices (and so the same W2 windows and W3
+// groups) as the reference.
+TEST(HistoryRandom, ManyInterleavedCampaigns) {
+  for (uint32_t seed = 1; seed <= 3; ++seed) {
+    std::vector<Event> ev = RandomEvents(seed + 200, 20000, 700);
+    std::mt19937 rng(seed);
+    for (Event& e : ev) e.campaign = static_cast<int64_t>(rng() % 3000) * (int64_t{1} << 56) / 4096 - 5;
+    EXPECT_EQ(W2Rows(RunHistory(ev)), ReferenceW2(ev)) << "seed " << seed;
+    EXPECT_EQ(W3Map(RunHistory(ev)), ReferenceW3(ev)) << "seed " << seed;
+    EXPECT_EQ(W2Rows(RunHistory(ev, 777, 2)), ReferenceW2(ev)) << "seed " << seed;
+  }
+}
+
 TEST(HistoryRandom, BatchSplitsAndThreadsDoNotChangeResults) {
   std::vector<Event> ev = RandomEvents(99, 20000, 1500);
   HistoryResult ref = RunHistory(ev);
