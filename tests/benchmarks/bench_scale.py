@@ -93,7 +93,7 @@ def main() -> int:
         import bouncekit.dask as bkd
         for n in workers:
             with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                          dashboard_address=None, memory_limit="3GiB") as cluster, \
+                                          dashboard_address=":0", memory_limit="3GiB") as cluster, \
                     distributed.Client(cluster):
                 ev = dd.read_parquet(str(d / "part-*.parquet"))
                 s, out = best_of(lambda: bkd.classify(ev)[["category"]].compute(), a.repeat)

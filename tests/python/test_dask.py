@@ -15,8 +15,11 @@ distributed = pytest.importorskip("distributed", reason="dask.distributed is not
 
 @pytest.fixture(scope="module")
 def client():  # type: ignore[no-untyped-def]
+    # dashboard_address=None still starts the scheduler's HTTP server on 8787
+    # (and warns, an error here, when another cluster holds it): ":0" takes
+    # any free port.
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       memory_limit="3GiB", dashboard_address=None)
+                                       memory_limit="3GiB", dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()
