@@ -21,6 +21,7 @@
 #include "bouncekit/esp_json.h"
 #include "bouncekit/mime.h"
 #include "internal/ascii.h"
+#include "internal/email_scan.h"
 #include "internal/phrase_set.h"
 
 namespace bouncekit {
@@ -56,7 +57,7 @@ size_t FindLower(absl::string_view text, absl::string_view needle, size_t from =
     if (next_up == nullptr || next_up < p) next_up = next(up, p);
     const char* c = next_lo < next_up ? next_lo : next_up;
     if (c > last) break;
-    if (absl::EqualsIgnoreCase(absl::string_view(c + 1, needle.size() - 1), needle.substr(1))) {
+    if (internal::EqualsIgnoreCaseAscii(absl::string_view(c + 1, needle.size() - 1), needle.substr(1))) {
       return static_cast<size_t>(c - base);
     }
     p = c + 1;
@@ -73,7 +74,7 @@ size_t RFindLower(absl::string_view text, absl::string_view needle, size_t befor
   if (needle.size() > text.size()) return absl::string_view::npos;
   size_t i = std::min(before, text.size() - needle.size()) + 1;
   while (i-- > 0) {
-    if (absl::EqualsIgnoreCase(text.substr(i, needle.size()), needle)) return i;
+    if (internal::EqualsIgnoreCaseAscii(text.substr(i, needle.size()), needle)) return i;
   }
   return absl::string_view::npos;
 }
@@ -213,49 +214,67 @@ void RemoveRepeatedReply(std::string* text, int code, const std::string& status)
 std::vector<HeaderList> DsnGroups(absl::string_view body) {
   std::vector<HeaderList> groups;
   HeaderList cur;
-  std::string name, value;
+  // The current field: name and first-line value are views into `body`;
+  // only a value continued on more lines is assembled in `value`.
+  absl::string_view name, first;
+  std::string value;
+  bool folded = false;
   bool have = false;
+  bool has_final = false, has_orig = false;  // fields of `cur`
+  auto end_group = [&]() {
+    if (!cur.empty()) groups.push_back(std::move(cur));
+    cur.clear();
+    has_final = has_orig = false;
+  };
+  auto append = [&](absl::string_view more) {
+    if (!folded) {
+      value.assign(first.data(), first.size());
+      folded = true;
+    }
+    value.push_back(' ');
+    value.append(more.data(), more.size());
+  };
   auto flush_field = [&]() {
     if (!have) return;
-    std::string lname = Lower(Trim(name));
-    bool has_final = mime::FindHeader(cur, "final-recipient").has_value();
-    bool has_orig = mime::FindHeader(cur, "original-recipient").has_value();
-    if ((lname == "final-recipient" && has_final) ||
-        (lname == "original-recipient" && has_orig)) {
-      groups.push_back(std::move(cur));
-      cur.clear();
+    const absl::string_view tname = Trim(name);
+    const bool is_final = internal::EqualsLower(tname, "final-recipient");
+    const bool is_orig = internal::EqualsLower(tname, "original-recipient");
+    if ((is_final && has_final) || (is_orig && has_orig)) end_group();
+    has_final |= is_final;
+    has_orig |= is_orig;
+    const absl::string_view kept_name = cur.Keep(tname, /*lower=*/true);
+    // The value stays a view into `body` unless it was continued or has
+    // encoded words.
+    const absl::string_view v = Trim(folded ? absl::string_view(value) : first);
+    if (mime::HasEncodedWord(v)) {
+      cur.Add(kept_name, cur.Keep(mime::DecodeEncodedWords(v)));
+    } else {
+      cur.Add(kept_name, folded ? cur.Keep(v) : v);
     }
-    const absl::string_view kept_name = cur.Keep(lname);
-    cur.Add(kept_name, cur.Keep(mime::DecodeEncodedWords(Trim(value))));
     have = false;
-    value.clear();
+    folded = false;
   };
   size_t pos = 0;
   absl::string_view line;
-  while (mime::NextLine(body, &pos, &line)) {
+  while (internal::NextLineFast(body, &pos, &line)) {
     if (Trim(line).empty()) {
       flush_field();
-      if (!cur.empty()) groups.push_back(std::move(cur));
-      cur.clear();
+      end_group();
       continue;
     }
     if ((line[0] == ' ' || line[0] == '\t') && have) {
-      value.push_back(' ');
-      absl::StrAppend(&value, StripReplyPrefix(Trim(line)));
+      append(StripReplyPrefix(Trim(line)));
       continue;
     }
     size_t colon = line.find(':');
     if (colon == absl::string_view::npos || colon == 0 ||
         Trim(line.substr(0, colon)).find(' ') != absl::string_view::npos) {
-      if (have) {  // a continuation line without indentation
-        value.push_back(' ');
-        absl::StrAppend(&value, Trim(line));
-      }
+      if (have) append(Trim(line));  // a continuation line without indentation
       continue;
     }
     flush_field();
-    name = std::string(line.substr(0, colon));
-    value = std::string(line.substr(colon + 1));
+    name = line.substr(0, colon);
+    first = line.substr(colon + 1);
     have = true;
   }
   flush_field();
@@ -292,7 +311,7 @@ std::string HtmlToText(absl::string_view html) {
           {"&#39;", '\''}};
       bool done = false;
       for (const auto& [ent, ch] : ents) {
-        if (absl::StartsWithIgnoreCase(rest, ent)) {
+        if (internal::StartsWithIgnoreCaseAscii(rest, ent)) {
           out.push_back(ch);
           i += ent.size();
           done = true;
@@ -387,7 +406,7 @@ bool IsCutoffLine(absl::string_view line, bool seen_text) {
                                                     "dkim-signature: ", "x-received: ",
                                                     "authentication-results: "};
     for (absl::string_view h : kHeads0) {
-      if (absl::StartsWithIgnoreCase(l, h)) return true;
+      if (internal::StartsWithIgnoreCaseAscii(l, h)) return true;
     }
     return false;
   }
@@ -399,7 +418,7 @@ bool IsCutoffLine(absl::string_view line, bool seen_text) {
                                                    "dkim-signature: ", "message-id: ",
                                                    "x-received: ", "authentication-results: "};
     for (absl::string_view h : kHeads) {
-      if (absl::StartsWithIgnoreCase(l, h)) return true;
+      if (internal::StartsWithIgnoreCaseAscii(l, h)) return true;
     }
   }
   return false;
@@ -415,7 +434,7 @@ std::vector<absl::string_view> Lines(absl::string_view text) {
   std::vector<absl::string_view> out;
   size_t pos = 0;
   absl::string_view line;
-  while (mime::NextLine(text, &pos, &line)) out.push_back(line);
+  while (internal::NextLineFast(text, &pos, &line)) out.push_back(line);
   return out;
 }
 
@@ -438,14 +457,18 @@ class EmailReader {
     const HeaderList& top = msg_.parts[0].headers;
     date_ = CleanDate(HeaderOr(top, "date"));
     subject_ = std::string(HeaderOr(top, "subject"));
-    for (absl::string_view f : {"to", "from", "reply-to", "return-path", "delivered-to",
-                                "x-original-to", "envelope-to"}) {
-      for (const auto& h : top) {
-        if (!absl::EqualsIgnoreCase(h.name, f)) continue;
-        for (auto& a : scan::FindAddresses(h.value)) {
-          own_.insert(a.address);
-          if (f == "from" && from_.empty()) from_ = a.address;
-        }
+    // One pass over the header block (the set of own addresses does not
+    // depend on the order; From's first address is the first one found).
+    for (const auto& h : top) {
+      const bool is_from = internal::EqualsLower(h.name, "from");
+      if (!is_from && !internal::EqualsLower(h.name, "to") && !internal::EqualsLower(h.name, "reply-to") &&
+          !internal::EqualsLower(h.name, "return-path") && !internal::EqualsLower(h.name, "delivered-to") &&
+          !internal::EqualsLower(h.name, "x-original-to") && !internal::EqualsLower(h.name, "envelope-to")) {
+        continue;
+      }
+      for (auto& a : scan::FindAddresses(h.value)) {
+        if (is_from && from_.empty()) from_ = a.address;
+        own_.insert(std::move(a.address));
       }
     }
     FindOriginal();
@@ -558,7 +581,7 @@ class EmailReader {
     auto from = scan::FindAddresses(HeaderOr(h, "from"));
     if (!from.empty()) orig_from_ = from.front().address;
     for (const auto& x : h) {
-      if (absl::EqualsIgnoreCase(x.name, "to") || absl::EqualsIgnoreCase(x.name, "cc")) {
+      if (internal::EqualsIgnoreCaseAscii(x.name, "to") || internal::EqualsIgnoreCaseAscii(x.name, "cc")) {
         for (auto& a : scan::FindAddresses(x.value)) orig_to_.push_back(a.address);
       }
     }
@@ -593,7 +616,7 @@ class EmailReader {
     absl::string_view rest;
     while (true) {
       size_t line_start = pos;
-      if (!mime::NextLine(b, &pos, &line)) break;
+      if (!internal::NextLineFast(b, &pos, &line)) break;
       if (IsCutoffLine(line, seen_text)) {
         cut = line_start;
         rest = b.substr(pos);
@@ -608,7 +631,7 @@ class EmailReader {
       size_t p2 = 0;
       absl::string_view l2;
       size_t start = 0;
-      while (mime::NextLine(r, &p2, &l2)) {
+      while (internal::NextLineFast(r, &p2, &l2)) {
         if (!Trim(l2).empty()) break;
         start = p2;
       }
@@ -782,7 +805,7 @@ class EmailReader {
     }
     std::vector<std::string> recips;
     for (const auto& h : fields) {
-      if (absl::EqualsIgnoreCase(h.name, "original-rcpt-to") || absl::EqualsIgnoreCase(h.name, "removal-recipient")) {
+      if (internal::EqualsIgnoreCaseAscii(h.name, "original-rcpt-to") || internal::EqualsIgnoreCaseAscii(h.name, "removal-recipient")) {
         std::string a = AddressOfField(h.value);
         if (!a.empty()) recips.push_back(a);
       }
@@ -885,7 +908,7 @@ class EmailReader {
                             t[0] == '-' || t[0] == '>' || t[0] == ' ' || t[0] == '\t')) {
         t.remove_prefix(1);
       }
-      if (absl::StartsWithIgnoreCase(t, "mailto:")) t.remove_prefix(7);
+      if (internal::StartsWithIgnoreCaseAscii(t, "mailto:")) t.remove_prefix(7);
       if (t.empty() || !scan::IsLocalChar(t[0])) continue;
       size_t at = t.find('@');
       if (at == absl::string_view::npos || at > 128) continue;
@@ -920,7 +943,7 @@ class EmailReader {
       absl::string_view rest =
           p == absl::string_view::npos ? absl::string_view() : line.substr(p + recipient.size());
       // Drop "<mailto:...>" echoes and punctuation after the address.
-      if (absl::StartsWithIgnoreCase(rest, "<mailto:")) {
+      if (internal::StartsWithIgnoreCaseAscii(rest, "<mailto:")) {
         size_t gt = rest.find('>');
         rest = gt == absl::string_view::npos ? absl::string_view() : rest.substr(gt + 1);
       }
@@ -976,7 +999,7 @@ class EmailReader {
     recips = LeadingAddresses();
     if (recips.empty()) {
       for (const auto& h : top) {
-        if (!absl::EqualsIgnoreCase(h.name, "x-failed-recipients")) continue;
+        if (!internal::EqualsIgnoreCaseAscii(h.name, "x-failed-recipients")) continue;
         for (auto& a : scan::FindAddresses(h.value, true)) recips.push_back(a.address);
       }
     }

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "internal/ascii.h"
+#include "internal/email_scan.h"
 
 namespace bouncekit::mime {
 namespace {
@@ -26,19 +27,6 @@ void AsciiLowerInPlace(char* p, size_t n) {
 }
 
 absl::string_view Trim(absl::string_view s) { return internal::TrimAscii(s); }
-
-// True when `s` contains "=?" (the start of an RFC 2047 encoded word).
-bool HasEncodedWord(absl::string_view s) {
-  const char* p = s.data();
-  const char* const end = p + s.size();
-  while (p < end) {
-    const void* eq = std::memchr(p, '=', static_cast<size_t>(end - p));
-    if (eq == nullptr) return false;
-    p = static_cast<const char*>(eq) + 1;
-    if (p < end && *p == '?') return true;
-  }
-  return false;
-}
 
 int HexVal(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -63,6 +51,59 @@ bool LooksLikeFieldName(absl::string_view name) {
     if (c <= 32 || c >= 127 || c == ':') return false;
   }
   return true;
+}
+
+// Position of `needle` in `hay` from `from` on, or npos. glibc's memmem
+// skips ahead by up to the needle's length per step; string_view::find
+// stops at every occurrence of the first byte ('-' for a MIME delimiter).
+size_t FindBytes(absl::string_view hay, absl::string_view needle, size_t from) {
+  if (from > hay.size()) return absl::string_view::npos;
+  if (needle.empty()) return from;
+  const void* f = memmem(hay.data() + from, hay.size() - from, needle.data(), needle.size());
+  return f == nullptr ? absl::string_view::npos
+                      : static_cast<size_t>(static_cast<const char*>(f) - hay.data());
+}
+
+bool ContainsBytes(absl::string_view hay, absl::string_view needle) {
+  return FindBytes(hay, needle, 0) != absl::string_view::npos;
+}
+
+// The parameter `lower_name` (matched ignoring case) of a structured field
+// value into `*out`; false (and `*out` untouched) when absent. The same scan
+// as HeaderParam, without building the names and values it skips.
+bool FindParam(absl::string_view value, absl::string_view lower_name, std::string* out) {
+  size_t i = value.find(';');
+  while (i != absl::string_view::npos && i < value.size()) {
+    ++i;
+    while (i < value.size() && (IsWs(value[i]) || value[i] == ';')) ++i;
+    size_t name_start = i;
+    while (i < value.size() && value[i] != '=' && value[i] != ';') ++i;
+    if (i >= value.size() || value[i] == ';') continue;
+    const bool match = internal::EqualsLower(Trim(value.substr(name_start, i - name_start)), lower_name);
+    ++i;  // '='
+    while (i < value.size() && IsWs(value[i])) ++i;
+    if (i < value.size() && value[i] == '"') {
+      ++i;
+      if (match) out->clear();
+      while (i < value.size() && value[i] != '"') {
+        if (value[i] == '\\' && i + 1 < value.size()) ++i;
+        if (match) out->push_back(value[i]);
+        ++i;
+      }
+      if (match) return true;
+      if (i < value.size()) ++i;
+      i = value.find(';', i);
+    } else {
+      size_t e = value.find(';', i);
+      if (match) {
+        const absl::string_view v = Trim(value.substr(i, e == absl::string_view::npos ? e : e - i));
+        out->assign(v.data(), v.size());
+        return true;
+      }
+      i = e;
+    }
+  }
+  return false;
 }
 
 class Walker {
@@ -90,10 +131,18 @@ class Walker {
     if (auto ct = FindHeader(part.headers, "content-type")) {
       absl::string_view v = *ct;
       size_t semi = v.find(';');
-      std::string t = absl::AsciiStrToLower(Trim(v.substr(0, semi)));
-      if (t.find('/') != std::string::npos) ctype = std::move(t);
-      part.boundary = HeaderParam(v, "boundary");
-      part.report_type = absl::AsciiStrToLower(HeaderParam(v, "report-type"));
+      absl::string_view t = Trim(v.substr(0, semi));
+      if (t.find('/') != absl::string_view::npos) {
+        ctype.assign(t.data(), t.size());
+        AsciiLowerInPlace(ctype.data(), ctype.size());
+      }
+      // Both parameters in one pass, without a string per parameter name.
+      if (semi != absl::string_view::npos) {
+        FindParam(v, "boundary", &part.boundary);
+        if (FindParam(v, "report-type", &part.report_type)) {
+          AsciiLowerInPlace(part.report_type.data(), part.report_type.size());
+        }
+      }
     }
     part.content_type = ctype;
     absl::string_view body = text.substr(body_start);
@@ -108,7 +157,7 @@ class Walker {
       // walking; other attached multiparts (the original's alternatives
       // and attachments) are left as one undecoded body.
       if (in_attached && ctype != "multipart/report" &&
-          !absl::StrContains(body, "delivery-status")) {
+          !ContainsBytes(body, "delivery-status")) {
         part.body = body;
         out_->parts.push_back(std::move(part));
         return;
@@ -123,13 +172,13 @@ class Walker {
       return;
     }
     if (ctype == "message/rfc822" || ctype == "message/global") {
-      std::string enc = TransferEncoding(part.headers);
+      const Encoding enc = TransferEncoding(part.headers);
       out_->parts.push_back(std::move(part));
       if (depth >= options_.max_depth) {
         out_->depth_limited = true;
         return;
       }
-      if (enc == "base64" || enc == "quoted-printable") {
+      if (enc != Encoding::kNone) {
         // Rare: an encoded attached message. Decode it into storage and
         // walk it as a separate buffer would lose offsets; keep it as body.
         out_->parts[index].body = Decode(body, enc);
@@ -151,17 +200,23 @@ class Walker {
   }
 
  private:
-  std::string TransferEncoding(const HeaderList& headers) {
+  enum class Encoding { kNone, kBase64, kQuotedPrintable };
+
+  static Encoding TransferEncoding(const HeaderList& headers) {
     auto te = FindHeader(headers, "content-transfer-encoding");
-    return te ? absl::AsciiStrToLower(Trim(*te)) : std::string();
+    if (!te) return Encoding::kNone;
+    const absl::string_view t = Trim(*te);
+    if (internal::EqualsLower(t, "base64")) return Encoding::kBase64;
+    if (internal::EqualsLower(t, "quoted-printable")) return Encoding::kQuotedPrintable;
+    return Encoding::kNone;
   }
 
-  absl::string_view Decode(absl::string_view body, const std::string& enc) {
-    if (enc == "base64") {
+  absl::string_view Decode(absl::string_view body, Encoding enc) {
+    if (enc == Encoding::kBase64) {
       out_->storage.push_back(DecodeBase64(body));
       return out_->storage.back();
     }
-    if (enc == "quoted-printable") {
+    if (enc == Encoding::kQuotedPrintable) {
       out_->storage.push_back(DecodeQuotedPrintable(body));
       return out_->storage.back();
     }
@@ -180,15 +235,15 @@ class Walker {
     while (pos < end) {
       // Jump to the next occurrence of the delimiter that starts a line
       // (a substring search, not a line-by-line walk).
-      size_t hit = region.find(delim, pos);
+      size_t hit = FindBytes(region, delim, pos);
       while (hit != absl::string_view::npos && hit > begin && raw_[hit - 1] != '\n' &&
              raw_[hit - 1] != '\r') {
-        hit = region.find(delim, hit + 1);
+        hit = FindBytes(region, delim, hit + 1);
       }
       if (hit == absl::string_view::npos) break;
       size_t line_start = hit;
       pos = hit;
-      if (!NextLine(region, &pos, &line)) break;
+      if (!internal::NextLineFast(region, &pos, &line)) break;
       absl::string_view rest = line.substr(delim.size());
       bool closing = absl::StartsWith(rest, "--");
       if (!closing && !Trim(rest).empty()) continue;  // a longer boundary
@@ -229,34 +284,20 @@ class Walker {
 
 }  // namespace
 
+bool HasEncodedWord(absl::string_view s) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    const void* eq = std::memchr(p, '=', static_cast<size_t>(end - p));
+    if (eq == nullptr) return false;
+    p = static_cast<const char*>(eq) + 1;
+    if (p < end && *p == '?') return true;
+  }
+  return false;
+}
+
 bool NextLine(absl::string_view text, size_t* pos, absl::string_view* line) {
-  size_t p = *pos;
-  if (p >= text.size()) return false;
-  // memchr is vectorised: find the next LF within a window, then any CR
-  // before it. Without an LF in the window (CR-only text, very long lines)
-  // a plain byte loop keeps the whole scan linear.
-  const char* base = text.data();
-  const size_t window = std::min<size_t>(text.size() - p, 8192);
-  const void* lf = std::memchr(base + p, '\n', window);
-  size_t i;
-  if (lf != nullptr) {
-    size_t end = static_cast<size_t>(static_cast<const char*>(lf) - base);
-    const void* cr = std::memchr(base + p, '\r', end - p);
-    i = cr ? static_cast<size_t>(static_cast<const char*>(cr) - base) : end;
-  } else {
-    i = p;
-    while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
-  }
-  *line = text.substr(p, i - p);
-  if (i < text.size()) {
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      i += 2;
-    } else {
-      ++i;
-    }
-  }
-  *pos = i;
-  return true;
+  return internal::NextLineFast(text, pos, line);
 }
 
 absl::string_view HeaderList::Keep(absl::string_view s, bool lower) {
@@ -287,7 +328,7 @@ absl::string_view HeaderList::Keep(absl::string_view s, bool lower) {
 std::optional<absl::string_view> FindHeader(const HeaderList& headers,
                                             absl::string_view lower_name) {
   for (const Header& h : headers) {
-    if (h.name.size() == lower_name.size() && absl::EqualsIgnoreCase(h.name, lower_name)) return h.value;
+    if (internal::EqualsIgnoreCaseAscii(h.name, lower_name)) return h.value;
   }
   return std::nullopt;
 }
@@ -330,7 +371,7 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
   bool first = true;
   while (true) {
     size_t line_start = pos;
-    if (!NextLine(text, &pos, &line)) {
+    if (!internal::NextLineFast(text, &pos, &line)) {
       pos = text.size();
       break;
     }
@@ -351,7 +392,7 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
     }
     size_t colon = line.find(':');
     if (have && colon == absl::string_view::npos && absl::StrContains(line, "=") &&
-        absl::StartsWithIgnoreCase(name, "content-type")) {
+        internal::StartsWithIgnoreCaseAscii(name, "content-type")) {
       // A parameter line that forgot its indentation ("boundary=...").
       fold(line);
       continue;
@@ -371,35 +412,9 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
 }
 
 std::string HeaderParam(absl::string_view value, absl::string_view lower_name) {
-  // Scan ; name=value pairs, honouring quotes. Linear.
-  size_t i = value.find(';');
-  while (i != absl::string_view::npos && i < value.size()) {
-    ++i;
-    while (i < value.size() && (IsWs(value[i]) || value[i] == ';')) ++i;
-    size_t name_start = i;
-    while (i < value.size() && value[i] != '=' && value[i] != ';') ++i;
-    if (i >= value.size() || value[i] == ';') continue;
-    std::string name = absl::AsciiStrToLower(Trim(value.substr(name_start, i - name_start)));
-    ++i;  // '='
-    while (i < value.size() && IsWs(value[i])) ++i;
-    std::string v;
-    if (i < value.size() && value[i] == '"') {
-      ++i;
-      while (i < value.size() && value[i] != '"') {
-        if (value[i] == '\\' && i + 1 < value.size()) ++i;
-        v.push_back(value[i]);
-        ++i;
-      }
-      if (i < value.size()) ++i;
-      i = value.find(';', i);
-    } else {
-      size_t e = value.find(';', i);
-      v = std::string(Trim(value.substr(i, e == absl::string_view::npos ? e : e - i)));
-      i = e;
-    }
-    if (name == lower_name) return v;
-  }
-  return std::string();
+  std::string v;
+  FindParam(value, lower_name, &v);
+  return v;
 }
 
 std::string DecodeBase64(absl::string_view in) {

@@ -28,6 +28,34 @@ TEST(Mime, Decoders) {
             "a;b");
 }
 
+// NextLine finds line ends sixteen bytes at a time: every terminator
+// (LF, CRLF, lone CR) at every position of a block, and the tail.
+TEST(Mime, NextLineAtEveryOffset) {
+  for (absl::string_view eol : {"\n", "\r\n", "\r"}) {
+    for (size_t len = 0; len < 40; ++len) {
+      const std::string a(len, 'x');
+      const std::string text = a + std::string(eol) + "yz" + std::string(eol) + a;
+      std::vector<std::string> lines;
+      size_t pos = 0;
+      absl::string_view line;
+      while (mime::NextLine(text, &pos, &line)) lines.emplace_back(line);
+      std::vector<std::string> want = {a, "yz"};
+      if (len > 0) want.push_back(a);
+      EXPECT_EQ(lines, want) << "len " << len << " eol " << eol.size();
+    }
+  }
+}
+
+TEST(Mime, HeaderParamsAndEncodedWordCheck) {
+  EXPECT_EQ(mime::HeaderParam("text/plain; Charset = \"x\\\"y\" ; a=b", "charset"), "x\"y");
+  EXPECT_EQ(mime::HeaderParam("text/plain; charset=\"unterminated", "charset"), "unterminated");
+  EXPECT_EQ(mime::HeaderParam("text/plain; a=\"q;b=1\"; b=2", "b"), "2");
+  EXPECT_EQ(mime::HeaderParam("text/plain; B=3", "B"), "");  // the name asked for is lower-case
+  EXPECT_EQ(mime::HeaderParam("text/plain", "charset"), "");
+  EXPECT_TRUE(mime::HasEncodedWord("a =?b"));
+  EXPECT_FALSE(mime::HasEncodedWord("a = ? =="));
+}
+
 TEST(Mime, NestedPartsAndTruncation) {
   std::string raw =
       "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/alternative; "

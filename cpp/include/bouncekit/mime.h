@@ -114,6 +114,9 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start);
 // Content decoding helpers (lenient: invalid characters are skipped).
 std::string DecodeBase64(absl::string_view in);
 std::string DecodeQuotedPrintable(absl::string_view in);
+// Does `s` contain "=?" (the start of an RFC 2047 encoded word)? Without
+// one, DecodeEncodedWords returns its input unchanged.
+bool HasEncodedWord(absl::string_view s);
 // RFC 2047 encoded words -> bytes (charset is not converted).
 std::string DecodeEncodedWords(absl::string_view in);
 
