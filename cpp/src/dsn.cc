@@ -3,6 +3,7 @@
 #include "bouncekit/dsn.h"
 
 #include <algorithm>
+#include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -31,7 +32,7 @@ using mime::HeaderList;
 using mime::Message;
 using mime::Part;
 
-absl::string_view Trim(absl::string_view s) { return internal::TrimAscii(s); }
+absl::string_view Trim(absl::string_view s) { return internal::TrimAsciiInline(s); }
 
 std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 
@@ -87,6 +88,8 @@ absl::string_view HeaderOr(const HeaderList& h, absl::string_view name) {
 
 // Drops parenthesised comments from a date ("... +0900 (JST)").
 std::string CleanDate(absl::string_view d) {
+  // Most dates have no parentheses: the trimmed date as it is.
+  if (d.find_first_of("()") == absl::string_view::npos) return std::string(Trim(d));
   std::string out;
   int depth = 0;
   for (char c : d) {
@@ -122,6 +125,25 @@ std::pair<std::string, std::string> TypedValue(absl::string_view v) {
               });
   if (!atom) return {std::string(), std::string(Trim(v))};
   return {Lower(type), std::string(Trim(v.substr(semi + 1)))};
+}
+
+// The address scan::FindAddresses(t) gives as its first hit when that hit
+// starts at offset 0, for a `t` whose first '@' is at `at` with only
+// local-part bytes before it; false when it would give no such hit. Same
+// rules (and so the same address), without a vector of strings per line.
+bool AddressAtStart(absl::string_view t, size_t at, std::string* out) {
+  // FindAddresses skips these at the start of a local part.
+  if (t[0] == '.' || t[0] == '\'' || t[0] == '=' || t[0] == '/') return false;
+  size_t e = at + 1;
+  while (e < t.size() && internal::IsDomainCharFast(t[e])) ++e;
+  while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) --e;
+  if (e == at + 1) return false;
+  const absl::string_view domain = t.substr(at + 1, e - at - 1);
+  if (domain.find('.') == absl::string_view::npos) return false;
+  if (at > 128 || domain.size() > 255) return false;
+  out->assign(t.data(), e);
+  for (char& c : *out) c = internal::LowerAscii(c);
+  return true;
 }
 
 // Message-ids and UUIDs look like addresses: a long local part made of
@@ -346,19 +368,31 @@ bool MayHaveCutoffWord(absl::string_view s) {
   const size_t n = s.size();
   size_t i = 0;
 #if defined(__SSE2__)
+  if (n < 3) return false;
   const __m128i lower = _mm_set1_epi8(0x20);
   auto eq = [](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
-  for (; i + 18 <= n; i += 16) {
-    const __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), lower);
-    const __m128i b = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1)), lower);
-    const __m128i c = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 2)), lower);
+  // The sixteen start positions at q (reads q[0..17]).
+  auto block = [&](const unsigned char* q) {
+    const __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), lower);
+    const __m128i b = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 1)), lower);
+    const __m128i c = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2)), lower);
     const __m128i ori = _mm_and_si128(_mm_and_si128(eq(a, 'o'), eq(b, 'r')), eq(c, 'i'));
     const __m128i mes = _mm_and_si128(_mm_and_si128(eq(a, 'm'), eq(b, 'e')), eq(c, 's'));
     const __m128i cop = _mm_and_si128(_mm_and_si128(eq(a, 'c'), eq(b, 'o')), eq(c, 'p'));
     const __m128i hea = _mm_and_si128(_mm_and_si128(eq(a, 'h'), eq(b, 'e')), eq(c, 'a'));
-    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ori, mes), _mm_or_si128(cop, hea))) != 0) return true;
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ori, mes), _mm_or_si128(cop, hea))) != 0;
+  };
+  for (; i + 18 <= n; i += 16) {
+    if (block(p + i)) return true;
   }
-#endif
+  if (i + 3 > n) return false;
+  // The last start positions (most lines are shorter than one block): one
+  // more block over a zero-padded copy; a padding byte (0 | 0x20, a space)
+  // matches no letter.
+  unsigned char tail[32] = {};
+  std::memcpy(tail, p + i, n - i);  // n - i < 18
+  return block(tail);
+#else
   for (; i + 3 <= n; ++i) {
     const char a = static_cast<char>(p[i] | 0x20), b = static_cast<char>(p[i + 1] | 0x20),
                c = static_cast<char>(p[i + 2] | 0x20);
@@ -368,6 +402,7 @@ bool MayHaveCutoffWord(absl::string_view s) {
     }
   }
   return false;
+#endif
 }
 
 bool IsCutoffLine(absl::string_view line, bool seen_text) {
@@ -880,15 +915,14 @@ class EmailReader {
   bool LooksLikeBounce() const {
     if (!from_.empty() && IsSystemLocal(from_)) return true;
     const absl::string_view body = absl::string_view(text_.body).substr(0, 4000);
-    static constexpr absl::string_view kWords[] = {
-        "undeliver", "not be delivered", "could not deliver", "delivery fail",
-        "failure notice", "delivery status", "returned mail", "unable to deliver",
-        "permanent error", "permanent failure", "failed permanently", "mail delivery",
-        "delivery has failed", "not delivered", "rejected", "user unknown",
-        "does not exist", "delivery problem", "non remis", "failed", "error"};
-    for (absl::string_view w : kWords) {
-      if (ContainsLower(subject_, w) || ContainsLower(body, w)) return true;
-    }
+    // Any of these words, in one pass over the subject and the body.
+    static const internal::PhraseSet* const kWords = new internal::PhraseSet{
+        {"undeliver", 0}, {"not be delivered", 0}, {"could not deliver", 0}, {"delivery fail", 0},
+        {"failure notice", 0}, {"delivery status", 0}, {"returned mail", 0}, {"unable to deliver", 0},
+        {"permanent error", 0}, {"permanent failure", 0}, {"failed permanently", 0}, {"mail delivery", 0},
+        {"delivery has failed", 0}, {"not delivered", 0}, {"rejected", 0}, {"user unknown", 0},
+        {"does not exist", 0}, {"delivery problem", 0}, {"non remis", 0}, {"failed", 0}, {"error", 0}};
+    if (kWords->Find(subject_, /*stop_mask=*/1) != 0 || kWords->Find(body, /*stop_mask=*/1) != 0) return true;
     return mime::FindHeader(msg_.parts[0].headers, "x-failed-recipients").has_value();
   }
 
@@ -899,6 +933,7 @@ class EmailReader {
   std::vector<std::string> LeadingAddresses() {
     std::vector<std::string> out;
     absl::flat_hash_set<std::string> seen;
+    std::string addr;
     lines_ = Lines(text_.body);
     addr_lines_.clear();
     line_addr_.assign(lines_.size(), std::string());
@@ -909,20 +944,14 @@ class EmailReader {
         t.remove_prefix(1);
       }
       if (internal::StartsWithIgnoreCaseAscii(t, "mailto:")) t.remove_prefix(7);
-      if (t.empty() || !scan::IsLocalChar(t[0])) continue;
-      size_t at = t.find('@');
-      if (at == absl::string_view::npos || at > 128) continue;
-      bool clean = true;
-      for (size_t k = 0; k < at; ++k) {
-        if (!scan::IsLocalChar(t[k])) {
-          clean = false;
-          break;
-        }
-      }
-      if (!clean) continue;
-      auto hits = scan::FindAddresses(t.substr(0, std::min<size_t>(t.size(), at + 260)));
-      if (hits.empty() || hits[0].offset != 0) continue;
-      const std::string& a = hits[0].address;
+      // The first '@' must come within 128 bytes, after local-part bytes
+      // only: scan those (not the whole line) and stop at anything else.
+      size_t at = 0;
+      const size_t limit = std::min<size_t>(t.size(), 129);
+      while (at < limit && internal::IsLocalCharFast(t[at])) ++at;
+      if (at == 0 || at >= limit || t[at] != '@') continue;
+      if (!AddressAtStart(t.substr(0, std::min<size_t>(t.size(), at + 260)), at, &addr)) continue;
+      const std::string& a = addr;
       if (Own(a) || IsIdLike(a)) continue;
       line_addr_[i] = a;
       addr_lines_[a].push_back(i);
@@ -953,11 +982,17 @@ class EmailReader {
         rest.remove_prefix(1);
       }
       std::string block(rest);
+      // Whether `block` holds a reply code, kept up to date as lines are
+      // added: a code never straddles the joining space, so the block has
+      // one when the old block or the new line has one.
+      bool has_code = scan::FindReplyCode(block) != 0;
       for (size_t j = i + 1; j < lines_.size(); ++j) {
         absl::string_view next = Unquote(lines_[j]);
         if (next.empty() || !line_addr_[j].empty()) break;
-        if (scan::FindReplyCode(block) != 0) next = StripReplyPrefix(next);
-        absl::StrAppend(&block, " ", next);
+        if (has_code) next = StripReplyPrefix(next);
+        block.push_back(' ');
+        block.append(next.data(), next.size());
+        if (!has_code) has_code = scan::FindReplyCode(next) != 0;
       }
       block = scan::CollapseSpace(block);
       if (!block.empty()) absl::StrAppend(&out, out.empty() ? "" : " ", block);
@@ -1025,11 +1060,11 @@ class EmailReader {
     }
     if (recips.empty()) return;
     const absl::string_view body = text_.body;
-    bool delayed = ContainsLower(body, "will continue trying") || ContainsLower(body, "will keep trying") ||
-                   ContainsLower(body, "still trying") || ContainsLower(body, "will be retried") ||
-                   ContainsLower(body, "will retry") || ContainsLower(body, "has been delayed") ||
-                   ContainsLower(body, "delivery delayed") || ContainsLower(body, "not yet been delivered") ||
-                   ContainsLower(body, "deferred:");
+    static const internal::PhraseSet* const kDelayed = new internal::PhraseSet{
+        {"will continue trying", 0}, {"will keep trying", 0}, {"still trying", 0},
+        {"will be retried", 0}, {"will retry", 0}, {"has been delayed", 0},
+        {"delivery delayed", 0}, {"not yet been delivered", 0}, {"deferred:", 0}};
+    const bool delayed = kDelayed->Find(body, /*stop_mask=*/1) != 0;
     for (const std::string& r : recips) {
       BounceEvent e;
       e.kind = delayed ? "delay" : "bounce";

@@ -3,6 +3,7 @@
 #include "bouncekit/mime.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -26,7 +27,7 @@ void AsciiLowerInPlace(char* p, size_t n) {
   }
 }
 
-absl::string_view Trim(absl::string_view s) { return internal::TrimAscii(s); }
+inline absl::string_view Trim(absl::string_view s) { return internal::TrimAsciiInline(s); }
 
 int HexVal(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -35,7 +36,7 @@ int HexVal(char c) {
   return -1;
 }
 
-int B64Val(unsigned char c) {
+constexpr int B64Val(unsigned char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
@@ -305,7 +306,7 @@ absl::string_view HeaderList::Keep(absl::string_view s, bool lower) {
   if (s.size() > left_) {
     constexpr size_t kChunk = 2048;
     const size_t size = s.size() > kChunk / 4 ? s.size() : kChunk;  // big values get their own chunk
-    chunks_.push_back(std::make_unique<char[]>(size));
+    chunks_.push_back(std::unique_ptr<char[]>(new char[size]));  // not zero-filled: written before read
     if (size == s.size()) {
       char* out = chunks_.back().get();
       std::memcpy(out, s.data(), s.size());
@@ -350,7 +351,7 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
       // was folded or has encoded words.
       const absl::string_view lname = name;
       const absl::string_view v = Trim(is_folded ? absl::string_view(folded) : first_value);
-      if (HasEncodedWord(v)) {
+      if (internal::HasEncodedWordFast(v)) {
         out.Add(lname, out.Keep(DecodeEncodedWords(v)));
       } else {
         out.Add(lname, is_folded ? out.Keep(v) : v);
@@ -390,16 +391,28 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
       pos = line_start;
       break;
     }
-    size_t colon = line.find(':');
-    if (have && colon == absl::string_view::npos && absl::StrContains(line, "=") &&
-        internal::StartsWithIgnoreCaseAscii(name, "content-type")) {
-      // A parameter line that forgot its indentation ("boundary=...").
-      fold(line);
-      continue;
+    // The common case in one loop: a field name of printable ASCII right
+    // up to the colon (what LooksLikeFieldName accepts, with nothing to
+    // trim). Anything else takes the general path below.
+    size_t colon = 0;
+    const size_t scan_max = std::min<size_t>(line.size(), 77);
+    while (colon < scan_max) {
+      const unsigned char c = static_cast<unsigned char>(line[colon]);
+      if (c <= 32 || c >= 127 || c == ':') break;
+      ++colon;
     }
-    if (colon == absl::string_view::npos || !LooksLikeFieldName(Trim(line.substr(0, colon)))) {
-      pos = line_start;  // body starts here (no blank separator line)
-      break;
+    if (colon == 0 || colon >= scan_max || line[colon] != ':') {
+      colon = line.find(':');
+      if (have && colon == absl::string_view::npos && absl::StrContains(line, "=") &&
+          internal::StartsWithIgnoreCaseAscii(name, "content-type")) {
+        // A parameter line that forgot its indentation ("boundary=...").
+        fold(line);
+        continue;
+      }
+      if (colon == absl::string_view::npos || !LooksLikeFieldName(Trim(line.substr(0, colon)))) {
+        pos = line_start;  // body starts here (no blank separator line)
+        break;
+      }
     }
     flush();
     name = Trim(line.substr(0, colon));
@@ -418,21 +431,32 @@ std::string HeaderParam(absl::string_view value, absl::string_view lower_name) {
 }
 
 std::string DecodeBase64(absl::string_view in) {
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
+  // One table lookup per byte (-1: skipped, -2: '=' ends the data) and
+  // writes into a buffer sized once.
+  static constexpr auto kTable = [] {
+    std::array<int8_t, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = static_cast<int8_t>(B64Val(static_cast<unsigned char>(c)));
+    t['='] = -2;
+    return t;
+  }();
+  std::string out(in.size() * 3 / 4 + 3, '\0');
+  char* o = out.data();
   uint32_t acc = 0;
   int bits = 0;
   for (unsigned char c : in) {
-    if (c == '=') break;
-    int v = B64Val(c);
-    if (v < 0) continue;
+    const int v = kTable[c];
+    if (v < 0) {
+      if (v == -2) break;
+      continue;
+    }
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+      *o++ = static_cast<char>((acc >> bits) & 0xFF);
     }
   }
+  out.resize(static_cast<size_t>(o - out.data()));
   return out;
 }
 

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "bouncekit/dsn.h"
@@ -15,6 +17,7 @@
 #include "bouncekit/maillog.h"
 #include "bouncekit/mime.h"
 #include "bouncekit/parse.h"
+#include "internal/email_scan.h"
 
 namespace bouncekit {
 namespace {
@@ -54,6 +57,31 @@ TEST(Mime, HeaderParamsAndEncodedWordCheck) {
   EXPECT_EQ(mime::HeaderParam("text/plain", "charset"), "");
   EXPECT_TRUE(mime::HasEncodedWord("a =?b"));
   EXPECT_FALSE(mime::HasEncodedWord("a = ? =="));
+}
+
+// The e-mail reader's inline helpers agree with the functions they stand
+// in for, on every byte.
+TEST(Mime, InlineHelpersAgreeWithScanners) {
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    EXPECT_EQ(internal::IsLocalCharFast(ch), scan::IsLocalChar(ch)) << c;
+    EXPECT_EQ(internal::IsDomainCharFast(ch), scan::IsDomainChar(ch)) << c;
+    const std::string one(1, ch);
+    EXPECT_EQ(internal::EqualsIgnoreCaseAscii(one, "a"), absl::EqualsIgnoreCase(one, "a")) << c;
+    EXPECT_EQ(internal::EqualsIgnoreCaseAscii(one, "-"), absl::EqualsIgnoreCase(one, "-")) << c;
+    EXPECT_EQ(internal::TrimAsciiInline(one + "x" + one), absl::StripAsciiWhitespace(one + "x" + one)) << c;
+  }
+  EXPECT_TRUE(internal::HasEncodedWordFast(std::string(40, 'x') + "=?"));
+  EXPECT_FALSE(internal::HasEncodedWordFast(std::string(40, 'x') + "="));
+  EXPECT_TRUE(internal::HasEncodedWordFast(std::string(15, 'x') + "=?" + std::string(20, 'x')));
+}
+
+TEST(Mime, Base64EdgeCases) {
+  EXPECT_EQ(mime::DecodeBase64(""), "");
+  EXPECT_EQ(mime::DecodeBase64("YQ"), "a");
+  EXPECT_EQ(mime::DecodeBase64("Y Q\r\n=YWJj"), "a");  // '=' ends the data
+  EXPECT_EQ(mime::DecodeBase64("-_-_"), mime::DecodeBase64("+/+/"));  // URL-safe alphabet too
+  EXPECT_EQ(mime::DecodeBase64("\xff\x80YWJj"), "abc");
 }
 
 TEST(Mime, NestedPartsAndTruncation) {

@@ -47,6 +47,28 @@ TEST(PhraseSetTest, MatchesNaiveSearchOnRandomTexts) {
   }
 }
 
+// Phrases of three bytes or more take the sixteen-positions-at-a-time
+// prefilter; longer texts so that whole blocks and the tail are both used,
+// and bytes that equal a letter once 0x20 is or-ed in ('A' ^ 0x20 = 'a',
+// '@', '`', '{', '[').
+TEST(PhraseSetTest, PrefilterMatchesNaiveSearch) {
+  const std::vector<Ref> ref{{"abc", 0}, {"bca", 1}, {"c a", 2}, {"aaa", 3}, {"[x]", 4},
+                             {"cab c", 5}, {"{x}", 6}, {"ab`", 7}, {"a@b", 63}};
+  const PhraseSet set{{"abc", 0}, {"bca", 1}, {"c a", 2}, {"aaa", 3}, {"[x]", 4},
+                      {"cab c", 5}, {"{x}", 6}, {"ab`", 7}, {"a@b", 63}};
+  std::mt19937 rng(11);
+  const std::string alphabet = "aAbBcC []x{}@`";
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string text(rng() % 70, ' ');
+    for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
+    ASSERT_EQ(set.Find(text), Naive(ref, text)) << "text: '" << text << "'";
+    // With a stop mask the result is a subset that still holds the stop group.
+    const uint64_t stop = set.Find(text, /*stop_mask=*/uint64_t{1} << 3);
+    ASSERT_EQ(stop & ~Naive(ref, text), 0u);
+  }
+  EXPECT_EQ(set.Find(std::string(40, 'x') + "RCP AbC"), uint64_t{1});
+}
+
 TEST(PhraseSetTest, StopMaskReturnsEarlyWithThatGroup) {
   const PhraseSet set{{"rcpt to", 0}, {"mail from", 1}, {"data", 2}};
   // Group 0 is found first; with it in the stop mask the later phrases are

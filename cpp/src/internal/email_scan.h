@@ -15,6 +15,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "absl/base/attributes.h"
 #include "absl/strings/string_view.h"
 
 namespace bouncekit::internal {
@@ -49,6 +50,60 @@ inline bool NextLineFast(absl::string_view text, size_t* pos, absl::string_view*
   *pos = i;
   return true;
 }
+
+// internal::TrimAscii, always inlined: GCC keeps the out-of-line copy for
+// the dozens of per-line and per-field call sites otherwise, and the call
+// costs more than the trim (usually one leading space).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::string_view TrimAsciiInline(absl::string_view s) {
+  const char* b = s.data();
+  const char* e = b + s.size();
+  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  while (b < e && space(*b)) ++b;
+  while (e > b && space(e[-1])) --e;
+  return absl::string_view(b, static_cast<size_t>(e - b));
+}
+
+// Does `s` contain "=?" (an RFC 2047 encoded word's start)? Sixteen
+// positions at a time.
+inline bool HasEncodedWordFast(absl::string_view s) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+#if defined(__SSE2__)
+  const __m128i eq = _mm_set1_epi8('=');
+  const __m128i q = _mm_set1_epi8('?');
+  while (end - p >= 17) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+    if (_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, eq), _mm_cmpeq_epi8(b, q))) != 0) return true;
+    p += 16;
+  }
+#endif
+  for (; p + 1 < end; ++p) {
+    if (p[0] == '=' && p[1] == '?') return true;
+  }
+  return false;
+}
+
+// Byte classes of scan::IsLocalChar / scan::IsDomainChar as one table
+// (bit 1: local part, bit 2: domain); parse_test checks that they agree.
+struct AddressCharTable {
+  uint8_t bits[256] = {};
+  constexpr AddressCharTable() {
+    for (int c = 0; c < 256; ++c) {
+      const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      bool local = alnum;
+      for (char x : {'.', '_', '-', '+', '=', '%', '!', '#', '$', '&', '\'', '*', '/', '?', '^', '`',
+                     '{', '|', '}', '~'}) {
+        local = local || c == x;
+      }
+      const bool domain = alnum || c == '.' || c == '-';
+      bits[c] = static_cast<uint8_t>((local ? 1 : 0) | (domain ? 2 : 0));
+    }
+  }
+};
+inline constexpr AddressCharTable kAddressChars;
+inline bool IsLocalCharFast(char c) { return (kAddressChars.bits[static_cast<unsigned char>(c)] & 1) != 0; }
+inline bool IsDomainCharFast(char c) { return (kAddressChars.bits[static_cast<unsigned char>(c)] & 2) != 0; }
 
 inline char LowerAscii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
