@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "internal/email_scan.h"
 #include "internal/phrase_set.h"
 
 namespace bouncekit::scan {
@@ -15,9 +16,39 @@ namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// The first position at or after `i` and before `end` where a reply code or
+// enhanced status may start (a '2', '4' or '5'; with `dot`, followed by a
+// '.'), or `end`. Texts have few such digits: sixteen positions at a time.
+// Reads t[i .. end] (one byte past `end` with `dot`), which must exist.
+size_t NextCodeStart(absl::string_view t, size_t i, size_t end, bool dot) {
+  const char* const p = t.data();
+#if defined(__SSE2__)
+  const __m128i two = _mm_set1_epi8('2'), four = _mm_set1_epi8('4'), five = _mm_set1_epi8('5');
+  const __m128i period = _mm_set1_epi8('.');
+  // A block of 16 starts needs bytes up to i + 16 (with `dot`) in the text.
+  while (i + 16 <= end) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, two), _mm_cmpeq_epi8(v, four)),
+                             _mm_cmpeq_epi8(v, five));
+    if (dot) {
+      const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+      m = _mm_and_si128(m, _mm_cmpeq_epi8(w, period));
+    }
+    const int bits = _mm_movemask_epi8(m);
+    if (bits != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
+    i += 16;
+  }
+#endif
+  for (; i < end; ++i) {
+    const char c = p[i];
+    if ((c == '2' || c == '4' || c == '5') && (!dot || p[i + 1] == '.')) return i;
+  }
+  return end;
+}
+
 }  // namespace
 
-bool IsLocalChar(char c) {
+bool IsLocalChar(char c) {  // internal::IsLocalCharFast is the same as a table
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
          c == '-' || c == '+' || c == '=' || c == '%' || c == '!' || c == '#' || c == '$' ||
          c == '&' || c == '\'' || c == '*' || c == '/' || c == '?' || c == '^' || c == '`' ||
@@ -29,9 +60,10 @@ bool IsDomainChar(char c) {
 }
 
 int FindReplyCode(absl::string_view t) {
-  for (size_t i = 0; i + 3 <= t.size(); ++i) {
+  if (t.size() < 3) return 0;
+  const size_t end = t.size() - 2;  // starts with three bytes left
+  for (size_t i = NextCodeStart(t, 0, end, false); i < end; i = NextCodeStart(t, i + 1, end, false)) {
     char c = t[i];
-    if (c != '2' && c != '4' && c != '5') continue;
     if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == '#' ||
                   absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])) ||
                   t[i - 1] == ':' || t[i - 1] == '-' || t[i - 1] == '/')) {
@@ -55,9 +87,9 @@ int FindReplyCode(absl::string_view t) {
 }
 
 std::string FindEnhancedStatus(absl::string_view t) {
-  for (size_t i = 0; i + 5 <= t.size(); ++i) {
-    char c = t[i];
-    if (c != '2' && c != '4' && c != '5') continue;
+  if (t.size() < 5) return std::string();
+  const size_t end = t.size() - 4;  // starts with five bytes left
+  for (size_t i = NextCodeStart(t, 0, end, true); i < end; i = NextCodeStart(t, i + 1, end, true)) {
     if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' ||
                   absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])))) {
       continue;
@@ -119,18 +151,52 @@ std::string FindRemoteHost(absl::string_view text) {
 }
 
 std::string CollapseSpace(absl::string_view text) {
-  std::string out(text.size(), '\0');
-  char* o = out.data();
-  char* const begin = o;
-  bool space = false;
-  for (char c : text) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-      space = o != begin;
-      continue;
+  // Copies each run of non-space bytes at once (sixteen bytes per step while
+  // the input has them), writing one space between runs. The buffer has 16
+  // bytes of slack for the last wide copy.
+  const size_t n = text.size();
+  std::string out(n + 16, '\0');
+  const char* const p = text.data();
+  char* const begin = out.data();
+  char* o = begin;
+  size_t i = 0;
+  auto is_space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  while (true) {
+    while (i < n && is_space(p[i])) ++i;
+    if (i >= n) break;
+    if (o != begin) *o++ = ' ';
+    // The run [i, j): the next space, sixteen bytes at a time.
+    size_t j = i;
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(' ');
+    const __m128i below_tab = _mm_set1_epi8('\t' - 1), above_cr = _mm_set1_epi8('\r' + 1);
+    while (j + 16 <= n) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
+      const __m128i ws = _mm_or_si128(
+          _mm_cmpeq_epi8(v, sp), _mm_and_si128(_mm_cmpgt_epi8(v, below_tab), _mm_cmplt_epi8(v, above_cr)));
+      const int bits = _mm_movemask_epi8(ws);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + (j - i)), v);  // within the slack
+      if (bits != 0) {
+        j += static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
+        break;
+      }
+      j += 16;
     }
-    if (space) *o++ = ' ';
-    space = false;
-    *o++ = c;
+    if (j + 16 > n) {
+      // Fewer than 16 bytes left: finish the run byte by byte.
+      while (j < n && !is_space(p[j])) {
+        o[j - i] = p[j];
+        ++j;
+      }
+    }
+#else
+    while (j < n && !is_space(p[j])) {
+      o[j - i] = p[j];
+      ++j;
+    }
+#endif
+    o += j - i;
+    i = j;
   }
   out.resize(static_cast<size_t>(o - begin));
   return out;
@@ -142,10 +208,10 @@ std::vector<AddressHit> FindAddresses(absl::string_view t, bool allow_dotless) {
   for (size_t at = t.find('@'); at != absl::string_view::npos; at = t.find('@', at + 1)) {
     if (at < last_end) continue;
     size_t b = at;
-    while (b > last_end && IsLocalChar(t[b - 1])) --b;
+    while (b > last_end && internal::IsLocalCharFast(t[b - 1])) --b;
     while (b < at && (t[b] == '.' || t[b] == '\'' || t[b] == '=' || t[b] == '/')) ++b;
     size_t e = at + 1;
-    while (e < t.size() && IsDomainChar(t[e])) ++e;
+    while (e < t.size() && internal::IsDomainCharFast(t[e])) ++e;
     while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) --e;
     if (b == at || e == at + 1) continue;
     absl::string_view domain = t.substr(at + 1, e - at - 1);

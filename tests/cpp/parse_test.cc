@@ -3,6 +3,7 @@
 // Tests of the bounce readers in the core: MIME decoding, DSN fields,
 // heuristic bounces, the JSON parser, ESP mappings and log lines.
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,91 @@ TEST(Mime, Base64EdgeCases) {
   EXPECT_EQ(mime::DecodeBase64("Y Q\r\n=YWJj"), "a");  // '=' ends the data
   EXPECT_EQ(mime::DecodeBase64("-_-_"), mime::DecodeBase64("+/+/"));  // URL-safe alphabet too
   EXPECT_EQ(mime::DecodeBase64("\xff\x80YWJj"), "abc");
+}
+
+// The scanners as they were written before they scanned sixteen bytes at a
+// time: the reference for random texts.
+namespace ref {
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+int FindReplyCode(absl::string_view t) {
+  for (size_t i = 0; i + 3 <= t.size(); ++i) {
+    char c = t[i];
+    if (c != '2' && c != '4' && c != '5') continue;
+    if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == '#' ||
+                  absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])) || t[i - 1] == ':' ||
+                  t[i - 1] == '-' || t[i - 1] == '/')) {
+      continue;
+    }
+    if (!IsDigit(t[i + 1]) || !IsDigit(t[i + 2])) continue;
+    if (t[i + 1] > '5') continue;
+    size_t j = i + 3;
+    if (j < t.size()) {
+      char n = t[j];
+      if (!(n == ' ' || n == '-' || n == '\t' || n == '\'' || n == '"' || n == ')' || n == ']' ||
+            n == ',' || n == ';' || n == '\n' || n == '\r')) {
+        continue;
+      }
+    }
+    return (c - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
+  }
+  return 0;
+}
+std::string FindEnhancedStatus(absl::string_view t) {
+  for (size_t i = 0; i + 5 <= t.size(); ++i) {
+    char c = t[i];
+    if (c != '2' && c != '4' && c != '5') continue;
+    if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' ||
+                  absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])))) {
+      continue;
+    }
+    if (t[i + 1] != '.') continue;
+    size_t j = i + 2;
+    size_t k = j;
+    while (k < t.size() && IsDigit(t[k]) && k - j < 3) ++k;
+    if (k == j || k >= t.size() || t[k] != '.') continue;
+    size_t m = k + 1;
+    size_t n = m;
+    while (n < t.size() && IsDigit(t[n]) && n - m < 3) ++n;
+    if (n == m) continue;
+    if (n < t.size() && (IsDigit(t[n]) || (t[n] == '.' && n + 1 < t.size() && IsDigit(t[n + 1])))) {
+      continue;
+    }
+    return std::string(t.substr(i, n - i));
+  }
+  return std::string();
+}
+std::string CollapseSpace(absl::string_view text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+}  // namespace ref
+
+TEST(Scan, FastScannersMatchByteLoops) {
+  std::mt19937 rng(5);
+  const std::string alphabet = "2455.0119 \t\n\r\v\f\x80\xff-a:x";
+  for (int iter = 0; iter < 30000; ++iter) {
+    std::string text(rng() % 90, ' ');
+    for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
+    // Its own allocation, so that the sanitizer build catches a read past it.
+    const std::string owned = text;
+    ASSERT_EQ(scan::FindReplyCode(owned), ref::FindReplyCode(owned)) << owned;
+    ASSERT_EQ(scan::FindEnhancedStatus(owned), ref::FindEnhancedStatus(owned)) << owned;
+    ASSERT_EQ(scan::CollapseSpace(owned), ref::CollapseSpace(owned)) << owned;
+  }
+  EXPECT_EQ(scan::CollapseSpace(std::string(40, 'a') + " \t " + std::string(40, 'b') + "  "),
+            std::string(40, 'a') + " " + std::string(40, 'b'));
+  EXPECT_EQ(scan::FindEnhancedStatus(std::string(30, 'x') + " 5.1.1"), "5.1.1");
+  EXPECT_EQ(scan::FindReplyCode(std::string(30, 'x') + " 550"), 550);
 }
 
 TEST(Mime, NestedPartsAndTruncation) {

@@ -68,6 +68,11 @@ class PhraseSet {
       prefixes_[num_prefixes_++] = pre;
     }
     if (!prefilter) num_prefixes_ = 0;
+#if defined(__SSE2__)
+    for (int i = 0; i < num_prefixes_; ++i) {
+      for (int j = 0; j < 3; ++j) prefix_vectors_[i][j] = _mm_set1_epi8(prefixes_[i][j]);
+    }
+#endif
   }
 
   // Bitmask of the groups whose phrases occur in `text` (any case).
@@ -87,10 +92,10 @@ class PhraseSet {
         const __m128i c = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + k + 2)), fold);
         __m128i any = _mm_setzero_si128();
         for (int i = 0; i < num_prefixes_; ++i) {
-          const std::array<char, 3>& pre = prefixes_[i];
+          const __m128i* pre = prefix_vectors_[i];
           const __m128i m = _mm_and_si128(
-              _mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8(pre[0])), _mm_cmpeq_epi8(b, _mm_set1_epi8(pre[1]))),
-              _mm_cmpeq_epi8(c, _mm_set1_epi8(pre[2])));
+              _mm_and_si128(_mm_cmpeq_epi8(a, pre[0]), _mm_cmpeq_epi8(b, pre[1])),
+              _mm_cmpeq_epi8(c, pre[2]));
           any = _mm_or_si128(any, m);
         }
         unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(any));
@@ -140,6 +145,9 @@ class PhraseSet {
   std::array<uint8_t, 256> starts_{};  // 1 where a phrase starts with this byte (any case)
   std::array<std::array<char, 3>, kMaxPrefixes> prefixes_{};  // first three bytes | 0x20
   int num_prefixes_ = 0;  // 0: no prefilter (a phrase shorter than three bytes, or too many)
+#if defined(__SSE2__)
+  __m128i prefix_vectors_[kMaxPrefixes][3];  // prefixes_ broadcast, built once
+#endif
 };
 
 }  // namespace bouncekit::internal
