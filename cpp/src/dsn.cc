@@ -104,13 +104,32 @@ std::string CleanDate(absl::string_view d) {
   return std::string(Trim(out));
 }
 
+// The first address scan::FindAddresses would give (lower-cased), or "".
+std::string FirstAddress(absl::string_view v, bool allow_dotless = false) {
+  std::string out;
+  internal::ForEachAddress(v, allow_dotless, [&](size_t b, size_t e) {
+    internal::AssignLower(v.substr(b, e - b), &out);
+    return false;
+  });
+  return out;
+}
+
+// Every address scan::FindAddresses would give, lower-cased, to fn(address).
+template <typename Fn>
+void EachAddress(absl::string_view v, bool allow_dotless, Fn fn) {
+  std::string a;
+  internal::ForEachAddress(v, allow_dotless, [&](size_t b, size_t e) {
+    internal::AssignLower(v.substr(b, e - b), &a);
+    fn(a);
+    return true;
+  });
+}
+
 // "rfc822; <User@Example.COM>" -> "user@example.com" (empty if no address).
 std::string AddressOfField(absl::string_view v) {
   size_t semi = v.find(';');
   if (semi != absl::string_view::npos) v = v.substr(semi + 1);
-  auto hits = scan::FindAddresses(v, /*allow_dotless=*/true);
-  if (hits.empty()) return std::string();
-  return hits.front().address;
+  return FirstAddress(v, /*allow_dotless=*/true);
 }
 
 // The value after "type;" in a DSN field.
@@ -501,10 +520,10 @@ class EmailReader {
           !internal::EqualsLower(h.name, "x-original-to") && !internal::EqualsLower(h.name, "envelope-to")) {
         continue;
       }
-      for (auto& a : scan::FindAddresses(h.value)) {
-        if (is_from && from_.empty()) from_ = a.address;
-        own_.insert(std::move(a.address));
-      }
+      EachAddress(h.value, false, [&](const std::string& a) {
+        if (is_from && from_.empty()) from_ = a;
+        own_.insert(a);
+      });
     }
     FindOriginal();
     FindText();
@@ -613,11 +632,10 @@ class EmailReader {
     if (have_original_) return;
     have_original_ = true;
     orig_message_id_ = std::string(Trim(HeaderOr(h, "message-id")));
-    auto from = scan::FindAddresses(HeaderOr(h, "from"));
-    if (!from.empty()) orig_from_ = from.front().address;
+    orig_from_ = FirstAddress(HeaderOr(h, "from"));
     for (const auto& x : h) {
       if (internal::EqualsIgnoreCaseAscii(x.name, "to") || internal::EqualsIgnoreCaseAscii(x.name, "cc")) {
-        for (auto& a : scan::FindAddresses(x.value)) orig_to_.push_back(a.address);
+        EachAddress(x.value, false, [&](const std::string& a) { orig_to_.push_back(a); });
       }
     }
   }

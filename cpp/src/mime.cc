@@ -128,7 +128,10 @@ class Walker {
     part.depth = depth;
     part.in_attached = in_attached;
     part.parent = parent;
-    std::string ctype(default_type);
+    // The type is worked out in place (a copy would allocate for the longer
+    // types); the branches below read it before the part is moved.
+    std::string& ctype = part.content_type;
+    ctype.assign(default_type.data(), default_type.size());
     if (auto ct = FindHeader(part.headers, "content-type")) {
       absl::string_view v = *ct;
       size_t semi = v.find(';');
@@ -145,13 +148,11 @@ class Walker {
         }
       }
     }
-    part.content_type = ctype;
     absl::string_view body = text.substr(body_start);
     const int index = static_cast<int>(out_->parts.size());
 
     if (absl::StartsWith(ctype, "multipart/") && part.boundary.empty()) {
       ctype = "text/plain";  // no boundary: readable as text at least
-      part.content_type = ctype;
     }
     if (absl::StartsWith(ctype, "multipart/") && !part.boundary.empty()) {
       // Inside an attached message only a forwarded report is worth
@@ -163,13 +164,14 @@ class Walker {
         out_->parts.push_back(std::move(part));
         return;
       }
+      const bool digest = ctype == "multipart/digest";
       out_->parts.push_back(std::move(part));
       if (depth >= options_.max_depth) {
         out_->depth_limited = true;
         return;
       }
       Multipart(begin + body_start, end, out_->parts[index].boundary, depth + 1, in_attached,
-                index, ctype == "multipart/digest" ? "message/rfc822" : "text/plain");
+                index, digest ? "message/rfc822" : "text/plain");
       return;
     }
     if (ctype == "message/rfc822" || ctype == "message/global") {
@@ -391,17 +393,11 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
       pos = line_start;
       break;
     }
-    // The common case in one loop: a field name of printable ASCII right
+    // The common case in one scan: a field name of printable ASCII right
     // up to the colon (what LooksLikeFieldName accepts, with nothing to
     // trim). Anything else takes the general path below.
-    size_t colon = 0;
-    const size_t scan_max = std::min<size_t>(line.size(), 77);
-    while (colon < scan_max) {
-      const unsigned char c = static_cast<unsigned char>(line[colon]);
-      if (c <= 32 || c >= 127 || c == ':') break;
-      ++colon;
-    }
-    if (colon == 0 || colon >= scan_max || line[colon] != ':') {
+    size_t colon = internal::SimpleFieldNameLength(line, text.data() + text.size());
+    if (colon == 0) {
       colon = line.find(':');
       if (have && colon == absl::string_view::npos && absl::StrContains(line, "=") &&
           internal::StartsWithIgnoreCaseAscii(name, "content-type")) {
@@ -553,6 +549,7 @@ std::string DecodeEncodedWords(absl::string_view in) {
 
 absl::StatusOr<Message> Parse(absl::string_view raw, const MimeOptions& options) {
   Message msg;
+  msg.parts.reserve(16);  // one allocation for most e-mails (and no part moved as it grows)
   Walker walker(raw, options, &msg);
   walker.Entity(0, raw.size(), 0, false, -1, "text/plain");
   if (msg.parts.empty() || msg.parts[0].headers.empty()) {

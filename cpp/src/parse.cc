@@ -204,22 +204,10 @@ std::string CollapseSpace(absl::string_view text) {
 
 std::vector<AddressHit> FindAddresses(absl::string_view t, bool allow_dotless) {
   std::vector<AddressHit> out;
-  size_t last_end = 0;
-  for (size_t at = t.find('@'); at != absl::string_view::npos; at = t.find('@', at + 1)) {
-    if (at < last_end) continue;
-    size_t b = at;
-    while (b > last_end && internal::IsLocalCharFast(t[b - 1])) --b;
-    while (b < at && (t[b] == '.' || t[b] == '\'' || t[b] == '=' || t[b] == '/')) ++b;
-    size_t e = at + 1;
-    while (e < t.size() && internal::IsDomainCharFast(t[e])) ++e;
-    while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) --e;
-    if (b == at || e == at + 1) continue;
-    absl::string_view domain = t.substr(at + 1, e - at - 1);
-    if (!allow_dotless && domain.find('.') == absl::string_view::npos) continue;
-    if (at - b > 128 || domain.size() > 255) continue;
+  internal::ForEachAddress(t, allow_dotless, [&](size_t b, size_t e) {
     out.push_back({absl::AsciiStrToLower(t.substr(b, e - b)), b});
-    last_end = e;
-  }
+    return true;
+  });
   return out;
 }
 

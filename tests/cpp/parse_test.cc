@@ -72,6 +72,39 @@ TEST(Mime, InlineHelpersAgreeWithScanners) {
     EXPECT_EQ(internal::EqualsIgnoreCaseAscii(one, "-"), absl::EqualsIgnoreCase(one, "-")) << c;
     EXPECT_EQ(internal::TrimAsciiInline(one + "x" + one), absl::StripAsciiWhitespace(one + "x" + one)) << c;
   }
+  // "=?" at every position of texts of every length up to 40.
+  for (size_t n = 0; n <= 40; ++n) {
+    EXPECT_FALSE(internal::HasEncodedWordFast(std::string(n, '=')));
+    for (size_t at = 0; at + 2 <= n; ++at) {
+      std::string t(n, 'x');
+      t[at] = '=';
+      t[at + 1] = '?';
+      EXPECT_TRUE(internal::HasEncodedWordFast(t)) << n << " " << at;
+    }
+  }
+  // Field names: the fast scan against the rule it implements, on random
+  // lines cut from a larger buffer (so blocks may run past the line).
+  std::mt19937 rng(3);
+  const std::string alphabet = "ab-:: \t\x7f\x80\r\n";
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string buf(rng() % 100, 'x');
+    for (char& ch : buf) {
+      if (rng() % 4 == 0) ch = alphabet[rng() % alphabet.size()];
+    }
+    const size_t len = buf.empty() ? 0 : rng() % (buf.size() + 1);
+    const absl::string_view line(buf.data(), len);
+    size_t want = 0;
+    const size_t colon = line.find(':');
+    if (colon != absl::string_view::npos && colon >= 1 && colon <= 76) {
+      bool clean = true;
+      for (size_t k = 0; k < colon; ++k) {
+        const unsigned char c = static_cast<unsigned char>(line[k]);
+        clean = clean && c > 32 && c < 127;
+      }
+      if (clean) want = colon;
+    }
+    ASSERT_EQ(internal::SimpleFieldNameLength(line, buf.data() + buf.size()), want) << buf << " " << len;
+  }
   EXPECT_TRUE(internal::HasEncodedWordFast(std::string(40, 'x') + "=?"));
   EXPECT_FALSE(internal::HasEncodedWordFast(std::string(40, 'x') + "="));
   EXPECT_TRUE(internal::HasEncodedWordFast(std::string(15, 'x') + "=?" + std::string(20, 'x')));

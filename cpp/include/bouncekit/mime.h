@@ -12,7 +12,7 @@
 #define BOUNCEKIT_MIME_H_
 
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,8 +92,10 @@ struct Message {
   // Parts in document order; parts[0] is the message itself. Multipart
   // containers are listed too (with an empty body).
   std::vector<Part> parts;
-  // Owns decoded bodies that do not live in the input.
-  std::deque<std::string> storage;
+  // Owns decoded bodies that do not live in the input. A list: elements
+  // never move, and an empty one allocates nothing, even when moved (a
+  // deque allocates on construction and on every move).
+  std::list<std::string> storage;
   bool truncated = false;    // a multipart lacked its closing delimiter
   bool depth_limited = false;
 };

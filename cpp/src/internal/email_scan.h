@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -69,19 +70,60 @@ inline bool HasEncodedWordFast(absl::string_view s) {
   const char* p = s.data();
   const char* const end = p + s.size();
 #if defined(__SSE2__)
-  const __m128i eq = _mm_set1_epi8('=');
-  const __m128i q = _mm_set1_epi8('?');
-  while (end - p >= 17) {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
-    if (_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, eq), _mm_cmpeq_epi8(b, q))) != 0) return true;
-    p += 16;
+  if (s.size() >= 17) {
+    const __m128i eq = _mm_set1_epi8('=');
+    const __m128i q = _mm_set1_epi8('?');
+    // Start positions p .. p + 15 (reads p[0 .. 16]).
+    auto block = [&](const char* at) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + 1));
+      return _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, eq), _mm_cmpeq_epi8(b, q))) != 0;
+    };
+    for (; end - p >= 17; p += 16) {
+      if (block(p)) return true;
+    }
+    // The last start positions, in one block that overlaps the previous one.
+    return p < end - 1 && block(end - 17);
   }
 #endif
   for (; p + 1 < end; ++p) {
     if (p[0] == '=' && p[1] == '?') return true;
   }
   return false;
+}
+
+// Length of the field name at the start of `line` when it is the common
+// kind: 1 .. 76 bytes of printable ASCII other than ':' and then a ':';
+// 0 otherwise (the caller then applies the general rules). `text_end` is
+// the end of the buffer holding the line, which may be read up to.
+inline size_t SimpleFieldNameLength(absl::string_view line, const char* text_end) {
+  const size_t scan_max = line.size() < 77 ? line.size() : 77;
+  const char* const p = line.data();
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i space_plus_one = _mm_set1_epi8(33), del = _mm_set1_epi8(127), colon = _mm_set1_epi8(':');
+  // Bytes <= 32 or >= 127 (negative as signed bytes) or ':' end a name; the
+  // line's terminator is such a byte, so a block never reads past the
+  // text; blocks that would (a last line without terminator) go byte-wise.
+  while (i < scan_max && text_end - (p + i) >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i stop = _mm_or_si128(_mm_cmplt_epi8(v, space_plus_one),
+                                      _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmpeq_epi8(v, colon)));
+    const int bits = _mm_movemask_epi8(stop);
+    if (bits != 0) {
+      i += static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
+      break;
+    }
+    i += 16;
+  }
+#endif
+  while (i < scan_max) {
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c <= 32 || c >= 127 || c == ':') break;
+    ++i;
+  }
+  if (i == 0 || i >= scan_max || p[i] != ':') return 0;
+  return i;
 }
 
 // Byte classes of scan::IsLocalChar / scan::IsDomainChar as one table
@@ -105,8 +147,44 @@ inline constexpr AddressCharTable kAddressChars;
 inline bool IsLocalCharFast(char c) { return (kAddressChars.bits[static_cast<unsigned char>(c)] & 1) != 0; }
 inline bool IsDomainCharFast(char c) { return (kAddressChars.bits[static_cast<unsigned char>(c)] & 2) != 0; }
 
+// The address-like tokens user@domain.tld of `t`, in order: calls
+// fn(begin, end) with the token's byte range (not lower-cased) until fn
+// returns false. The scanner behind scan::FindAddresses (which lower-cases
+// and collects); callers that want one address, or only to test or insert
+// them, use it without a vector of strings.
+template <typename Fn>
+void ForEachAddress(absl::string_view t, bool allow_dotless, Fn fn) {
+  size_t last_end = 0;
+  const char* const p = t.data();
+  const size_t n = t.size();
+  for (size_t at = 0;; ++at) {
+    const void* f = at < n ? std::memchr(p + at, '@', n - at) : nullptr;
+    if (f == nullptr) return;
+    at = static_cast<size_t>(static_cast<const char*>(f) - p);
+    if (at < last_end) continue;
+    size_t b = at;
+    while (b > last_end && IsLocalCharFast(p[b - 1])) --b;
+    while (b < at && (p[b] == '.' || p[b] == '\'' || p[b] == '=' || p[b] == '/')) ++b;
+    size_t e = at + 1;
+    while (e < n && IsDomainCharFast(p[e])) ++e;
+    while (e > at + 1 && (p[e - 1] == '.' || p[e - 1] == '-')) --e;
+    if (b == at || e == at + 1) continue;
+    const absl::string_view domain(p + at + 1, e - at - 1);
+    if (!allow_dotless && domain.find('.') == absl::string_view::npos) continue;
+    if (at - b > 128 || domain.size() > 255) continue;
+    if (!fn(b, e)) return;
+    last_end = e;
+  }
+}
+
 inline char LowerAscii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+// `s` lower-cased (ASCII) into `*out`.
+inline void AssignLower(absl::string_view s, std::string* out) {
+  out->assign(s.data(), s.size());
+  for (char& c : *out) c = LowerAscii(c);
 }
 
 // Does `s` equal `lower` (lower-case ASCII) ignoring ASCII case? Inline
