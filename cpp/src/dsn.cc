@@ -479,18 +479,11 @@ bool IsCutoffLine(absl::string_view line, bool seen_text) {
 }
 
 struct Text {
-  std::string body;       // the human-readable text before the original copy
+  // The human-readable text before the original copy: a view into a part's
+  // body (which the reader's Message owns) or into the reader's html_text_.
+  absl::string_view body;
   int64_t offset = 0;     // offset of the part in the raw input
 };
-
-// Lines of `text`, trimmed of their terminators.
-std::vector<absl::string_view> Lines(absl::string_view text) {
-  std::vector<absl::string_view> out;
-  size_t pos = 0;
-  absl::string_view line;
-  while (internal::NextLineFast(text, &pos, &line)) out.push_back(line);
-  return out;
-}
 
 class EmailReader {
  public:
@@ -675,9 +668,12 @@ class EmailReader {
         rest = b.substr(pos);
         break;
       }
+      // The lines of the text, kept for the recipient scans (the same lines
+      // as a walk over text_.body: every one ends before the cut).
+      lines_.push_back(line);
       if (!seen_text && !Trim(line).empty()) seen_text = true;
     }
-    text_.body = std::string(b.substr(0, cut));
+    text_.body = b.substr(0, cut);
     if (!have_original_ && !rest.empty()) {
       absl::string_view r = rest;
       // Skip blank lines before the inline header block.
@@ -790,7 +786,7 @@ class EmailReader {
   // Postfix adds "host X said: ... (in reply to RCPT TO command)", Sendmail
   // keeps the whole multi-line reply in its session transcript ("<<< 552-...").
   void EnrichFromText(BounceEvent* e) {
-    if (lines_.empty()) LeadingAddresses();
+    LeadingAddresses();
     std::string block = BlockFor(e->recipient);
     if (!block.empty() && scan::FindReplyCode(block) != 0 &&
         block.size() > e->diagnostic.size()) {
@@ -948,13 +944,15 @@ class EmailReader {
 
   // Lines of the text that begin with an address (optionally in <> or
   // quotes, or after "To:"/"RCPT TO:"), in order, deduplicated.
-  std::vector<std::string> LeadingAddresses() {
-    std::vector<std::string> out;
-    absl::flat_hash_set<std::string> seen;
+  // Addresses at the start of lines of the text (optionally in <> or
+  // quotes, or after "To:"/"RCPT TO:"), in order, deduplicated. Worked out
+  // once (the text does not change) into addrs_ / line_addr_ / next_same_.
+  const std::vector<std::string>& LeadingAddresses() {
+    if (leading_done_) return addrs_;
+    leading_done_ = true;
     std::string addr;
-    lines_ = Lines(text_.body);
-    addr_lines_.clear();
-    line_addr_.assign(lines_.size(), std::string());
+    line_addr_.assign(lines_.size(), -1);
+    next_same_.assign(lines_.size(), -1);
     for (size_t i = 0; i < lines_.size(); ++i) {
       absl::string_view t = internal::TrimAsciiLeft(lines_[i]);
       while (!t.empty() && (t[0] == '<' || t[0] == '"' || t[0] == '\'' || t[0] == '*' ||
@@ -969,22 +967,30 @@ class EmailReader {
       while (at < limit && internal::IsLocalCharFast(t[at])) ++at;
       if (at == 0 || at >= limit || t[at] != '@') continue;
       if (!AddressAtStart(t.substr(0, std::min<size_t>(t.size(), at + 260)), at, &addr)) continue;
-      const std::string& a = addr;
-      if (Own(a) || IsIdLike(a)) continue;
-      line_addr_[i] = a;
-      addr_lines_[a].push_back(i);
-      if (seen.insert(a).second) out.push_back(a);
+      if (Own(addr) || IsIdLike(addr)) continue;
+      auto [it, added] = addr_index_.try_emplace(addr, static_cast<int>(addrs_.size()));
+      const int k = it->second;
+      if (added) {
+        addrs_.push_back(addr);
+        first_line_.push_back(static_cast<int>(i));
+        last_line_.push_back(static_cast<int>(i));
+      } else {
+        next_same_[last_line_[k]] = static_cast<int>(i);
+        last_line_[k] = static_cast<int>(i);
+      }
+      line_addr_[i] = k;
     }
-    return out;
+    return addrs_;
   }
 
   // The text about `recipient`: the rest of each line that names it, and
   // the lines below until a blank line or the next recipient line.
   std::string BlockFor(const std::string& recipient) {
     std::string out;
-    auto it = addr_lines_.find(recipient);
-    if (it == addr_lines_.end()) return out;
-    for (size_t i : it->second) {
+    auto it = addr_index_.find(recipient);
+    if (it == addr_index_.end()) return out;
+    for (int li = first_line_[it->second]; li >= 0; li = next_same_[li]) {
+      const size_t i = static_cast<size_t>(li);
       absl::string_view line = lines_[i];
       size_t p = FindLower(line, recipient);
       absl::string_view rest =
@@ -1006,7 +1012,7 @@ class EmailReader {
       bool has_code = scan::FindReplyCode(block) != 0;
       for (size_t j = i + 1; j < lines_.size(); ++j) {
         absl::string_view next = Unquote(lines_[j]);
-        if (next.empty() || !line_addr_[j].empty()) break;
+        if (next.empty() || line_addr_[j] >= 0) break;
         if (has_code) next = StripReplyPrefix(next);
         block.push_back(' ');
         block.append(next.data(), next.size());
@@ -1025,7 +1031,7 @@ class EmailReader {
     std::string out;
     for (size_t i = 0; i < lines_.size(); ++i) {
       absl::string_view t = Trim(lines_[i]);
-      if (!line_addr_[i].empty() && t.size() <= line_addr_[i].size() + 4) continue;
+      if (line_addr_[i] >= 0 && t.size() <= addrs_[line_addr_[i]].size() + 4) continue;
       absl::StrAppend(&out, t, " ");
     }
     whole_ = scan::CollapseSpace(out);
@@ -1033,7 +1039,7 @@ class EmailReader {
   }
 
   std::string DiagnosticFor(const std::string& recipient) {
-    if (lines_.empty()) LeadingAddresses();
+    LeadingAddresses();
     std::string block = BlockFor(recipient);
     if (!block.empty() &&
         (scan::FindReplyCode(block) != 0 || !scan::FindEnhancedStatus(block).empty() ||
@@ -1105,9 +1111,16 @@ class EmailReader {
   std::vector<std::string> orig_to_;
   Text text_;
   std::string html_text_;
-  std::vector<absl::string_view> lines_;
-  std::vector<std::string> line_addr_;
-  absl::flat_hash_map<std::string, std::vector<size_t>> addr_lines_;
+  std::vector<absl::string_view> lines_;  // of text_.body, filled by FindText
+  // LeadingAddresses(): the distinct addresses, in order of their first
+  // line; per address its first and last line; per line the address it
+  // starts with (index into addrs_, -1: none) and the next line with the
+  // same address (-1: none).
+  bool leading_done_ = false;
+  std::vector<std::string> addrs_;
+  absl::flat_hash_map<std::string, int> addr_index_;
+  std::vector<int> first_line_, last_line_;
+  std::vector<int> line_addr_, next_same_;
   bool whole_done_ = false;
   std::string whole_;
 };

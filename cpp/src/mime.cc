@@ -306,7 +306,7 @@ bool NextLine(absl::string_view text, size_t* pos, absl::string_view* line) {
 absl::string_view HeaderList::Keep(absl::string_view s, bool lower) {
   if (s.empty()) return absl::string_view();
   if (s.size() > left_) {
-    constexpr size_t kChunk = 2048;
+    constexpr size_t kChunk = 1024;
     const size_t size = s.size() > kChunk / 4 ? s.size() : kChunk;  // big values get their own chunk
     chunks_.push_back(std::unique_ptr<char[]>(new char[size]));  // not zero-filled: written before read
     if (size == s.size()) {
