@@ -88,9 +88,9 @@ absl::string_view HeaderOr(const HeaderList& h, absl::string_view name) {
 
 // Drops parenthesised comments from a date ("... +0900 (JST)").
 std::string CleanDate(absl::string_view d) {
-  // Most dates have no parentheses: the trimmed date as it is.
-  if (d.find_first_of("()") == absl::string_view::npos) return std::string(Trim(d));
-  std::string out;
+  // One pass into a buffer of the input's size, trimmed in place.
+  std::string out(d.size(), '\0');
+  char* o = out.data();
   int depth = 0;
   for (char c : d) {
     if (c == '(') {
@@ -98,10 +98,13 @@ std::string CleanDate(absl::string_view d) {
     } else if (c == ')') {
       if (depth > 0) --depth;
     } else if (depth == 0) {
-      out.push_back(c);
+      *o++ = c;
     }
   }
-  return std::string(Trim(out));
+  const absl::string_view t = Trim(absl::string_view(out.data(), static_cast<size_t>(o - out.data())));
+  if (t.data() != out.data()) std::memmove(out.data(), t.data(), t.size());
+  out.resize(t.size());
+  return out;
 }
 
 // The first address scan::FindAddresses would give (lower-cased), or "".
@@ -485,6 +488,31 @@ struct Text {
   int64_t offset = 0;     // offset of the part in the raw input
 };
 
+// The header fields of the parsed parts that the reader looks at (in the
+// message's own header block, an attached message's, and each part's):
+// only these are unfolded and decoded by the MIME walker. Every name used
+// with FindHeader / HeaderOr / a header loop on msg_.parts[*].headers
+// below must be listed here.
+bool IsReaderField(absl::string_view name) {
+  using internal::EqualsLower;
+  switch (name.size()) {
+    case 2: return EqualsLower(name, "to") || EqualsLower(name, "cc");
+    case 4: return EqualsLower(name, "date") || EqualsLower(name, "from");
+    case 7: return EqualsLower(name, "subject");
+    case 8: return EqualsLower(name, "reply-to");
+    case 10: return EqualsLower(name, "message-id") || EqualsLower(name, "precedence");
+    case 11:
+      return EqualsLower(name, "return-path") || EqualsLower(name, "in-reply-to") ||
+             EqualsLower(name, "envelope-to") || EqualsLower(name, "x-autoreply");
+    case 12: return EqualsLower(name, "content-type") || EqualsLower(name, "delivered-to");
+    case 13: return EqualsLower(name, "x-original-to") || EqualsLower(name, "x-autorespond");
+    case 14: return EqualsLower(name, "auto-submitted");
+    case 19: return EqualsLower(name, "x-failed-recipients");
+    case 25: return EqualsLower(name, "content-transfer-encoding");
+    default: return false;
+  }
+}
+
 class EmailReader {
  public:
   EmailReader(absl::string_view raw, const EmailParseOptions& options)
@@ -498,6 +526,7 @@ class EmailReader {
     }
     mime::MimeOptions mo;
     mo.max_depth = options_.max_depth;
+    mo.decode_field = &IsReaderField;
     auto parsed = mime::Parse(raw_, mo);
     if (!parsed.ok()) return parsed.status();
     msg_ = std::move(*parsed);

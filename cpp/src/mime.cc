@@ -54,6 +54,14 @@ bool LooksLikeFieldName(absl::string_view name) {
   return true;
 }
 
+}  // namespace
+
+// ParseHeaders with MimeOptions::decode_field.
+HeaderList ParseHeaderBlock(absl::string_view text, size_t* body_start,
+                            bool (*decode_field)(absl::string_view name));
+
+namespace {
+
 // Position of `needle` in `hay` from `from` on, or npos. glibc's memmem
 // skips ahead by up to the needle's length per step; string_view::find
 // stops at every occurrence of the first byte ('-' for a MIME delimiter).
@@ -69,10 +77,20 @@ bool ContainsBytes(absl::string_view hay, absl::string_view needle) {
   return FindBytes(hay, needle, 0) != absl::string_view::npos;
 }
 
-// The parameter `lower_name` (matched ignoring case) of a structured field
-// value into `*out`; false (and `*out` untouched) when absent. The same scan
-// as HeaderParam, without building the names and values it skips.
-bool FindParam(absl::string_view value, absl::string_view lower_name, std::string* out) {
+// A parameter to look for in a structured field value: `lower_name`
+// (matched ignoring case); its first value goes to `*out` (untouched when
+// absent) and `found` says whether there was one.
+struct ParamWant {
+  absl::string_view lower_name;
+  std::string* out;
+  bool found = false;
+};
+
+// Fills `wants` (the first value of each) in one pass over the ; name=value
+// pairs, honouring quotes; the same scan as HeaderParam, without building
+// the names and values it skips. Linear.
+void FindParams(absl::string_view value, ParamWant* wants, int num_wants) {
+  int left = num_wants;
   size_t i = value.find(';');
   while (i != absl::string_view::npos && i < value.size()) {
     ++i;
@@ -80,31 +98,48 @@ bool FindParam(absl::string_view value, absl::string_view lower_name, std::strin
     size_t name_start = i;
     while (i < value.size() && value[i] != '=' && value[i] != ';') ++i;
     if (i >= value.size() || value[i] == ';') continue;
-    const bool match = internal::EqualsLower(Trim(value.substr(name_start, i - name_start)), lower_name);
+    const absl::string_view name = Trim(value.substr(name_start, i - name_start));
+    ParamWant* want = nullptr;
+    for (int k = 0; k < num_wants; ++k) {
+      if (!wants[k].found && internal::EqualsLower(name, wants[k].lower_name)) {
+        want = &wants[k];
+        break;
+      }
+    }
+    std::string* out = want != nullptr ? want->out : nullptr;
     ++i;  // '='
     while (i < value.size() && IsWs(value[i])) ++i;
     if (i < value.size() && value[i] == '"') {
       ++i;
-      if (match) out->clear();
+      if (out != nullptr) out->clear();
+      // Runs without a quote or backslash at once; a backslash takes the
+      // next byte as it is.
       while (i < value.size() && value[i] != '"') {
-        if (value[i] == '\\' && i + 1 < value.size()) ++i;
-        if (match) out->push_back(value[i]);
-        ++i;
+        size_t j = i;
+        while (j < value.size() && value[j] != '"' && value[j] != '\\') ++j;
+        if (out != nullptr) out->append(value.data() + i, j - i);
+        i = j;
+        if (i < value.size() && value[i] == '\\') {
+          if (i + 1 < value.size()) ++i;
+          if (out != nullptr) out->push_back(value[i]);
+          ++i;
+        }
       }
-      if (match) return true;
       if (i < value.size()) ++i;
       i = value.find(';', i);
     } else {
       size_t e = value.find(';', i);
-      if (match) {
+      if (out != nullptr) {
         const absl::string_view v = Trim(value.substr(i, e == absl::string_view::npos ? e : e - i));
         out->assign(v.data(), v.size());
-        return true;
       }
       i = e;
     }
+    if (want != nullptr) {
+      want->found = true;
+      if (--left == 0) return;
+    }
   }
-  return false;
 }
 
 class Walker {
@@ -122,7 +157,7 @@ class Walker {
     absl::string_view text = raw_.substr(begin, end - begin);
     size_t body_start = 0;
     Part part;
-    part.headers = ParseHeaders(text, &body_start);
+    part.headers = ParseHeaderBlock(text, &body_start, options_.decode_field);
     part.offset = static_cast<int64_t>(begin);
     part.body_offset = static_cast<int64_t>(begin + body_start);
     part.depth = depth;
@@ -142,10 +177,9 @@ class Walker {
       }
       // Both parameters in one pass, without a string per parameter name.
       if (semi != absl::string_view::npos) {
-        FindParam(v, "boundary", &part.boundary);
-        if (FindParam(v, "report-type", &part.report_type)) {
-          AsciiLowerInPlace(part.report_type.data(), part.report_type.size());
-        }
+        ParamWant wants[2] = {{"boundary", &part.boundary}, {"report-type", &part.report_type}};
+        FindParams(v, wants, 2);
+        if (wants[1].found) AsciiLowerInPlace(part.report_type.data(), part.report_type.size());
       }
     }
     absl::string_view body = text.substr(body_start);
@@ -337,6 +371,11 @@ std::optional<absl::string_view> FindHeader(const HeaderList& headers,
 }
 
 HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
+  return ParseHeaderBlock(text, body_start, nullptr);
+}
+
+HeaderList ParseHeaderBlock(absl::string_view text, size_t* body_start,
+                            bool (*decode_field)(absl::string_view name)) {
   HeaderList out;
   out.reserve(24);
   size_t pos = 0;
@@ -347,8 +386,11 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
   std::string folded;
   bool is_folded = false;
   bool have = false;
+  bool decode = true;  // the current field's value is unfolded and decoded
   auto flush = [&]() {
-    if (have) {
+    if (have && !decode) {
+      out.Add(name, first_value);  // as written (see MimeOptions::decode_field)
+    } else if (have) {
       // The name stays a view into `text`, and so does the value unless it
       // was folded or has encoded words.
       const absl::string_view lname = name;
@@ -386,7 +428,7 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
     first = false;
     if (IsWs(line[0])) {
       if (have) {
-        fold(line);
+        if (decode) fold(line);
         continue;
       }
       // Continuation with no field: not a header block.
@@ -414,6 +456,7 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
     name = Trim(line.substr(0, colon));
     first_value = line.substr(colon + 1);
     have = true;
+    decode = decode_field == nullptr || decode_field(name);
   }
   flush();
   *body_start = pos;
@@ -422,7 +465,8 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
 
 std::string HeaderParam(absl::string_view value, absl::string_view lower_name) {
   std::string v;
-  FindParam(value, lower_name, &v);
+  ParamWant want{lower_name, &v};
+  FindParams(value, &want, 1);
   return v;
 }
 

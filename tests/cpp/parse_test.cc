@@ -203,6 +203,37 @@ TEST(Scan, FastScannersMatchByteLoops) {
   EXPECT_EQ(scan::FindReplyCode(std::string(30, 'x') + " 550"), 550);
 }
 
+TEST(Mime, DecodeFieldFilterKeepsOtherFieldsAsWritten) {
+  const std::string raw =
+      "Received: from a\n\tby b\nSubject: =?UTF-8?B?aGk=?=\n  there\nX-Other: =?UTF-8?B?aGk=?=\n"
+      "Content-Type: multipart/mixed; boundary=\"b\\\"1\"; Report-Type=X; boundary=no\n\n--b\"1\n"
+      "Content-Type: text/plain\n\nhi\n--b\"1--\n";
+  mime::MimeOptions all;
+  auto full = mime::Parse(raw, all);
+  ASSERT_TRUE(full.ok());
+  ASSERT_EQ(full->parts[0].headers.size(), 4u);
+  EXPECT_EQ(full->parts[0].headers[0].value, "from a by b");
+  EXPECT_EQ(full->parts[0].headers[1].value, "hi there");
+  EXPECT_EQ(full->parts[0].headers[2].value, "hi");
+  EXPECT_EQ(full->parts[0].boundary, "b\"1");
+  EXPECT_EQ(full->parts[0].report_type, "x");
+  mime::MimeOptions some;
+  some.decode_field = [](absl::string_view name) {
+    return absl::EqualsIgnoreCase(name, "subject") || absl::EqualsIgnoreCase(name, "content-type");
+  };
+  auto part = mime::Parse(raw, some);
+  ASSERT_TRUE(part.ok());
+  ASSERT_EQ(full->parts.size(), 2u);
+  ASSERT_EQ(part->parts.size(), 2u);
+  ASSERT_EQ(part->parts[0].headers.size(), 4u);
+  EXPECT_EQ(part->parts[0].headers[0].name, "Received");
+  EXPECT_EQ(part->parts[0].headers[0].value, " from a");  // first line, as written
+  EXPECT_EQ(part->parts[0].headers[1].value, "hi there");
+  EXPECT_EQ(part->parts[0].headers[2].value, " =?UTF-8?B?aGk=?=");
+  EXPECT_EQ(part->parts[0].boundary, "b\"1");
+  EXPECT_EQ(part->parts[1].body, "hi");
+}
+
 TEST(Mime, NestedPartsAndTruncation) {
   std::string raw =
       "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/alternative; "

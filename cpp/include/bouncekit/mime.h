@@ -103,6 +103,12 @@ struct Message {
 struct MimeOptions {
   int max_depth = 24;
   int max_parts = 4096;
+  // Which header fields of the parts get their values unfolded, trimmed and
+  // decoded (RFC 2047): those whose name this returns true for (all when
+  // null). The others are still listed, in order, with their first line's
+  // text as written (untrimmed, undecoded): a reader that looks at a few
+  // fields skips the work on the rest (Received, DKIM-Signature, ...).
+  bool (*decode_field)(absl::string_view name) = nullptr;
 };
 
 // Parses `raw` (which must outlive the result). Fails only when the input
