@@ -488,6 +488,44 @@ struct Text {
   int64_t offset = 0;     // offset of the part in the raw input
 };
 
+// The fields of one DSN group that DsnBody reads, found in one pass (the
+// first of each name, as mime::FindHeader would find it); DsnGroups has
+// lower-cased the names.
+enum DsnField { kFinal, kOriginal, kActual, kAction, kStatus, kRemoteMta, kDiagnostic,
+                kLastAttempt, kArrival, kNumDsnFields };
+struct GroupFields {
+  absl::string_view value[kNumDsnFields];  // "" when absent
+  unsigned present = 0;                    // bit per DsnField
+  bool has(DsnField f) const { return (present >> f) & 1; }
+};
+
+GroupFields ReadGroup(const HeaderList& g) {
+  GroupFields out;
+  for (const auto& h : g) {
+    int f = -1;
+    const absl::string_view n = h.name;
+    switch (n.size()) {
+      case 6: f = internal::EqualsLower(n, "action") ? kAction : internal::EqualsLower(n, "status") ? kStatus : -1; break;
+      case 10: f = internal::EqualsLower(n, "remote-mta") ? kRemoteMta : -1; break;
+      case 12: f = internal::EqualsLower(n, "arrival-date") ? kArrival : -1; break;
+      case 15:
+        f = internal::EqualsLower(n, "final-recipient") ? kFinal
+            : internal::EqualsLower(n, "diagnostic-code") ? kDiagnostic : -1;
+        break;
+      case 17: f = internal::EqualsLower(n, "last-attempt-date") ? kLastAttempt : -1; break;
+      case 18:
+        f = internal::EqualsLower(n, "original-recipient") ? kOriginal
+            : internal::EqualsLower(n, "x-actual-recipient") ? kActual : -1;
+        break;
+      default: break;
+    }
+    if (f < 0 || ((out.present >> f) & 1)) continue;
+    out.present |= 1u << f;
+    out.value[f] = h.value;
+  }
+  return out;
+}
+
 // The header fields of the parsed parts that the reader looks at (in the
 // message's own header block, an attached message's, and each part's):
 // only these are unfolded and decoded by the MIME walker. Every name used
@@ -531,11 +569,22 @@ class EmailReader {
     if (!parsed.ok()) return parsed.status();
     msg_ = std::move(*parsed);
     const HeaderList& top = msg_.parts[0].headers;
-    date_ = CleanDate(HeaderOr(top, "date"));
-    subject_ = std::string(HeaderOr(top, "subject"));
-    // One pass over the header block (the set of own addresses does not
-    // depend on the order; From's first address is the first one found).
+    // One pass over the header block: the first Date and Subject, and the
+    // own addresses (the set does not depend on the order; From's first
+    // address is the first one found).
+    bool have_date = false, have_subject = false;
+    absl::string_view date;
     for (const auto& h : top) {
+      if (!have_date && internal::EqualsLower(h.name, "date")) {
+        have_date = true;
+        date = h.value;
+        continue;
+      }
+      if (!have_subject && internal::EqualsLower(h.name, "subject")) {
+        have_subject = true;
+        subject_.assign(h.value.data(), h.value.size());
+        continue;
+      }
       const bool is_from = internal::EqualsLower(h.name, "from");
       if (!is_from && !internal::EqualsLower(h.name, "to") && !internal::EqualsLower(h.name, "reply-to") &&
           !internal::EqualsLower(h.name, "return-path") && !internal::EqualsLower(h.name, "delivered-to") &&
@@ -547,6 +596,7 @@ class EmailReader {
         own_.insert(a);
       });
     }
+    date_ = CleanDate(date);
     FindOriginal();
     FindText();
 
@@ -629,7 +679,7 @@ class EmailReader {
       const Part& p = msg_.parts[i];
       const HeaderList* h = nullptr;
       HeaderList parsed;
-      if (p.content_type == "message/rfc822" || p.content_type == "message/global") {
+      if (absl::string_view(p.content_type) == "message/rfc822" || absl::string_view(p.content_type) == "message/global") {
         if (i + 1 < msg_.parts.size() && msg_.parts[i + 1].parent == static_cast<int>(i)) {
           h = &msg_.parts[i + 1].headers;
         } else {
@@ -637,9 +687,9 @@ class EmailReader {
           parsed = mime::ParseHeaders(p.body, &bs);
           h = &parsed;
         }
-      } else if (p.content_type == "text/rfc822-headers" ||
-                 p.content_type == "message/rfc822-headers" ||
-                 p.content_type == "message/global-headers") {
+      } else if (absl::string_view(p.content_type) == "text/rfc822-headers" ||
+                 absl::string_view(p.content_type) == "message/rfc822-headers" ||
+                 absl::string_view(p.content_type) == "message/global-headers") {
         size_t bs = 0;
         parsed = mime::ParseHeaders(Trim(p.body), &bs);
         h = &parsed;
@@ -667,10 +717,10 @@ class EmailReader {
     const Part* html = nullptr;
     for (const Part& p : msg_.parts) {
       if (p.in_attached) continue;
-      if (p.content_type == "text/plain" && chosen == nullptr && !Trim(p.body).empty()) {
+      if (absl::string_view(p.content_type) == "text/plain" && chosen == nullptr && !Trim(p.body).empty()) {
         chosen = &p;
       }
-      if (p.content_type == "text/html" && html == nullptr) html = &p;
+      if (absl::string_view(p.content_type) == "text/html" && html == nullptr) html = &p;
     }
     absl::string_view b;
     if (chosen != nullptr) {
@@ -727,8 +777,8 @@ class EmailReader {
     for (int pass = 0; pass < 2 && events->empty(); ++pass) {
       for (const Part& p : msg_.parts) {
         if (p.in_attached != (pass == 1)) continue;
-        if (p.content_type != "message/delivery-status" &&
-            p.content_type != "message/global-delivery-status") {
+        if (absl::string_view(p.content_type) != "message/delivery-status" &&
+            absl::string_view(p.content_type) != "message/global-delivery-status") {
           continue;
         }
         DsnBody(p.body, p.offset, pass == 0 ? "dsn" : "dsn-attached", events);
@@ -749,22 +799,26 @@ class EmailReader {
   void DsnBody(absl::string_view body, int64_t offset, absl::string_view format,
                std::vector<BounceEvent>* events) {
     std::vector<HeaderList> groups = DsnGroups(body);
-    HeaderList per_message;
+    // Arrival-Date of the per-message groups seen so far (the first one).
+    bool have_arrival = false;
+    absl::string_view arrival;
     for (HeaderList& g : groups) {
-      bool recipient_group = mime::FindHeader(g, "final-recipient").has_value() ||
-                             mime::FindHeader(g, "original-recipient").has_value();
-      if (!recipient_group) {
-        per_message.AddAll(g);  // `groups` outlives per_message
+      const GroupFields f = ReadGroup(g);
+      if (!f.has(kFinal) && !f.has(kOriginal)) {
+        if (!have_arrival && f.has(kArrival)) {
+          have_arrival = true;
+          arrival = f.value[kArrival];
+        }
         continue;
       }
       BounceEvent e;
       e.offset = offset;
       e.source_format = std::string(format);
-      e.recipient = AddressOfField(HeaderOr(g, "final-recipient"));
-      std::string original = AddressOfField(HeaderOr(g, "original-recipient"));
+      e.recipient = AddressOfField(f.value[kFinal]);
+      std::string original = AddressOfField(f.value[kOriginal]);
       // A final recipient written as a source route ("@relay:user@host")
       // names less than the original one.
-      const absl::string_view final_raw = HeaderOr(g, "final-recipient");
+      const absl::string_view final_raw = f.value[kFinal];
       size_t semi = final_raw.find(';');
       bool routed = absl::StartsWith(
           Trim(semi == std::string::npos ? absl::string_view(final_raw)
@@ -773,27 +827,26 @@ class EmailReader {
       if (e.recipient.empty() || routed) {
         if (!original.empty()) e.recipient = original;
       }
-      if (e.recipient.empty()) e.recipient = AddressOfField(HeaderOr(g, "x-actual-recipient"));
+      if (e.recipient.empty()) e.recipient = AddressOfField(f.value[kActual]);
       if (e.recipient.empty()) continue;
-      e.action = Lower(Trim(HeaderOr(g, "action")));
+      e.action = Lower(Trim(f.value[kAction]));
       // "failed (bad destination mailbox address)" -> "failed"
       size_t sp = e.action.find_first_of(" (");
       if (sp != std::string::npos) e.action.resize(sp);
-      std::string status(Trim(HeaderOr(g, "status")));
-      e.enhanced_status = scan::FindEnhancedStatus(status);
-      e.remote_host = Lower(TypedValue(HeaderOr(g, "remote-mta")).second);
+      e.enhanced_status = scan::FindEnhancedStatus(Trim(f.value[kStatus]));
+      e.remote_host = Lower(TypedValue(f.value[kRemoteMta]).second);
       // "mx.example.jp [192.0.2.1]" -> host name only
       size_t cut = e.remote_host.find_first_of(" [");
       if (cut != std::string::npos) e.remote_host.resize(cut);
-      auto [dtype, dtext] = TypedValue(HeaderOr(g, "diagnostic-code"));
+      auto [dtype, dtext] = TypedValue(f.value[kDiagnostic]);
       e.diagnostic_type = dtype;
       e.diagnostic = scan::CollapseSpace(dtext);
-      absl::string_view when = HeaderOr(g, "last-attempt-date");
-      if (when.empty()) when = HeaderOr(per_message, "arrival-date");
+      absl::string_view when = f.value[kLastAttempt];
+      if (when.empty()) when = arrival;
       e.time = CleanDate(when);
-      if (e.action == "delayed") {
+      if (absl::string_view(e.action) == "delayed") {
         e.kind = "delay";
-      } else if (e.action == "delivered" || e.action == "relayed" || e.action == "expanded") {
+      } else if (absl::string_view(e.action) == "delivered" || absl::string_view(e.action) == "relayed" || absl::string_view(e.action) == "expanded") {
         e.kind = "delivered";
       } else {
         e.kind = "bounce";
@@ -863,7 +916,7 @@ class EmailReader {
   void FromFeedback(std::vector<BounceEvent>* events) {
     const Part* report = nullptr;
     for (const Part& p : msg_.parts) {
-      if (!p.in_attached && p.content_type == "message/feedback-report") {
+      if (!p.in_attached && absl::string_view(p.content_type) == "message/feedback-report") {
         report = &p;
         break;
       }

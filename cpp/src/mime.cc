@@ -192,13 +192,13 @@ class Walker {
       // Inside an attached message only a forwarded report is worth
       // walking; other attached multiparts (the original's alternatives
       // and attachments) are left as one undecoded body.
-      if (in_attached && ctype != "multipart/report" &&
+      if (in_attached && absl::string_view(ctype) != "multipart/report" &&
           !ContainsBytes(body, "delivery-status")) {
         part.body = body;
         out_->parts.push_back(std::move(part));
         return;
       }
-      const bool digest = ctype == "multipart/digest";
+      const bool digest = absl::string_view(ctype) == "multipart/digest";
       out_->parts.push_back(std::move(part));
       if (depth >= options_.max_depth) {
         out_->depth_limited = true;
@@ -208,7 +208,7 @@ class Walker {
                 index, digest ? "message/rfc822" : "text/plain");
       return;
     }
-    if (ctype == "message/rfc822" || ctype == "message/global") {
+    if (absl::string_view(ctype) == "message/rfc822" || absl::string_view(ctype) == "message/global") {
       const Encoding enc = TransferEncoding(part.headers);
       out_->parts.push_back(std::move(part));
       if (depth >= options_.max_depth) {
@@ -228,7 +228,7 @@ class Walker {
     // Inside an attached message only the parts the readers look at are
     // decoded (a forwarded DSN); other bodies stay as they are, undecoded.
     if (!in_attached || absl::StartsWith(ctype, "message/") ||
-        ctype == "text/rfc822-headers") {
+        absl::string_view(ctype) == "text/rfc822-headers") {
       part.body = Decode(body, TransferEncoding(part.headers));
     } else {
       part.body = body;
