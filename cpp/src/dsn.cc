@@ -551,6 +551,14 @@ bool IsReaderField(absl::string_view name) {
   }
 }
 
+// The parts whose bodies the reader reads as they come from the MIME walker
+// (FindText, FindOriginal, FromDsn, FromFeedback): others stay undecoded.
+// text/html is read only when there is no text/plain part: FindText
+// decodes it then (mime::DecodedBody).
+bool IsReaderBody(absl::string_view type) {
+  return type == "text/plain" || absl::StartsWith(type, "message/") || type == "text/rfc822-headers";
+}
+
 class EmailReader {
  public:
   EmailReader(absl::string_view raw, const EmailParseOptions& options)
@@ -565,6 +573,7 @@ class EmailReader {
     mime::MimeOptions mo;
     mo.max_depth = options_.max_depth;
     mo.decode_field = &IsReaderField;
+    mo.decode_part = &IsReaderBody;
     auto parsed = mime::Parse(raw_, mo);
     if (!parsed.ok()) return parsed.status();
     msg_ = std::move(*parsed);
@@ -727,7 +736,8 @@ class EmailReader {
       b = chosen->body;
       text_.offset = chosen->offset;
     } else if (html != nullptr) {
-      html_text_ = HtmlToText(html->body);
+      std::string decoded;
+      html_text_ = HtmlToText(mime::DecodedBody(*html, &decoded));
       b = html_text_;
       text_.offset = html->offset;
     } else {

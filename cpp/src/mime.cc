@@ -142,6 +142,21 @@ void FindParams(absl::string_view value, ParamWant* wants, int num_wants) {
   }
 }
 
+enum class Encoding { kNone, kBase64, kQuotedPrintable };
+
+Encoding TransferEncoding(const HeaderList& headers) {
+  auto te = FindHeader(headers, "content-transfer-encoding");
+  if (!te) return Encoding::kNone;
+  const absl::string_view t = Trim(*te);
+  if (internal::EqualsLower(t, "base64")) return Encoding::kBase64;
+  if (internal::EqualsLower(t, "quoted-printable")) return Encoding::kQuotedPrintable;
+  return Encoding::kNone;
+}
+
+std::string DecodeTransfer(absl::string_view body, Encoding enc) {
+  return enc == Encoding::kBase64 ? DecodeBase64(body) : DecodeQuotedPrintable(body);
+}
+
 class Walker {
  public:
   Walker(absl::string_view raw, const MimeOptions& options, Message* out)
@@ -227,37 +242,24 @@ class Walker {
     }
     // Inside an attached message only the parts the readers look at are
     // decoded (a forwarded DSN); other bodies stay as they are, undecoded.
-    if (!in_attached || absl::StartsWith(ctype, "message/") ||
-        absl::string_view(ctype) == "text/rfc822-headers") {
+    // Elsewhere the caller may say which types it reads.
+    const bool decode = in_attached ? absl::StartsWith(ctype, "message/") ||
+                                          absl::string_view(ctype) == "text/rfc822-headers"
+                                    : options_.decode_part == nullptr || options_.decode_part(ctype);
+    if (decode) {
       part.body = Decode(body, TransferEncoding(part.headers));
     } else {
       part.body = body;
+      part.undecoded = true;
     }
     out_->parts.push_back(std::move(part));
   }
 
  private:
-  enum class Encoding { kNone, kBase64, kQuotedPrintable };
-
-  static Encoding TransferEncoding(const HeaderList& headers) {
-    auto te = FindHeader(headers, "content-transfer-encoding");
-    if (!te) return Encoding::kNone;
-    const absl::string_view t = Trim(*te);
-    if (internal::EqualsLower(t, "base64")) return Encoding::kBase64;
-    if (internal::EqualsLower(t, "quoted-printable")) return Encoding::kQuotedPrintable;
-    return Encoding::kNone;
-  }
-
   absl::string_view Decode(absl::string_view body, Encoding enc) {
-    if (enc == Encoding::kBase64) {
-      out_->storage.push_back(DecodeBase64(body));
-      return out_->storage.back();
-    }
-    if (enc == Encoding::kQuotedPrintable) {
-      out_->storage.push_back(DecodeQuotedPrintable(body));
-      return out_->storage.back();
-    }
-    return body;
+    if (enc == Encoding::kNone) return body;
+    out_->storage.push_back(DecodeTransfer(body, enc));
+    return out_->storage.back();
   }
 
   // Splits [begin, end) at delimiter lines "--boundary" and walks each part.
@@ -320,6 +322,14 @@ class Walker {
 };
 
 }  // namespace
+
+absl::string_view DecodedBody(const Part& part, std::string* storage) {
+  if (!part.undecoded) return part.body;
+  const Encoding enc = TransferEncoding(part.headers);
+  if (enc == Encoding::kNone) return part.body;
+  *storage = DecodeTransfer(part.body, enc);
+  return *storage;
+}
 
 bool HasEncodedWord(absl::string_view s) {
   const char* p = s.data();

@@ -234,6 +234,31 @@ TEST(Mime, DecodeFieldFilterKeepsOtherFieldsAsWritten) {
   EXPECT_EQ(part->parts[1].body, "hi");
 }
 
+TEST(Mime, DecodePartFilterLeavesBodiesForDecodedBody) {
+  const std::string raw =
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n"
+      "Content-Transfer-Encoding: base64\n\naGk=\n--b\nContent-Type: text/html\n"
+      "Content-Transfer-Encoding: Quoted-Printable \n\n<p>a=3Db</p>\n--b\nContent-Type: image/png\n\nxyz\n--b--\n";
+  auto full = mime::Parse(raw);
+  ASSERT_TRUE(full.ok());
+  mime::MimeOptions opts;
+  opts.decode_part = [](absl::string_view type) { return type == "text/plain"; };
+  auto some = mime::Parse(raw, opts);
+  ASSERT_TRUE(some.ok());
+  ASSERT_EQ(full->parts.size(), 4u);
+  ASSERT_EQ(some->parts.size(), 4u);
+  EXPECT_EQ(some->parts[1].body, "hi");
+  EXPECT_FALSE(some->parts[1].undecoded);
+  EXPECT_EQ(some->parts[2].body, "<p>a=3Db</p>");
+  EXPECT_TRUE(some->parts[2].undecoded);
+  for (size_t i = 0; i < 4; ++i) {
+    std::string a, b;
+    EXPECT_EQ(mime::DecodedBody(some->parts[i], &a), mime::DecodedBody(full->parts[i], &b)) << i;
+  }
+  std::string storage;
+  EXPECT_EQ(mime::DecodedBody(some->parts[2], &storage), "<p>a=b</p>");
+}
+
 TEST(Mime, NestedPartsAndTruncation) {
   std::string raw =
       "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/alternative; "

@@ -85,6 +85,7 @@ struct Part {
   int64_t body_offset = 0;   // byte offset of the (encoded) body in the input
   int depth = 0;             // nesting level (0: the message itself)
   bool in_attached = false;  // inside an attached message (message/rfc822)
+  bool undecoded = false;    // body left in its transfer encoding (see DecodedBody)
   int parent = -1;           // index of the enclosing part, -1 for the root
 };
 
@@ -109,6 +110,11 @@ struct MimeOptions {
   // text as written (untrimmed, undecoded): a reader that looks at a few
   // fields skips the work on the rest (Received, DKIM-Signature, ...).
   bool (*decode_field)(absl::string_view name) = nullptr;
+  // Which parts (outside attached messages) get their body decoded from its
+  // transfer encoding: those whose content type this returns true for (all
+  // when null). The others keep the body as written, with Part::undecoded
+  // set; DecodedBody decodes one when it is wanted after all.
+  bool (*decode_part)(absl::string_view content_type) = nullptr;
 };
 
 // Parses `raw` (which must outlive the result). Fails only when the input
@@ -118,6 +124,11 @@ absl::StatusOr<Message> Parse(absl::string_view raw, const MimeOptions& options 
 // Header block parsing on its own (e.g. text/rfc822-headers bodies).
 // `*body_start` receives the offset just past the blank line (or the end).
 HeaderList ParseHeaders(absl::string_view text, size_t* body_start);
+
+// The body of `part` decoded from its Content-Transfer-Encoding as Parse
+// would have decoded it: part.body itself unless part.undecoded; a decoded
+// copy is kept in `*storage`.
+absl::string_view DecodedBody(const Part& part, std::string* storage);
 
 // Content decoding helpers (lenient: invalid characters are skipped).
 std::string DecodeBase64(absl::string_view in);
