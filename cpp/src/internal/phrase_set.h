@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -46,7 +47,7 @@ class PhraseSet {
     bool prefilter = true;
     for (const Phrase& p : phrases) {
       const auto first = static_cast<unsigned char>(p.text[0]);
-      by_first_[first].push_back(Entry{std::string(p.text), uint64_t{1} << p.group});
+      by_first_[first].push_back(MakeEntry(p.text, uint64_t{1} << p.group));
       starts_[first] = 1;
       starts_[static_cast<unsigned char>(absl::ascii_toupper(first))] = 1;
       if (p.text.size() < 3) {
@@ -124,6 +125,13 @@ class PhraseSet {
     for (const Entry& e : cands) {
       if ((*found & e.group_bit) != 0 || e.text.size() > n - k) continue;
       size_t j = 1;
+      if (n - k >= 8) {
+        // The first (up to) eight bytes in one compare.
+        uint64_t x;
+        std::memcpy(&x, text.data() + k, 8);
+        if (((x | e.fold8) & e.keep8) != e.pattern8) continue;
+        j = e.text.size() < 8 ? e.text.size() : 8;
+      }
       while (j < e.text.size() &&
              absl::ascii_tolower(static_cast<unsigned char>(text[k + j])) == e.text[j]) {
         ++j;
@@ -140,7 +148,27 @@ class PhraseSet {
   struct Entry {
     std::string text;
     uint64_t group_bit;
+    // The first min(8, size) bytes as one word: a text word w matches them
+    // (ignoring ASCII case) iff ((w | fold8) & keep8) == pattern8. fold8
+    // has 0x20 where the phrase has a letter (both cases of it then fold to
+    // the lower one; no other byte does), keep8 0xff where it has a byte.
+    uint64_t pattern8 = 0, fold8 = 0, keep8 = 0;
   };
+
+  static Entry MakeEntry(absl::string_view text, uint64_t group_bit) {
+    Entry e{std::string(text), group_bit};
+    unsigned char pattern[8] = {}, fold[8] = {}, keep[8] = {};
+    for (size_t i = 0; i < 8 && i < text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      pattern[i] = c;
+      fold[i] = (c >= 'a' && c <= 'z') ? 0x20 : 0;
+      keep[i] = 0xff;
+    }
+    std::memcpy(&e.pattern8, pattern, 8);
+    std::memcpy(&e.fold8, fold, 8);
+    std::memcpy(&e.keep8, keep, 8);
+    return e;
+  }
   std::array<std::vector<Entry>, 256> by_first_;
   std::array<uint8_t, 256> starts_{};  // 1 where a phrase starts with this byte (any case)
   std::array<std::array<char, 3>, kMaxPrefixes> prefixes_{};  // first three bytes | 0x20
