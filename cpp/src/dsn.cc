@@ -7,6 +7,7 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#include <list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -253,24 +254,62 @@ void RemoveRepeatedReply(std::string* text, int code, const std::string& status)
   *text = scan::CollapseSpace(out);
 }
 
+// The DSN fields DsnBody reads.
+enum DsnField { kFinal, kOriginal, kActual, kAction, kStatus, kRemoteMta, kDiagnostic,
+                kLastAttempt, kArrival, kNumDsnFields };
+
+// Which of them `name` is (ignoring ASCII case), or -1.
+int DsnFieldOf(absl::string_view n) {
+  using internal::EqualsLower;
+  switch (n.size()) {
+    case 6: return EqualsLower(n, "action") ? kAction : EqualsLower(n, "status") ? kStatus : -1;
+    case 10: return EqualsLower(n, "remote-mta") ? kRemoteMta : -1;
+    case 12: return EqualsLower(n, "arrival-date") ? kArrival : -1;
+    case 15:
+      return EqualsLower(n, "final-recipient") ? kFinal
+             : EqualsLower(n, "diagnostic-code") ? kDiagnostic : -1;
+    case 17: return EqualsLower(n, "last-attempt-date") ? kLastAttempt : -1;
+    case 18:
+      return EqualsLower(n, "original-recipient") ? kOriginal
+             : EqualsLower(n, "x-actual-recipient") ? kActual : -1;
+    default: return -1;
+  }
+}
+
+// One group of DSN fields: the first value of each field DsnBody reads (as
+// a header lookup would find it: unfolded, trimmed, encoded words decoded).
+struct GroupFields {
+  absl::string_view value[kNumDsnFields];  // "" when absent
+  unsigned present = 0;                    // bit per DsnField
+  bool has(DsnField f) const { return (present >> f) & 1; }
+};
+
+struct DsnGroupList {
+  std::vector<GroupFields> groups;
+  std::list<std::string> owned;  // values that are not views into the body
+};
+
 // Groups of DSN fields separated by blank lines; a group that repeats a
-// recipient field is split there (some MTAs omit the blank lines).
-std::vector<HeaderList> DsnGroups(absl::string_view body) {
-  std::vector<HeaderList> groups;
-  HeaderList cur;
+// recipient field is split there (some MTAs omit the blank lines). Only
+// the fields DsnBody reads are kept (a group of other fields only is kept
+// too, empty: it has no effect there).
+void DsnGroups(absl::string_view body, DsnGroupList* out) {
+  GroupFields cur;
+  bool cur_nonempty = false;
   // The current field: name and first-line value are views into `body`;
   // only a value continued on more lines is assembled in `value`.
-  absl::string_view name, first;
+  absl::string_view first;
   std::string value;
   bool folded = false;
   bool have = false;
-  bool has_final = false, has_orig = false;  // fields of `cur`
+  int field = -1;  // DsnField of the current field, -1 when not read
   auto end_group = [&]() {
-    if (!cur.empty()) groups.push_back(std::move(cur));
-    cur.clear();
-    has_final = has_orig = false;
+    if (cur_nonempty) out->groups.push_back(cur);
+    cur = GroupFields();
+    cur_nonempty = false;
   };
   auto append = [&](absl::string_view more) {
+    if (field < 0) return;  // not kept: no need to assemble it
     if (!folded) {
       value.assign(first.data(), first.size());
       folded = true;
@@ -280,20 +319,22 @@ std::vector<HeaderList> DsnGroups(absl::string_view body) {
   };
   auto flush_field = [&]() {
     if (!have) return;
-    const absl::string_view tname = Trim(name);
-    const bool is_final = internal::EqualsLower(tname, "final-recipient");
-    const bool is_orig = internal::EqualsLower(tname, "original-recipient");
-    if ((is_final && has_final) || (is_orig && has_orig)) end_group();
-    has_final |= is_final;
-    has_orig |= is_orig;
-    const absl::string_view kept_name = cur.Keep(tname, /*lower=*/true);
-    // The value stays a view into `body` unless it was continued or has
-    // encoded words.
-    const absl::string_view v = Trim(folded ? absl::string_view(value) : first);
-    if (mime::HasEncodedWord(v)) {
-      cur.Add(kept_name, cur.Keep(mime::DecodeEncodedWords(v)));
-    } else {
-      cur.Add(kept_name, folded ? cur.Keep(v) : v);
+    if ((field == kFinal && cur.has(kFinal)) || (field == kOriginal && cur.has(kOriginal))) end_group();
+    cur_nonempty = true;
+    if (field >= 0 && !((cur.present >> field) & 1)) {
+      cur.present |= 1u << field;
+      // The value stays a view into `body` unless it was continued or has
+      // encoded words.
+      const absl::string_view v = Trim(folded ? absl::string_view(value) : first);
+      if (mime::HasEncodedWord(v)) {
+        out->owned.push_back(mime::DecodeEncodedWords(v));
+        cur.value[field] = out->owned.back();
+      } else if (folded) {
+        out->owned.emplace_back(v);
+        cur.value[field] = out->owned.back();
+      } else {
+        cur.value[field] = v;
+      }
     }
     have = false;
     folded = false;
@@ -307,7 +348,7 @@ std::vector<HeaderList> DsnGroups(absl::string_view body) {
       continue;
     }
     if ((line[0] == ' ' || line[0] == '\t') && have) {
-      append(StripReplyPrefix(Trim(line)));
+      if (field >= 0) append(StripReplyPrefix(Trim(line)));
       continue;
     }
     size_t colon = line.find(':');
@@ -317,13 +358,12 @@ std::vector<HeaderList> DsnGroups(absl::string_view body) {
       continue;
     }
     flush_field();
-    name = line.substr(0, colon);
+    field = DsnFieldOf(Trim(line.substr(0, colon)));
     first = line.substr(colon + 1);
     have = true;
   }
   flush_field();
-  if (!cur.empty()) groups.push_back(std::move(cur));
-  return groups;
+  end_group();
 }
 
 // Replaces tags by spaces / line breaks and decodes a few entities.
@@ -487,44 +527,6 @@ struct Text {
   absl::string_view body;
   int64_t offset = 0;     // offset of the part in the raw input
 };
-
-// The fields of one DSN group that DsnBody reads, found in one pass (the
-// first of each name, as mime::FindHeader would find it); DsnGroups has
-// lower-cased the names.
-enum DsnField { kFinal, kOriginal, kActual, kAction, kStatus, kRemoteMta, kDiagnostic,
-                kLastAttempt, kArrival, kNumDsnFields };
-struct GroupFields {
-  absl::string_view value[kNumDsnFields];  // "" when absent
-  unsigned present = 0;                    // bit per DsnField
-  bool has(DsnField f) const { return (present >> f) & 1; }
-};
-
-GroupFields ReadGroup(const HeaderList& g) {
-  GroupFields out;
-  for (const auto& h : g) {
-    int f = -1;
-    const absl::string_view n = h.name;
-    switch (n.size()) {
-      case 6: f = internal::EqualsLower(n, "action") ? kAction : internal::EqualsLower(n, "status") ? kStatus : -1; break;
-      case 10: f = internal::EqualsLower(n, "remote-mta") ? kRemoteMta : -1; break;
-      case 12: f = internal::EqualsLower(n, "arrival-date") ? kArrival : -1; break;
-      case 15:
-        f = internal::EqualsLower(n, "final-recipient") ? kFinal
-            : internal::EqualsLower(n, "diagnostic-code") ? kDiagnostic : -1;
-        break;
-      case 17: f = internal::EqualsLower(n, "last-attempt-date") ? kLastAttempt : -1; break;
-      case 18:
-        f = internal::EqualsLower(n, "original-recipient") ? kOriginal
-            : internal::EqualsLower(n, "x-actual-recipient") ? kActual : -1;
-        break;
-      default: break;
-    }
-    if (f < 0 || ((out.present >> f) & 1)) continue;
-    out.present |= 1u << f;
-    out.value[f] = h.value;
-  }
-  return out;
-}
 
 // The header fields of the parsed parts that the reader looks at (in the
 // message's own header block, an attached message's, and each part's):
@@ -808,12 +810,12 @@ class EmailReader {
 
   void DsnBody(absl::string_view body, int64_t offset, absl::string_view format,
                std::vector<BounceEvent>* events) {
-    std::vector<HeaderList> groups = DsnGroups(body);
+    DsnGroupList list;
+    DsnGroups(body, &list);
     // Arrival-Date of the per-message groups seen so far (the first one).
     bool have_arrival = false;
     absl::string_view arrival;
-    for (HeaderList& g : groups) {
-      const GroupFields f = ReadGroup(g);
+    for (const GroupFields& f : list.groups) {
       if (!f.has(kFinal) && !f.has(kOriginal)) {
         if (!have_arrival && f.has(kArrival)) {
           have_arrival = true;

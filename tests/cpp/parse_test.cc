@@ -259,6 +259,74 @@ TEST(Mime, DecodePartFilterLeavesBodiesForDecodedBody) {
   EXPECT_EQ(mime::DecodedBody(some->parts[2], &storage), "<p>a=b</p>");
 }
 
+// DSN groups without blank lines between recipients, folded and encoded
+// field values, field names in any case, a source-routed final recipient,
+// Arrival-Date from the per-message group (the values are the reader's
+// output before its DSN fields were read in one pass).
+TEST(Dsn, GroupsFoldedEncodedAndRoutedFields) {
+  const std::string raw =
+      "From: MAILER-DAEMON@mx.example.org\n"
+      "To: sender@example.com\n"
+      "Subject: Undelivered Mail\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n"
+      "\n"
+      "--B\n"
+      "Content-Type: text/plain\n"
+      "\n"
+      "Delivery failed.\n"
+      "--B\n"
+      "Content-Type: message/delivery-status\n"
+      "\n"
+      "Reporting-MTA: dns; mx.example.org\n"
+      "ARRIVAL-DATE: Mon, 1 Jan 2024 10:00:00 +0000 (UTC)\n"
+      "\n"
+      "Final-Recipient: rfc822; One@Example.COM\n"
+      "Action: Failed (permanent)\n"
+      "Status: 5.1.1\n"
+      "Remote-MTA: dns; mx1.example.com [192.0.2.1]\n"
+      "Diagnostic-Code: smtp; 550-5.1.1 The email account\n"
+      "    550-5.1.1 that you tried to reach\n"
+      "    550 5.1.1 does not exist\n"
+      "Final-Recipient: rfc822; two@example.com\n"
+      "Action: delayed\n"
+      "Status: 4.4.1\n"
+      "Diagnostic-Code: =?UTF-8?Q?smtp=3B_451_try_later?=\n"
+      "final-recipient: rfc822; @relay:three@example.com\n"
+      "original-recipient: rfc822; Three@Example.com\n"
+      "action: failed\n"
+      "Last-Attempt-Date: Tue, 2 Jan 2024 (x) 11:00:00\n"
+      "\n"
+      "X-Actual-Recipient: rfc822; four@example.com\n"
+      "Original-Recipient: rfc822;\n"
+      "Action: failed\n"
+      "--B--\n";
+  auto events = ParseBounceEmail(raw);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 4u);
+  const auto& e = *events;
+  EXPECT_EQ(e[0].recipient, "one@example.com");
+  EXPECT_EQ(e[0].action, "failed");
+  EXPECT_EQ(e[0].kind, "bounce");
+  EXPECT_EQ(e[0].reply_code, 550);
+  EXPECT_EQ(e[0].enhanced_status, "5.1.1");
+  EXPECT_EQ(e[0].diagnostic, "550-5.1.1 The email account that you tried to reach does not exist");
+  EXPECT_EQ(e[0].diagnostic_type, "smtp");
+  EXPECT_EQ(e[0].remote_host, "mx1.example.com");
+  EXPECT_EQ(e[0].time, "Mon, 1 Jan 2024 10:00:00 +0000");
+  EXPECT_EQ(e[1].recipient, "two@example.com");
+  EXPECT_EQ(e[1].kind, "delay");
+  EXPECT_EQ(e[1].reply_code, 451);
+  EXPECT_EQ(e[1].enhanced_status, "4.4.1");
+  EXPECT_EQ(e[1].diagnostic, "451 try later");
+  EXPECT_EQ(e[1].diagnostic_type, "smtp");
+  EXPECT_EQ(e[2].recipient, "three@example.com");
+  EXPECT_EQ(e[2].time, "Tue, 2 Jan 2024  11:00:00");
+  EXPECT_EQ(e[2].diagnostic, "Delivery failed.");
+  EXPECT_EQ(e[3].recipient, "four@example.com");
+  EXPECT_EQ(e[3].time, "Mon, 1 Jan 2024 10:00:00 +0000");
+  for (const auto& ev : e) EXPECT_EQ(ev.source_format, "dsn");
+}
+
 TEST(Mime, NestedPartsAndTruncation) {
   std::string raw =
       "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/alternative; "
