@@ -67,10 +67,6 @@ size_t FindLower(absl::string_view text, absl::string_view needle, size_t from =
   return absl::string_view::npos;
 }
 
-bool ContainsLower(absl::string_view text, absl::string_view needle) {
-  return FindLower(text, needle) != absl::string_view::npos;
-}
-
 // The last start of `needle` (lower-case ASCII) at or before `before`, ignoring case.
 size_t RFindLower(absl::string_view text, absl::string_view needle, size_t before) {
   if (needle.size() > text.size()) return absl::string_view::npos;
@@ -553,6 +549,14 @@ bool IsReaderField(absl::string_view name) {
   }
 }
 
+// The fields of an original message's header block that TakeOriginal
+// reads (the others are only counted).
+bool IsOriginalField(absl::string_view name) {
+  using internal::EqualsLower;
+  return EqualsLower(name, "to") || EqualsLower(name, "cc") || EqualsLower(name, "from") ||
+         EqualsLower(name, "message-id");
+}
+
 // The parts whose bodies the reader reads as they come from the MIME walker
 // (FindText, FindOriginal, FromDsn, FromFeedback): others stay undecoded.
 // text/html is read only when there is no text/plain part: FindText
@@ -695,14 +699,14 @@ class EmailReader {
           h = &msg_.parts[i + 1].headers;
         } else {
           size_t bs = 0;
-          parsed = mime::ParseHeaders(p.body, &bs);
+          parsed = mime::ParseHeaders(p.body, &bs, &IsOriginalField);
           h = &parsed;
         }
       } else if (absl::string_view(p.content_type) == "text/rfc822-headers" ||
                  absl::string_view(p.content_type) == "message/rfc822-headers" ||
                  absl::string_view(p.content_type) == "message/global-headers") {
         size_t bs = 0;
-        parsed = mime::ParseHeaders(Trim(p.body), &bs);
+        parsed = mime::ParseHeaders(Trim(p.body), &bs, &IsOriginalField);
         h = &parsed;
       }
       if (h == nullptr || h->empty()) continue;
@@ -776,7 +780,7 @@ class EmailReader {
         start = p2;
       }
       size_t bs = 0;
-      HeaderList h = mime::ParseHeaders(r.substr(start), &bs);
+      HeaderList h = mime::ParseHeaders(r.substr(start), &bs, &IsOriginalField);
       if (h.size() >= 2) TakeOriginal(h);
     }
   }
@@ -937,8 +941,12 @@ class EmailReader {
     if (report == nullptr) {
       const absl::string_view l = absl::string_view(text_.body).substr(0, 2000);
       const absl::string_view s = subject_;
-      by_text = ContainsLower(l, "abuse report") || ContainsLower(l, "feedback-type:") ||
-                ContainsLower(s, "abuse report") || ContainsLower(s, "complaint about");
+      // One pass over each (was four case-insensitive searches).
+      static const internal::PhraseSet* const kTextWords =
+          new internal::PhraseSet{{"abuse report", 0}, {"feedback-type:", 0}};
+      static const internal::PhraseSet* const kSubjectWords =
+          new internal::PhraseSet{{"abuse report", 0}, {"complaint about", 0}};
+      by_text = kTextWords->Find(l, /*stop_mask=*/1) != 0 || kSubjectWords->Find(s, /*stop_mask=*/1) != 0;
       if (!by_text && msg_.parts[0].report_type != "feedback-report") return;
     }
     HeaderList fields;

@@ -384,6 +384,11 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
   return ParseHeaderBlock(text, body_start, nullptr);
 }
 
+HeaderList ParseHeaders(absl::string_view text, size_t* body_start,
+                        bool (*decode_field)(absl::string_view name)) {
+  return ParseHeaderBlock(text, body_start, decode_field);
+}
+
 HeaderList ParseHeaderBlock(absl::string_view text, size_t* body_start,
                             bool (*decode_field)(absl::string_view name)) {
   HeaderList out;

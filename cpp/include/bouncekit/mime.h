@@ -124,6 +124,10 @@ absl::StatusOr<Message> Parse(absl::string_view raw, const MimeOptions& options 
 // Header block parsing on its own (e.g. text/rfc822-headers bodies).
 // `*body_start` receives the offset just past the blank line (or the end).
 HeaderList ParseHeaders(absl::string_view text, size_t* body_start);
+// The same, decoding only the fields `decode_field` accepts (see
+// MimeOptions::decode_field); all fields are still listed.
+HeaderList ParseHeaders(absl::string_view text, size_t* body_start,
+                        bool (*decode_field)(absl::string_view name));
 
 // The body of `part` decoded from its Content-Transfer-Encoding as Parse
 // would have decoded it: part.body itself unless part.undecoded; a decoded
