@@ -347,9 +347,9 @@ void DsnGroups(absl::string_view body, DsnGroupList* out) {
       if (field >= 0) append(StripReplyPrefix(Trim(line)));
       continue;
     }
-    size_t colon = line.find(':');
+    size_t colon = internal::FindChar(line, ':');
     if (colon == absl::string_view::npos || colon == 0 ||
-        Trim(line.substr(0, colon)).find(' ') != absl::string_view::npos) {
+        internal::FindChar(Trim(line.substr(0, colon)), ' ') != absl::string_view::npos) {
       if (have) append(Trim(line));  // a continuation line without indentation
       continue;
     }

@@ -56,9 +56,17 @@ bool LooksLikeFieldName(absl::string_view name) {
 
 }  // namespace
 
-// ParseHeaders with MimeOptions::decode_field.
+// Where the walker's two fields are in a parsed block (-1: absent): the
+// first Content-Type and Content-Transfer-Encoding, as FindHeader finds them.
+struct WalkerFields {
+  int content_type = -1;
+  int transfer_encoding = -1;
+};
+
+// ParseHeaders with MimeOptions::decode_field; fills `*walker` if given.
 HeaderList ParseHeaderBlock(absl::string_view text, size_t* body_start,
-                            bool (*decode_field)(absl::string_view name));
+                            bool (*decode_field)(absl::string_view name),
+                            WalkerFields* walker = nullptr);
 
 namespace {
 
@@ -91,7 +99,7 @@ struct ParamWant {
 // the names and values it skips. Linear.
 void FindParams(absl::string_view value, ParamWant* wants, int num_wants) {
   int left = num_wants;
-  size_t i = value.find(';');
+  size_t i = internal::FindChar(value, ';');
   while (i != absl::string_view::npos && i < value.size()) {
     ++i;
     while (i < value.size() && (IsWs(value[i]) || value[i] == ';')) ++i;
@@ -126,9 +134,9 @@ void FindParams(absl::string_view value, ParamWant* wants, int num_wants) {
         }
       }
       if (i < value.size()) ++i;
-      i = value.find(';', i);
+      i = internal::FindChar(value, ';', i);
     } else {
-      size_t e = value.find(';', i);
+      size_t e = internal::FindChar(value, ';', i);
       if (out != nullptr) {
         const absl::string_view v = Trim(value.substr(i, e == absl::string_view::npos ? e : e - i));
         out->assign(v.data(), v.size());
@@ -144,13 +152,16 @@ void FindParams(absl::string_view value, ParamWant* wants, int num_wants) {
 
 enum class Encoding { kNone, kBase64, kQuotedPrintable };
 
-Encoding TransferEncoding(const HeaderList& headers) {
-  auto te = FindHeader(headers, "content-transfer-encoding");
-  if (!te) return Encoding::kNone;
-  const absl::string_view t = Trim(*te);
+Encoding EncodingOf(absl::string_view value) {
+  const absl::string_view t = Trim(value);
   if (internal::EqualsLower(t, "base64")) return Encoding::kBase64;
   if (internal::EqualsLower(t, "quoted-printable")) return Encoding::kQuotedPrintable;
   return Encoding::kNone;
+}
+
+Encoding TransferEncoding(const HeaderList& headers) {
+  auto te = FindHeader(headers, "content-transfer-encoding");
+  return te ? EncodingOf(*te) : Encoding::kNone;
 }
 
 std::string DecodeTransfer(absl::string_view body, Encoding enc) {
@@ -172,7 +183,12 @@ class Walker {
     absl::string_view text = raw_.substr(begin, end - begin);
     size_t body_start = 0;
     Part part;
-    part.headers = ParseHeaderBlock(text, &body_start, options_.decode_field);
+    WalkerFields fields;
+    part.headers = ParseHeaderBlock(text, &body_start, options_.decode_field, &fields);
+    // The transfer encoding, as TransferEncoding(part.headers) gives it.
+    const Encoding encoding = fields.transfer_encoding < 0
+                                  ? Encoding::kNone
+                                  : EncodingOf(part.headers[fields.transfer_encoding].value);
     part.offset = static_cast<int64_t>(begin);
     part.body_offset = static_cast<int64_t>(begin + body_start);
     part.depth = depth;
@@ -182,11 +198,11 @@ class Walker {
     // types); the branches below read it before the part is moved.
     std::string& ctype = part.content_type;
     ctype.assign(default_type.data(), default_type.size());
-    if (auto ct = FindHeader(part.headers, "content-type")) {
-      absl::string_view v = *ct;
-      size_t semi = v.find(';');
+    if (fields.content_type >= 0) {
+      absl::string_view v = part.headers[fields.content_type].value;
+      size_t semi = internal::FindChar(v, ';');
       absl::string_view t = Trim(v.substr(0, semi));
-      if (t.find('/') != absl::string_view::npos) {
+      if (internal::FindChar(t, '/') != absl::string_view::npos) {
         ctype.assign(t.data(), t.size());
         AsciiLowerInPlace(ctype.data(), ctype.size());
       }
@@ -224,7 +240,7 @@ class Walker {
       return;
     }
     if (absl::string_view(ctype) == "message/rfc822" || absl::string_view(ctype) == "message/global") {
-      const Encoding enc = TransferEncoding(part.headers);
+      const Encoding enc = encoding;
       out_->parts.push_back(std::move(part));
       if (depth >= options_.max_depth) {
         out_->depth_limited = true;
@@ -247,7 +263,7 @@ class Walker {
                                           absl::string_view(ctype) == "text/rfc822-headers"
                                     : options_.decode_part == nullptr || options_.decode_part(ctype);
     if (decode) {
-      part.body = Decode(body, TransferEncoding(part.headers));
+      part.body = Decode(body, encoding);
     } else {
       part.body = body;
       part.undecoded = true;
@@ -350,18 +366,20 @@ bool NextLine(absl::string_view text, size_t* pos, absl::string_view* line) {
 absl::string_view HeaderList::Keep(absl::string_view s, bool lower) {
   if (s.empty()) return absl::string_view();
   if (s.size() > left_) {
-    constexpr size_t kChunk = 1024;
+    constexpr size_t kChunk = 1024 - sizeof(Chunk);  // with its link: within malloc's thread cache
     const size_t size = s.size() > kChunk / 4 ? s.size() : kChunk;  // big values get their own chunk
-    chunks_.push_back(std::unique_ptr<char[]>(new char[size]));  // not zero-filled: written before read
+    // Not zero-filled: every byte is written before it is read.
+    Chunk* chunk = static_cast<Chunk*>(::operator new(sizeof(Chunk) + size));
+    chunk->next = chunks_;
+    chunks_ = chunk;
+    char* data = reinterpret_cast<char*>(chunk + 1);
     if (size == s.size()) {
-      char* out = chunks_.back().get();
-      std::memcpy(out, s.data(), s.size());
-      if (lower) AsciiLowerInPlace(out, s.size());
-      // Keep filling the previous chunk, if any.
-      if (chunks_.size() >= 2) std::swap(chunks_[chunks_.size() - 1], chunks_[chunks_.size() - 2]);
-      return absl::string_view(out, s.size());
+      // A value of its own; the previous chunk, if any, keeps filling.
+      std::memcpy(data, s.data(), s.size());
+      if (lower) AsciiLowerInPlace(data, s.size());
+      return absl::string_view(data, s.size());
     }
-    next_ = chunks_.back().get();
+    next_ = data;
     left_ = size;
   }
   char* out = next_;
@@ -390,7 +408,7 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start,
 }
 
 HeaderList ParseHeaderBlock(absl::string_view text, size_t* body_start,
-                            bool (*decode_field)(absl::string_view name)) {
+                            bool (*decode_field)(absl::string_view name), WalkerFields* walker) {
   HeaderList out;
   out.reserve(24);
   size_t pos = 0;
@@ -414,6 +432,15 @@ HeaderList ParseHeaderBlock(absl::string_view text, size_t* body_start,
         out.Add(lname, out.Keep(DecodeEncodedWords(v)));
       } else {
         out.Add(lname, is_folded ? out.Keep(v) : v);
+      }
+    }
+    if (have && walker != nullptr) {
+      const int index = static_cast<int>(out.size()) - 1;
+      if (name.size() == 12 && walker->content_type < 0 && internal::EqualsLower(name, "content-type")) {
+        walker->content_type = index;
+      } else if (name.size() == 25 && walker->transfer_encoding < 0 &&
+                 internal::EqualsLower(name, "content-transfer-encoding")) {
+        walker->transfer_encoding = index;
       }
     }
     have = false;

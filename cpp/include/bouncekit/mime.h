@@ -33,14 +33,22 @@ struct Header {
 // The fields of a header block, in order, and the text they do not share
 // with the input (lower-cased names, unfolded or decoded values), kept in
 // a few large chunks instead of a string per field. Moving a list keeps its
-// fields' views valid; a list cannot be copied.
+// fields' views valid (they never point into the list object itself); a
+// list cannot be copied.
 class HeaderList {
  public:
   HeaderList() = default;
-  HeaderList(HeaderList&&) noexcept = default;
-  HeaderList& operator=(HeaderList&&) noexcept = default;
+  HeaderList(HeaderList&& other) noexcept { Take(&other); }
+  HeaderList& operator=(HeaderList&& other) noexcept {
+    if (this != &other) {
+      FreeChunks();
+      Take(&other);
+    }
+    return *this;
+  }
   HeaderList(const HeaderList&) = delete;
   HeaderList& operator=(const HeaderList&) = delete;
+  ~HeaderList() { FreeChunks(); }
 
   using const_iterator = std::vector<Header>::const_iterator;
   const_iterator begin() const { return fields_.begin(); }
@@ -59,14 +67,37 @@ class HeaderList {
   // Removes the fields and frees the storage.
   void clear() {
     fields_.clear();
-    chunks_.clear();
-    left_ = 0;
-    next_ = nullptr;
+    FreeChunks();
   }
 
  private:
+  // Storage chunks form a list through their first bytes (no vector of
+  // pointers to allocate); the text follows the link.
+  struct Chunk {
+    Chunk* next;
+  };
+  void Take(HeaderList* other) {
+    fields_ = std::move(other->fields_);
+    other->fields_.clear();
+    chunks_ = other->chunks_;
+    next_ = other->next_;
+    left_ = other->left_;
+    other->chunks_ = nullptr;
+    other->next_ = nullptr;
+    other->left_ = 0;
+  }
+  void FreeChunks() {
+    while (chunks_ != nullptr) {
+      Chunk* next = chunks_->next;
+      ::operator delete(chunks_);
+      chunks_ = next;
+    }
+    next_ = nullptr;
+    left_ = 0;
+  }
+
   std::vector<Header> fields_;
-  std::vector<std::unique_ptr<char[]>> chunks_;
+  Chunk* chunks_ = nullptr;
   char* next_ = nullptr;
   size_t left_ = 0;
 };

@@ -177,6 +177,13 @@ void ForEachAddress(absl::string_view t, bool allow_dotless, Fn fn) {
   }
 }
 
+// s.find(c), without absl's out-of-line call in front of memchr.
+inline size_t FindChar(absl::string_view s, char c, size_t from = 0) {
+  if (from >= s.size()) return absl::string_view::npos;
+  const void* f = std::memchr(s.data() + from, c, s.size() - from);
+  return f == nullptr ? absl::string_view::npos : static_cast<size_t>(static_cast<const char*>(f) - s.data());
+}
+
 inline char LowerAscii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
 }
