@@ -368,15 +368,24 @@ std::string HtmlToText(absl::string_view html) {
   out.reserve(html.size());
   size_t i = 0;
   while (i < html.size()) {
+    // The text up to the next tag or entity in one copy.
+    const char* const base = html.data();
+    const size_t run = static_cast<size_t>(internal::FindEither(base + i, base + html.size(), '<', '&') - base);
+    out.append(base + i, run - i);
+    i = run;
+    if (i >= html.size()) break;
     char c = html[i];
     if (c == '<') {
-      size_t e = html.find('>', i);
+      size_t e = internal::FindChar(html, '>', i);
       if (e == absl::string_view::npos) break;
-      std::string tag = Lower(html.substr(i + 1, std::min<size_t>(e - i - 1, 4)));
-      if (absl::StartsWith(tag, "br") || absl::StartsWith(tag, "/p") ||
-          absl::StartsWith(tag, "/div") || absl::StartsWith(tag, "/tr") ||
-          absl::StartsWith(tag, "p") || absl::StartsWith(tag, "/h") ||
-          absl::StartsWith(tag, "li")) {
+      // Line-breaking tags, by the first (up to) four bytes of the tag,
+      // ignoring case.
+      const absl::string_view tag = html.substr(i + 1, e - i - 1);
+      using internal::StartsWithIgnoreCaseAscii;
+      if (StartsWithIgnoreCaseAscii(tag, "br") || StartsWithIgnoreCaseAscii(tag, "/p") ||
+          StartsWithIgnoreCaseAscii(tag, "/div") || StartsWithIgnoreCaseAscii(tag, "/tr") ||
+          StartsWithIgnoreCaseAscii(tag, "p") || StartsWithIgnoreCaseAscii(tag, "/h") ||
+          StartsWithIgnoreCaseAscii(tag, "li")) {
         out.push_back('\n');
       } else {
         out.push_back(' ');
@@ -530,21 +539,21 @@ struct Text {
 // with FindHeader / HeaderOr / a header loop on msg_.parts[*].headers
 // below must be listed here.
 bool IsReaderField(absl::string_view name) {
-  using internal::EqualsLower;
+  using internal::FieldNameIs;
   switch (name.size()) {
-    case 2: return EqualsLower(name, "to") || EqualsLower(name, "cc");
-    case 4: return EqualsLower(name, "date") || EqualsLower(name, "from");
-    case 7: return EqualsLower(name, "subject");
-    case 8: return EqualsLower(name, "reply-to");
-    case 10: return EqualsLower(name, "message-id") || EqualsLower(name, "precedence");
+    case 2: return FieldNameIs(name, "to") || FieldNameIs(name, "cc");
+    case 4: return FieldNameIs(name, "date") || FieldNameIs(name, "from");
+    case 7: return FieldNameIs(name, "subject");
+    case 8: return FieldNameIs(name, "reply-to");
+    case 10: return FieldNameIs(name, "message-id") || FieldNameIs(name, "precedence");
     case 11:
-      return EqualsLower(name, "return-path") || EqualsLower(name, "in-reply-to") ||
-             EqualsLower(name, "envelope-to") || EqualsLower(name, "x-autoreply");
-    case 12: return EqualsLower(name, "content-type") || EqualsLower(name, "delivered-to");
-    case 13: return EqualsLower(name, "x-original-to") || EqualsLower(name, "x-autorespond");
-    case 14: return EqualsLower(name, "auto-submitted");
-    case 19: return EqualsLower(name, "x-failed-recipients");
-    case 25: return EqualsLower(name, "content-transfer-encoding");
+      return FieldNameIs(name, "return-path") || FieldNameIs(name, "in-reply-to") ||
+             FieldNameIs(name, "envelope-to") || FieldNameIs(name, "x-autoreply");
+    case 12: return FieldNameIs(name, "content-type") || FieldNameIs(name, "delivered-to");
+    case 13: return FieldNameIs(name, "x-original-to") || FieldNameIs(name, "x-autorespond");
+    case 14: return FieldNameIs(name, "auto-submitted");
+    case 19: return FieldNameIs(name, "x-failed-recipients");
+    case 25: return FieldNameIs(name, "content-transfer-encoding");
     default: return false;
   }
 }

@@ -327,6 +327,27 @@ TEST(Dsn, GroupsFoldedEncodedAndRoutedFields) {
   for (const auto& ev : e) EXPECT_EQ(ev.source_format, "dsn");
 }
 
+// An HTML-only bounce: tags and entities in any case, text between them,
+// a quoted-printable body decoded when the reader falls back to it (the
+// values are the reader's output before HtmlToText copied runs at once).
+TEST(Dsn, HtmlOnlyBounce) {
+  const std::string raw =
+      "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\n"
+      "To: sender@example.com\n"
+      "Subject: Undeliverable: hello\n"
+      "Content-Type: text/html; charset=utf-8\n"
+      "Content-Transfer-Encoding: quoted-printable\n"
+      "\n"
+      "<HTML><BODY><P>Delivery has failed to these recipients:</P><Div>&lt;<B>bad.user@example.net</b>&GT;<BR>550 5.1.1 &quot;User unknown&quot;&amp;more &#39;x&#39; &nbsp;</DIV><li>second=3Dline</Li><PRE>tail & more <unclosed\n";
+  auto events = ParseBounceEmail(raw);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].recipient, "bad.user@example.net");
+  EXPECT_EQ((*events)[0].reply_code, 550);
+  EXPECT_EQ((*events)[0].enhanced_status, "5.1.1");
+  EXPECT_EQ((*events)[0].diagnostic, "550 5.1.1 \"User unknown\"&more 'x'");
+}
+
 TEST(Mime, NestedPartsAndTruncation) {
   std::string raw =
       "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/alternative; "

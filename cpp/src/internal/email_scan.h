@@ -38,6 +38,22 @@ inline const char* FindEol(const char* p, const char* end) {
   return p;
 }
 
+// First byte equal to `a` or `b` in [p, end), or end; sixteen at a time.
+inline const char* FindEither(const char* p, const char* end, char a, char b) {
+#if defined(__SSE2__)
+  const __m128i va = _mm_set1_epi8(a);
+  const __m128i vb = _mm_set1_epi8(b);
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)));
+    if (m != 0) return p + __builtin_ctz(static_cast<unsigned>(m));
+    p += 16;
+  }
+#endif
+  while (p < end && *p != a && *p != b) ++p;
+  return p;
+}
+
 // Same contract as mime::NextLine: the next line of `text` from `*pos`
 // without its terminator (CRLF, LF or CR); false at the end.
 inline bool NextLineFast(absl::string_view text, size_t* pos, absl::string_view* line) {
@@ -215,6 +231,27 @@ inline bool EqualsIgnoreCaseAscii(absl::string_view a, absl::string_view b) {
 }
 
 // absl::StartsWithIgnoreCase, inline.
+// EqualsLower for a header field name (bytes 33..126, as the header parser
+// accepts them) and a literal of lower-case letters and '-': eight bytes
+// per compare. For such bytes (c | 0x20) equals a letter exactly for its two
+// cases and equals '-' only for '-' itself (0x0d, the other byte that
+// gives 0x2d, is not in a name).
+inline bool FieldNameIs(absl::string_view name, absl::string_view literal) {
+  const size_t n = name.size();
+  if (n != literal.size()) return false;
+  if (n < 8) return EqualsLower(name, literal);
+  constexpr uint64_t kFold = 0x2020202020202020ull;
+  uint64_t a, b;
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    std::memcpy(&a, name.data() + i, 8);
+    std::memcpy(&b, literal.data() + i, 8);
+    if ((a | kFold) != b) return false;
+  }
+  std::memcpy(&a, name.data() + n - 8, 8);  // the last eight, overlapping
+  std::memcpy(&b, literal.data() + n - 8, 8);
+  return (a | kFold) == b;
+}
+
 inline bool StartsWithIgnoreCaseAscii(absl::string_view s, absl::string_view prefix) {
   return s.size() >= prefix.size() && EqualsIgnoreCaseAscii(s.substr(0, prefix.size()), prefix);
 }
