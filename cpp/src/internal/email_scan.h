@@ -236,7 +236,7 @@ inline bool EqualsIgnoreCaseAscii(absl::string_view a, absl::string_view b) {
 // per compare. For such bytes (c | 0x20) equals a letter exactly for its two
 // cases and equals '-' only for '-' itself (0x0d, the other byte that
 // gives 0x2d, is not in a name).
-inline bool FieldNameIs(absl::string_view name, absl::string_view literal) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool FieldNameIs(absl::string_view name, absl::string_view literal) {
   const size_t n = name.size();
   if (n != literal.size()) return false;
   if (n < 8) return EqualsLower(name, literal);
