@@ -1130,7 +1130,10 @@ class EmailReader {
         if (!has_code) has_code = scan::FindReplyCode(next) != 0;
       }
       block = scan::CollapseSpace(block);
-      if (!block.empty()) absl::StrAppend(&out, out.empty() ? "" : " ", block);
+      if (!block.empty()) {
+        if (!out.empty()) out.push_back(' ');
+        out.append(block);
+      }
     }
     return out;
   }
@@ -1140,10 +1143,12 @@ class EmailReader {
     if (whole_done_) return whole_;
     whole_done_ = true;
     std::string out;
+    out.reserve(text_.body.size() + 1);  // each line and a space: at most the text and one byte
     for (size_t i = 0; i < lines_.size(); ++i) {
       absl::string_view t = Trim(lines_[i]);
       if (line_addr_[i] >= 0 && t.size() <= addrs_[line_addr_[i]].size() + 4) continue;
-      absl::StrAppend(&out, t, " ");
+      out.append(t.data(), t.size());
+      out.push_back(' ');
     }
     whole_ = scan::CollapseSpace(out);
     return whole_;
