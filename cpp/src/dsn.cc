@@ -579,7 +579,11 @@ class EmailReader {
   EmailReader(absl::string_view raw, const EmailParseOptions& options)
       : raw_(raw), options_(options) {}
 
-  absl::StatusOr<std::vector<BounceEvent>> Run() {
+  // Appends the e-mail's events to `*events`, which may already hold other
+  // e-mails' events (the batch reader appends straight into its output):
+  // this e-mail's are those from index first_ on. On error none is added.
+  absl::Status Run(std::vector<BounceEvent>* events) {
+    first_ = events->size();
     if (static_cast<int64_t>(raw_.size()) > options_.max_bytes) {
       return absl::ResourceExhaustedError(
           absl::StrCat("e-mail of ", raw_.size(), " bytes is larger than the limit of ",
@@ -624,13 +628,12 @@ class EmailReader {
     FindOriginal();
     FindText();
 
-    std::vector<BounceEvent> events;
-    FromDsn(&events);
-    if (events.empty()) FromEspJson(&events);
-    if (events.empty()) FromFeedback(&events);
-    if (events.empty()) FromAutoReply(&events);
-    if (events.empty()) FromText(&events);
-    if (events.empty()) {
+    FromDsn(events);
+    if (None(*events)) FromEspJson(events);
+    if (None(*events)) FromFeedback(events);
+    if (None(*events)) FromAutoReply(events);
+    if (None(*events)) FromText(events);
+    if (None(*events)) {
       if (msg_.truncated) {
         return absl::DataLossError(
             "truncated MIME (a multipart body has no closing boundary) and no recipient found");
@@ -638,14 +641,18 @@ class EmailReader {
       return absl::NotFoundError(
           "no failed recipient, feedback report or auto-reply found in this e-mail");
     }
-    if (static_cast<int>(events.size()) > options_.max_recipients) {
-      events.resize(options_.max_recipients);
+    if (events->size() - first_ > static_cast<size_t>(std::max(options_.max_recipients, 0))) {
+      events->resize(first_ + static_cast<size_t>(std::max(options_.max_recipients, 0)));
     }
-    for (BounceEvent& e : events) Finish(&e);
-    return events;
+    for (size_t i = first_; i < events->size(); ++i) Finish(&(*events)[i]);
+    return absl::OkStatus();
   }
 
  private:
+  // No event of this e-mail yet.
+  bool None(const std::vector<BounceEvent>& events) const { return events.size() == first_; }
+  size_t first_ = 0;  // index of this e-mail's first event in Run's vector
+
   void Finish(BounceEvent* e) {
     if (e->message_id.empty()) e->message_id = orig_message_id_;
     if (e->time.empty()) e->time = date_;
@@ -799,7 +806,7 @@ class EmailReader {
   void FromDsn(std::vector<BounceEvent>* events) {
     // Delivery-status parts of the bounce itself; failing those, of an
     // attached message that is itself a bounce (forwarded DSNs).
-    for (int pass = 0; pass < 2 && events->empty(); ++pass) {
+    for (int pass = 0; pass < 2 && None(*events); ++pass) {
       for (const Part& p : msg_.parts) {
         if (p.in_attached != (pass == 1)) continue;
         if (absl::string_view(p.content_type) != "message/delivery-status" &&
@@ -809,7 +816,7 @@ class EmailReader {
         DsnBody(p.body, p.offset, pass == 0 ? "dsn" : "dsn-attached", events);
       }
     }
-    if (!events->empty()) return;
+    if (!None(*events)) return;
     // DSN fields written inline in the text (no delivery-status part).
     const absl::string_view body = text_.body;
     size_t fr = FindLower(body, "final-recipient:");
@@ -1247,8 +1254,11 @@ std::string CodeName(absl::StatusCode c) { return absl::StatusCodeToString(c); }
 
 absl::StatusOr<std::vector<BounceEvent>> ParseBounceEmail(absl::string_view raw,
                                                           const EmailParseOptions& options) {
+  std::vector<BounceEvent> events;
   EmailReader reader(raw, options);
-  return reader.Run();
+  absl::Status status = reader.Run(&events);
+  if (!status.ok()) return status;
+  return events;
 }
 
 ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
@@ -1256,17 +1266,18 @@ ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
   ParseBatch out;
   for (size_t i = 0; i < records.size(); ++i) {
     ++out.records;
-    auto r = ParseBounceEmail(records[i], options);
-    if (!r.ok()) {
-      out.errors.push_back({static_cast<int64_t>(i), 0, CodeName(r.status().code()),
-                            std::string(r.status().message())});
+    // The events go straight into the batch (no vector per e-mail to move
+    // them out of).
+    const size_t first = out.events.size();
+    EmailReader reader(records[i], options);
+    absl::Status status = reader.Run(&out.events);
+    if (!status.ok()) {
+      out.errors.push_back({static_cast<int64_t>(i), 0, CodeName(status.code()),
+                            std::string(status.message())});
       continue;
     }
     ++out.records_with_events;
-    for (BounceEvent& e : *r) {
-      e.record = static_cast<int64_t>(i);
-      out.events.push_back(std::move(e));
-    }
+    for (size_t k = first; k < out.events.size(); ++k) out.events[k].record = static_cast<int64_t>(i);
   }
   return out;
 }

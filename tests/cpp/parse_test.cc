@@ -449,6 +449,50 @@ TEST(Dsn, ErrorsPerRecord) {
   EXPECT_EQ(b.events.back().record, 3);
 }
 
+// The batch reader appends each e-mail's events straight into its output:
+// the same events (and per-e-mail limits) as one e-mail at a time.
+TEST(Dsn, BatchEqualsOneAtATime) {
+  const std::string heuristic =
+      "From: MAILER-DAEMON@mx.example.org\nTo: s@example.org\nSubject: Undelivered Mail\n\n"
+      "This is the mail system. Your message could not be delivered to:\n\n"
+      "x@example.net\ny@example.net\nz@example.net\n\n"
+      "Remote host said: 550 5.7.1 rejected by policy\n";
+  const std::string d1 = Dsn();
+  const std::vector<absl::string_view> recs = {heuristic, absl::string_view("\x00\x01junk", 7), d1,
+                                               "Subject: nothing\n\nhello\n", heuristic};
+  for (int limit : {10000, 2, 0}) {
+    EmailParseOptions opts;
+    opts.max_recipients = limit;
+    const ParseBatch b = ParseBounceEmails(recs, opts);
+    std::vector<BounceEvent> want;
+    int64_t with_events = 0;
+    size_t errors = 0;
+    for (size_t i = 0; i < recs.size(); ++i) {
+      auto r = ParseBounceEmail(recs[i], opts);
+      if (!r.ok()) {
+        ASSERT_LT(errors, b.errors.size());
+        EXPECT_EQ(b.errors[errors].record, static_cast<int64_t>(i));
+        EXPECT_EQ(b.errors[errors].message, std::string(r.status().message()));
+        ++errors;
+        continue;
+      }
+      ++with_events;
+      for (BounceEvent& e : *r) {
+        e.record = static_cast<int64_t>(i);
+        want.push_back(e);
+      }
+    }
+    EXPECT_EQ(b.errors.size(), errors);
+    EXPECT_EQ(b.records_with_events, with_events);
+    ASSERT_EQ(b.events.size(), want.size()) << limit;
+    for (size_t k = 0; k < want.size(); ++k) {
+      EXPECT_EQ(b.events[k].record, want[k].record);
+      EXPECT_EQ(b.events[k].recipient, want[k].recipient);
+      EXPECT_EQ(b.events[k].diagnostic, want[k].diagnostic);
+    }
+  }
+}
+
 TEST(Scan, Codes) {
   EXPECT_EQ(scan::FindReplyCode("host 192.0.2.250 said: 550 5.1.1 x"), 550);
   EXPECT_EQ(scan::FindReplyCode("no code 5501 here"), 0);
