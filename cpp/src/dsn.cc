@@ -661,9 +661,12 @@ class EmailReader {
     // body on the heuristic path): scan each distinct text once.
     TextFacts& f = facts_;
     if (!f.valid || f.raw != e->diagnostic) {
-      f = TextFacts();
       f.valid = true;
-      f.raw = e->diagnostic;
+      f.raw = std::move(e->diagnostic);  // e->diagnostic is set to f.cleaned below
+      f.have_command = false;
+      f.command.clear();
+      f.have_host = false;
+      f.host.clear();
       f.code = scan::FindReplyCode(f.raw);
       f.status = scan::FindEnhancedStatus(f.raw);
       f.cleaned = f.raw;
@@ -1077,7 +1080,9 @@ class EmailReader {
                             t[0] == '-' || t[0] == '>' || t[0] == ' ' || t[0] == '\t')) {
         t.remove_prefix(1);
       }
-      if (internal::StartsWithIgnoreCaseAscii(t, "mailto:")) t.remove_prefix(7);
+      if (t.size() >= 7 && (t[0] | 0x20) == 'm' && internal::EqualsLower(t.substr(0, 7), "mailto:")) {
+        t.remove_prefix(7);
+      }
       // The first '@' must come within 128 bytes, after local-part bytes
       // only: scan those (not the whole line) and stop at anything else.
       size_t at = 0;
