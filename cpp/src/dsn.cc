@@ -769,6 +769,9 @@ class EmailReader {
       return;
     }
     // Cut at the start of the original message copy.
+    // Most texts: one allocation for their lines (capped: a long text grows
+    // as usual past 4096 lines).
+    lines_.reserve(std::min<size_t>(b.size() / 40 + 16, 4096));
     size_t pos = 0;
     absl::string_view line;
     bool seen_text = false;
