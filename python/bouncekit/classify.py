@@ -566,35 +566,68 @@ def classify(
     return table
 
 
+@dataclass(frozen=True)
+class _MappingTables:
+    sisimai_names: List[str]
+    sisimai_lut: np.ndarray  # category -> index into sisimai_names
+    # [category, class, reply class] -> index into types / subtypes, SparkPost class
+    types: List[str]
+    subtypes: List[str]
+    type_lut: np.ndarray
+    subtype_lut: np.ndarray
+    sparkpost_lut: np.ndarray
+
+
+# A classifier's mapping tables, built once (2,310 calls into the core for the
+# built-in categories: milliseconds, which small calls such as parse_emails'
+# paid every time). Entries hold their classifier, so an id is never reused
+# while its entry is here.
+_MAPPING_TABLES: Dict[int, Tuple["_core.Classifier", _MappingTables]] = {}
+
+
+def _mapping_tables(clf: "_core.Classifier") -> _MappingTables:
+    hit = _MAPPING_TABLES.get(id(clf))
+    if hit is not None and hit[0] is clf:
+        return hit[1]
+    details = clf.category_details()
+    n_cat = len(details)
+    names = sorted({d[0] for d in details})
+    pos = {s: i for i, s in enumerate(names)}
+    lut = np.array([pos[d[0]] for d in details], dtype=np.int32)
+    # All (category, class, reply class) combinations are few: tabulate them.
+    types: List[str] = []
+    subs: List[str] = []
+    t_lut = np.zeros((n_cat, 7, 6), np.int32)
+    s_lut = np.zeros((n_cat, 7, 6), np.int32)
+    sp_lut = np.zeros((n_cat, 7, 6), np.int16)
+    for c in range(n_cat):
+        for k in range(7):
+            for r in range(6):
+                t, s, sp = clf.mapping(c, k, r)
+                if t not in types:
+                    types.append(t)
+                if s not in subs:
+                    subs.append(s)
+                t_lut[c, k, r] = types.index(t)
+                s_lut[c, k, r] = subs.index(s)
+                sp_lut[c, k, r] = sp
+    tables = _MappingTables(names, lut, types, subs, t_lut, s_lut, sp_lut)
+    if len(_MAPPING_TABLES) >= 16:
+        _MAPPING_TABLES.pop(next(iter(_MAPPING_TABLES)))
+    _MAPPING_TABLES[id(clf)] = (clf, tables)
+    return tables
+
+
 def _add_mappings(cols: Dict[str, _Column], clf: "_core.Classifier", wanted: List[str],
                   klass: np.ndarray, category: np.ndarray, reply: np.ndarray,
                   status_class: np.ndarray, has_status: np.ndarray) -> None:
-    details = clf.category_details()
-    n_cat = len(details)
+    m = _mapping_tables(clf)
     reply_class = np.where(reply > 0, reply // 100, np.where(has_status, status_class, 0)).astype(np.int64)
     if "sisimai" in wanted:
-        names = sorted({d[0] for d in details})
-        pos = {s: i for i, s in enumerate(names)}
-        lut = np.array([pos[d[0]] for d in details], dtype=np.int32)
-        cols["sisimai_reason"] = _Column("category", lut[category], names)
+        cols["sisimai_reason"] = _Column("category", m.sisimai_lut[category], m.sisimai_names)
     if "ses" in wanted or "sparkpost" in wanted:
-        # All (category, class, reply class) combinations are few: tabulate them once.
-        types: List[str] = []
-        subs: List[str] = []
-        t_lut = np.zeros((n_cat, 7, 6), np.int32)
-        s_lut = np.zeros((n_cat, 7, 6), np.int32)
-        sp_lut = np.zeros((n_cat, 7, 6), np.int16)
-        for c in range(n_cat):
-            for k in range(7):
-                for r in range(6):
-                    t, s, sp = clf.mapping(c, k, r)
-                    if t not in types:
-                        types.append(t)
-                    if s not in subs:
-                        subs.append(s)
-                    t_lut[c, k, r] = types.index(t)
-                    s_lut[c, k, r] = subs.index(s)
-                    sp_lut[c, k, r] = sp
+        types, subs = m.types, m.subtypes
+        t_lut, s_lut, sp_lut = m.type_lut, m.subtype_lut, m.sparkpost_lut
         rc = np.clip(reply_class, 0, 5)
         if "ses" in wanted:
             cols["ses_bounce_type"] = _Column("category", t_lut[category, klass, rc], types)
