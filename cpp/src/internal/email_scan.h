@@ -21,23 +21,6 @@
 
 namespace bouncekit::internal {
 
-// First CR or LF in [p, end), or end. Sixteen bytes at a time; never reads
-// past `end`.
-inline const char* FindEol(const char* p, const char* end) {
-#if defined(__SSE2__)
-  const __m128i lf = _mm_set1_epi8('\n');
-  const __m128i cr = _mm_set1_epi8('\r');
-  while (end - p >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-    if (m != 0) return p + __builtin_ctz(static_cast<unsigned>(m));
-    p += 16;
-  }
-#endif
-  while (p < end && *p != '\n' && *p != '\r') ++p;
-  return p;
-}
-
 // First byte equal to `a` or `b` in [p, end), or end; sixteen at a time.
 inline const char* FindEither(const char* p, const char* end, char a, char b) {
 #if defined(__SSE2__)
@@ -53,6 +36,9 @@ inline const char* FindEither(const char* p, const char* end, char a, char b) {
   while (p < end && *p != a && *p != b) ++p;
   return p;
 }
+
+// First CR or LF in [p, end), or end.
+inline const char* FindEol(const char* p, const char* end) { return FindEither(p, end, '\n', '\r'); }
 
 // Same contract as mime::NextLine: the next line of `text` from `*pos`
 // without its terminator (CRLF, LF or CR); false at the end.
