@@ -576,13 +576,15 @@ bool IsReaderBody(absl::string_view type) {
 
 class EmailReader {
  public:
-  EmailReader(absl::string_view raw, const EmailParseOptions& options)
-      : raw_(raw), options_(options) {}
+  explicit EmailReader(const EmailParseOptions& options) : options_(options) {}
 
   // Appends the e-mail's events to `*events`, which may already hold other
   // e-mails' events (the batch reader appends straight into its output):
   // this e-mail's are those from index first_ on. On error none is added.
-  absl::Status Run(std::vector<BounceEvent>* events) {
+  // One reader reads a batch: its members keep their allocations from one
+  // e-mail to the next (Reset clears them).
+  absl::Status Run(absl::string_view raw, std::vector<BounceEvent>* events) {
+    Reset(raw);
     first_ = events->size();
     if (static_cast<int64_t>(raw_.size()) > options_.max_bytes) {
       return absl::ResourceExhaustedError(
@@ -593,9 +595,8 @@ class EmailReader {
     mo.max_depth = options_.max_depth;
     mo.decode_field = &IsReaderField;
     mo.decode_part = &IsReaderBody;
-    auto parsed = mime::Parse(raw_, mo);
-    if (!parsed.ok()) return parsed.status();
-    msg_ = std::move(*parsed);
+    absl::Status parsed = mime::ParseInto(raw_, mo, &msg_);
+    if (!parsed.ok()) return parsed;
     const HeaderList& top = msg_.parts[0].headers;
     // One pass over the header block: the first Date and Subject, and the
     // own addresses (the set does not depend on the order; From's first
@@ -649,6 +650,33 @@ class EmailReader {
   }
 
  private:
+  // Every member back to its initial state, capacity kept (msg_ is reset
+  // by mime::ParseInto).
+  void Reset(absl::string_view raw) {
+    raw_ = raw;
+    facts_.valid = false;
+    date_.clear();
+    subject_.clear();
+    from_.clear();
+    own_.clear();
+    have_original_ = false;
+    orig_message_id_.clear();
+    orig_from_.clear();
+    orig_to_.clear();
+    text_ = Text();
+    html_text_.clear();
+    lines_.clear();
+    leading_done_ = false;
+    addrs_.clear();
+    addr_index_.clear();
+    first_line_.clear();
+    last_line_.clear();
+    line_addr_.clear();
+    next_same_.clear();
+    whole_done_ = false;
+    whole_.clear();
+  }
+
   // No event of this e-mail yet.
   bool None(const std::vector<BounceEvent>& events) const { return events.size() == first_; }
   size_t first_ = 0;  // index of this e-mail's first event in Run's vector
@@ -1263,8 +1291,8 @@ std::string CodeName(absl::StatusCode c) { return absl::StatusCodeToString(c); }
 absl::StatusOr<std::vector<BounceEvent>> ParseBounceEmail(absl::string_view raw,
                                                           const EmailParseOptions& options) {
   std::vector<BounceEvent> events;
-  EmailReader reader(raw, options);
-  absl::Status status = reader.Run(&events);
+  EmailReader reader(options);
+  absl::Status status = reader.Run(raw, &events);
   if (!status.ok()) return status;
   return events;
 }
@@ -1272,13 +1300,13 @@ absl::StatusOr<std::vector<BounceEvent>> ParseBounceEmail(absl::string_view raw,
 ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
                              const EmailParseOptions& options) {
   ParseBatch out;
+  EmailReader reader(options);
   for (size_t i = 0; i < records.size(); ++i) {
     ++out.records;
     // The events go straight into the batch (no vector per e-mail to move
     // them out of).
     const size_t first = out.events.size();
-    EmailReader reader(records[i], options);
-    absl::Status status = reader.Run(&out.events);
+    absl::Status status = reader.Run(records[i], &out.events);
     if (!status.ok()) {
       out.errors.push_back({static_cast<int64_t>(i), 0, CodeName(status.code()),
                             std::string(status.message())});

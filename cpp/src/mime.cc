@@ -63,10 +63,12 @@ struct WalkerFields {
   int transfer_encoding = -1;
 };
 
-// ParseHeaders with MimeOptions::decode_field; fills `*walker` if given.
-HeaderList ParseHeaderBlock(absl::string_view text, size_t* body_start,
-                            bool (*decode_field)(absl::string_view name),
-                            WalkerFields* walker = nullptr);
+// ParseHeaders with MimeOptions::decode_field into `*out` (cleared first;
+// its capacity is reused); fills `*walker` if given. `*folded` is scratch
+// for folded values.
+void ParseHeaderBlock(absl::string_view text, size_t* body_start,
+                      bool (*decode_field)(absl::string_view name), HeaderList* out,
+                      std::string* folded, WalkerFields* walker = nullptr);
 
 namespace {
 
@@ -182,9 +184,9 @@ class Walker {
     }
     absl::string_view text = raw_.substr(begin, end - begin);
     size_t body_start = 0;
-    Part part;
+    Part part = NewPart();
     WalkerFields fields;
-    part.headers = ParseHeaderBlock(text, &body_start, options_.decode_field, &fields);
+    ParseHeaderBlock(text, &body_start, options_.decode_field, &part.headers, &folded_, &fields);
     // The transfer encoding, as TransferEncoding(part.headers) gives it.
     const Encoding encoding = fields.transfer_encoding < 0
                                   ? Encoding::kNone
@@ -272,6 +274,26 @@ class Walker {
   }
 
  private:
+  // A part with default fields: one of a previous parse's, when the
+  // message has any, so that its header list and strings keep their
+  // allocations.
+  Part NewPart() {
+    if (out_->recycled.empty()) return Part();
+    Part p = std::move(out_->recycled.back());
+    out_->recycled.pop_back();
+    p.headers.clear();
+    p.content_type.assign("text/plain");
+    p.boundary.clear();
+    p.report_type.clear();
+    p.body = absl::string_view();
+    p.offset = p.body_offset = 0;
+    p.depth = 0;
+    p.in_attached = false;
+    p.undecoded = false;
+    p.parent = -1;
+    return p;
+  }
+
   absl::string_view Decode(absl::string_view body, Encoding enc) {
     if (enc == Encoding::kNone) return body;
     out_->storage.push_back(DecodeTransfer(body, enc));
@@ -321,7 +343,7 @@ class Walker {
         Entity(part_begin, end, depth, in_attached, parent, default_type);
       } else if (part_begin == std::string::npos) {
         // No delimiter at all: keep the body readable as text.
-        Part p;
+        Part p = NewPart();
         p.body = raw_.substr(begin, end - begin);
         p.offset = p.body_offset = static_cast<int64_t>(begin);
         p.depth = depth;
@@ -335,6 +357,7 @@ class Walker {
   absl::string_view raw_;
   const MimeOptions& options_;
   Message* out_;
+  std::string folded_;  // ParseHeaderBlock's scratch
 };
 
 }  // namespace
@@ -399,24 +422,29 @@ std::optional<absl::string_view> FindHeader(const HeaderList& headers,
 }
 
 HeaderList ParseHeaders(absl::string_view text, size_t* body_start) {
-  return ParseHeaderBlock(text, body_start, nullptr);
+  return ParseHeaders(text, body_start, nullptr);
 }
 
 HeaderList ParseHeaders(absl::string_view text, size_t* body_start,
                         bool (*decode_field)(absl::string_view name)) {
-  return ParseHeaderBlock(text, body_start, decode_field);
+  HeaderList out;
+  std::string folded;
+  ParseHeaderBlock(text, body_start, decode_field, &out, &folded);
+  return out;
 }
 
-HeaderList ParseHeaderBlock(absl::string_view text, size_t* body_start,
-                            bool (*decode_field)(absl::string_view name), WalkerFields* walker) {
-  HeaderList out;
+void ParseHeaderBlock(absl::string_view text, size_t* body_start,
+                      bool (*decode_field)(absl::string_view name), HeaderList* out_list,
+                      std::string* folded_scratch, WalkerFields* walker) {
+  HeaderList& out = *out_list;
+  out.clear();
   out.reserve(24);
   size_t pos = 0;
   absl::string_view line;
   // The current field: its name and first-line value point into `text`;
   // only a folded (multi-line) value is assembled in `folded`.
   absl::string_view name, first_value;
-  std::string folded;
+  std::string& folded = *folded_scratch;
   bool is_folded = false;
   bool have = false;
   bool decode = true;  // the current field's value is unfolded and decoded
@@ -502,7 +530,6 @@ HeaderList ParseHeaderBlock(absl::string_view text, size_t* body_start,
   }
   flush();
   *body_start = pos;
-  return out;
 }
 
 std::string HeaderParam(absl::string_view value, absl::string_view lower_name) {
@@ -635,13 +662,26 @@ std::string DecodeEncodedWords(absl::string_view in) {
 
 absl::StatusOr<Message> Parse(absl::string_view raw, const MimeOptions& options) {
   Message msg;
-  msg.parts.reserve(16);  // one allocation for most e-mails (and no part moved as it grows)
-  Walker walker(raw, options, &msg);
+  absl::Status status = ParseInto(raw, options, &msg);
+  if (!status.ok()) return status;
+  return msg;
+}
+
+absl::Status ParseInto(absl::string_view raw, const MimeOptions& options, Message* msg) {
+  // The previous parts go to the recycled list (last first out: the root's
+  // list, usually the longest, is reused for the next root).
+  for (size_t i = msg->parts.size(); i > 0; --i) msg->recycled.push_back(std::move(msg->parts[i - 1]));
+  msg->parts.clear();
+  msg->storage.clear();
+  msg->truncated = false;
+  msg->depth_limited = false;
+  msg->parts.reserve(16);  // one allocation for most e-mails (and no part moved as it grows)
+  Walker walker(raw, options, msg);
   walker.Entity(0, raw.size(), 0, false, -1, "text/plain");
-  if (msg.parts.empty() || msg.parts[0].headers.empty()) {
+  if (msg->parts.empty() || msg->parts[0].headers.empty()) {
     return absl::InvalidArgumentError("not an e-mail: no header block at the start");
   }
-  return msg;
+  return absl::OkStatus();
 }
 
 }  // namespace bouncekit::mime

@@ -130,6 +130,9 @@ struct Message {
   std::list<std::string> storage;
   bool truncated = false;    // a multipart lacked its closing delimiter
   bool depth_limited = false;
+  // Not part of the result: a previous parse's parts, kept by ParseInto so
+  // that the next parse reuses their allocations (header lists, strings).
+  std::vector<Part> recycled;
 };
 
 struct MimeOptions {
@@ -151,6 +154,10 @@ struct MimeOptions {
 // Parses `raw` (which must outlive the result). Fails only when the input
 // has no header block at all (InvalidArgument).
 absl::StatusOr<Message> Parse(absl::string_view raw, const MimeOptions& options = {});
+// Parse into `*msg`, replacing what it held; a message reused across calls
+// (one per batch) saves most of the allocations. On error `*msg` holds
+// whatever was parsed.
+absl::Status ParseInto(absl::string_view raw, const MimeOptions& options, Message* msg);
 
 // Header block parsing on its own (e.g. text/rfc822-headers bodies).
 // `*body_start` receives the offset just past the blank line (or the end).
