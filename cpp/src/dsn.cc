@@ -675,6 +675,7 @@ class EmailReader {
     next_same_.clear();
     whole_done_ = false;
     whole_.clear();
+    block_valid_ = false;
   }
 
   // No event of this e-mail yet.
@@ -935,7 +936,7 @@ class EmailReader {
   // keeps the whole multi-line reply in its session transcript ("<<< 552-...").
   void EnrichFromText(BounceEvent* e) {
     LeadingAddresses();
-    std::string block = BlockFor(e->recipient);
+    const std::string& block = BlockFor(e->recipient);
     if (!block.empty() && scan::FindReplyCode(block) != 0 &&
         block.size() > e->diagnostic.size()) {
       e->diagnostic = block;
@@ -1139,7 +1140,19 @@ class EmailReader {
 
   // The text about `recipient`: the rest of each line that names it, and
   // the lines below until a blank line or the next recipient line.
-  std::string BlockFor(const std::string& recipient) {
+  // ComputeBlockFor, kept for the last recipient asked about: DsnBody asks
+  // twice for a recipient whose Diagnostic-Code says little (EnrichFromText,
+  // then DiagnosticFor). Only after LeadingAddresses, on which it depends.
+  const std::string& BlockFor(const std::string& recipient) {
+    if (!block_valid_ || block_recipient_ != recipient) {
+      block_ = ComputeBlockFor(recipient);
+      block_recipient_ = recipient;
+      block_valid_ = true;
+    }
+    return block_;
+  }
+
+  std::string ComputeBlockFor(const std::string& recipient) {
     std::string out;
     auto it = addr_index_.find(recipient);
     if (it == addr_index_.end()) return out;
@@ -1199,7 +1212,10 @@ class EmailReader {
 
   std::string DiagnosticFor(const std::string& recipient) {
     LeadingAddresses();
-    std::string block = BlockFor(recipient);
+    // The kept block when it is this recipient's (DsnBody); otherwise one
+    // of its own, without keeping it (FromText asks once per recipient).
+    const bool kept = block_valid_ && block_recipient_ == recipient;
+    std::string block = kept ? block_ : ComputeBlockFor(recipient);
     if (!block.empty() &&
         (scan::FindReplyCode(block) != 0 || !scan::FindEnhancedStatus(block).empty() ||
          block.size() >= 24)) {
@@ -1282,6 +1298,8 @@ class EmailReader {
   std::vector<int> line_addr_, next_same_;
   bool whole_done_ = false;
   std::string whole_;
+  bool block_valid_ = false;  // BlockFor's cache
+  std::string block_recipient_, block_;
 };
 
 std::string CodeName(absl::StatusCode c) { return absl::StatusCodeToString(c); }
