@@ -151,52 +151,64 @@ std::string FindRemoteHost(absl::string_view text) {
 }
 
 std::string CollapseSpace(absl::string_view text) {
-  // Copies each run of non-space bytes at once (sixteen bytes per step while
-  // the input has them), writing one space between runs. The buffer has 16
-  // bytes of slack for the last wide copy.
+  // Each run of whitespace becomes one space, none at either end. Sixteen
+  // bytes at a time: a block is stored at once with its whitespace bytes
+  // made spaces, and the output advances past the part of it whose
+  // whitespace bytes are single (prose: most blocks whole); a longer run
+  // (a CRLF, indentation) is then skipped. The output never runs ahead of
+  // the input, so the 16 bytes of slack hold the last wide store.
   const size_t n = text.size();
   std::string out(n + 16, '\0');
   const char* const p = text.data();
   char* const begin = out.data();
   char* o = begin;
   size_t i = 0;
+  bool pending = false;  // whitespace read since the last byte written
   auto is_space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
-  while (true) {
-    while (i < n && is_space(p[i])) ++i;
-    if (i >= n) break;
-    if (o != begin) *o++ = ' ';
-    // The run [i, j): the next space, sixteen bytes at a time.
-    size_t j = i;
 #if defined(__SSE2__)
-    const __m128i sp = _mm_set1_epi8(' ');
-    const __m128i below_tab = _mm_set1_epi8('\t' - 1), above_cr = _mm_set1_epi8('\r' + 1);
-    while (j + 16 <= n) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
-      const __m128i ws = _mm_or_si128(
-          _mm_cmpeq_epi8(v, sp), _mm_and_si128(_mm_cmpgt_epi8(v, below_tab), _mm_cmplt_epi8(v, above_cr)));
-      const int bits = _mm_movemask_epi8(ws);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + (j - i)), v);  // within the slack
-      if (bits != 0) {
-        j += static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
-        break;
-      }
-      j += 16;
+  const __m128i sp = _mm_set1_epi8(' ');
+  const __m128i below_tab = _mm_set1_epi8('\t' - 1), above_cr = _mm_set1_epi8('\r' + 1);
+  while (i + 16 <= n) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i ws = _mm_or_si128(
+        _mm_cmpeq_epi8(v, sp), _mm_and_si128(_mm_cmpgt_epi8(v, below_tab), _mm_cmplt_epi8(v, above_cr)));
+    const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(ws));
+    if (m & 1) {  // a run of whitespace starts here: skip it
+      while (i < n && is_space(p[i])) ++i;
+      pending = true;
+      continue;
     }
-    if (j + 16 > n) {
-      // Fewer than 16 bytes left: finish the run byte by byte.
-      while (j < n && !is_space(p[j])) {
-        o[j - i] = p[j];
-        ++j;
-      }
+    if (pending && o != begin) *o++ = ' ';
+    pending = false;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o),
+                     _mm_or_si128(_mm_andnot_si128(ws, v), _mm_and_si128(ws, sp)));
+    const unsigned pairs = m & (m >> 1);  // bit k: bytes k and k + 1 both whitespace
+    if (pairs != 0) {
+      // Keep the bytes before the run (the byte before it is no space);
+      // the loop skips the run.
+      const unsigned k = static_cast<unsigned>(__builtin_ctz(pairs));
+      o += k;
+      i += k;
+    } else if (m & 0x8000) {
+      // The last byte is whitespace and may go on in the next block.
+      o += 15;
+      i += 16;
+      pending = true;
+    } else {
+      o += 16;
+      i += 16;
     }
-#else
-    while (j < n && !is_space(p[j])) {
-      o[j - i] = p[j];
-      ++j;
-    }
+  }
 #endif
-    o += j - i;
-    i = j;
+  for (; i < n; ++i) {
+    const char c = p[i];
+    if (is_space(c)) {
+      pending = true;
+      continue;
+    }
+    if (pending && o != begin) *o++ = ' ';
+    pending = false;
+    *o++ = c;
   }
   out.resize(static_cast<size_t>(o - begin));
   return out;

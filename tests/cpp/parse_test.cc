@@ -197,6 +197,17 @@ TEST(Scan, FastScannersMatchByteLoops) {
     ASSERT_EQ(scan::FindEnhancedStatus(owned), ref::FindEnhancedStatus(owned)) << owned;
     ASSERT_EQ(scan::CollapseSpace(owned), ref::CollapseSpace(owned)) << owned;
   }
+  // Prose-like texts (mostly single spaces, some line breaks and runs):
+  // CollapseSpace's whole-block path.
+  for (int iter = 0; iter < 30000; ++iter) {
+    std::string text(rng() % 200, ' ');
+    for (char& ch : text) {
+      const unsigned r = rng() % 64;
+      ch = r < 52 ? static_cast<char>('a' + r % 26) : r < 60 ? ' ' : "\t\r\n\x80"[r - 60];
+    }
+    const std::string owned = text;
+    ASSERT_EQ(scan::CollapseSpace(owned), ref::CollapseSpace(owned)) << owned;
+  }
   EXPECT_EQ(scan::CollapseSpace(std::string(40, 'a') + " \t " + std::string(40, 'b') + "  "),
             std::string(40, 'a') + " " + std::string(40, 'b'));
   EXPECT_EQ(scan::FindEnhancedStatus(std::string(30, 'x') + " 5.1.1"), "5.1.1");
