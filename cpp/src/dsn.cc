@@ -207,9 +207,36 @@ absl::string_view StripReplyPrefix(absl::string_view line) {
 // "550-5.7.1") inside the text; drop the repeats after the first one.
 void RemoveRepeatedReply(std::string* text, int code, const std::string& status) {
   if (code == 0) return;
+  const std::string c = absl::StrCat(code);
+  // Is there a repeat at all (a second code below)? Most texts have one
+  // code or none: then nothing is dropped but spaces next to spaces, and
+  // CollapseSpace alone gives the same text.
+  {
+    const absl::string_view t = *text;
+    int found = 0;
+    size_t i = t.find(c);
+    while (i != absl::string_view::npos && found < 2) {
+      size_t next = i + 1;
+      if (i + 4 <= t.size() && (i == 0 || t[i - 1] == ' ') && (t[i + 3] == ' ' || t[i + 3] == '-')) {
+        size_t j = i + 4;
+        const bool status_ok = status.empty() || t.substr(j, status.size()) == status;
+        if (status_ok) {
+          j += status.size();
+          if (j >= t.size() || t[j] == ' ') {
+            ++found;
+            next = j;
+          }
+        }
+      }
+      i = t.find(c, next);
+    }
+    if (found < 2) {
+      *text = scan::CollapseSpace(*text);
+      return;
+    }
+  }
   std::string out;
   out.reserve(text->size());
-  const std::string c = absl::StrCat(code);
   bool first = true;
   size_t i = 0;
   while (i < text->size()) {
