@@ -601,6 +601,26 @@ bool IsReaderBody(absl::string_view type) {
   return type == "text/plain" || absl::StartsWith(type, "message/") || type == "text/rfc822-headers";
 }
 
+// The fields of the message's own header block that Run reads: one
+// compare or two per field (by length) rather than one per name.
+enum class TopField { kOther, kDate, kSubject, kFrom, kOwn };
+
+TopField TopFieldOf(absl::string_view n) {
+  using internal::EqualsLower;
+  switch (n.size()) {
+    case 2: return EqualsLower(n, "to") ? TopField::kOwn : TopField::kOther;
+    case 4:
+      return EqualsLower(n, "date") ? TopField::kDate : EqualsLower(n, "from") ? TopField::kFrom : TopField::kOther;
+    case 7: return EqualsLower(n, "subject") ? TopField::kSubject : TopField::kOther;
+    case 8: return EqualsLower(n, "reply-to") ? TopField::kOwn : TopField::kOther;
+    case 11:
+      return EqualsLower(n, "return-path") || EqualsLower(n, "envelope-to") ? TopField::kOwn : TopField::kOther;
+    case 12: return EqualsLower(n, "delivered-to") ? TopField::kOwn : TopField::kOther;
+    case 13: return EqualsLower(n, "x-original-to") ? TopField::kOwn : TopField::kOther;
+    default: return TopField::kOther;
+  }
+}
+
 class EmailReader {
  public:
   explicit EmailReader(const EmailParseOptions& options) : options_(options) {}
@@ -631,22 +651,19 @@ class EmailReader {
     bool have_date = false, have_subject = false;
     absl::string_view date;
     for (const auto& h : top) {
-      if (!have_date && internal::EqualsLower(h.name, "date")) {
+      const TopField kind = TopFieldOf(h.name);
+      if (kind == TopField::kDate && !have_date) {
         have_date = true;
         date = h.value;
         continue;
       }
-      if (!have_subject && internal::EqualsLower(h.name, "subject")) {
+      if (kind == TopField::kSubject && !have_subject) {
         have_subject = true;
         subject_.assign(h.value.data(), h.value.size());
         continue;
       }
-      const bool is_from = internal::EqualsLower(h.name, "from");
-      if (!is_from && !internal::EqualsLower(h.name, "to") && !internal::EqualsLower(h.name, "reply-to") &&
-          !internal::EqualsLower(h.name, "return-path") && !internal::EqualsLower(h.name, "delivered-to") &&
-          !internal::EqualsLower(h.name, "x-original-to") && !internal::EqualsLower(h.name, "envelope-to")) {
-        continue;
-      }
+      const bool is_from = kind == TopField::kFrom;
+      if (!is_from && kind != TopField::kOwn) continue;
       EachAddress(h.value, false, [&](const std::string& a) {
         if (is_from && from_.empty()) from_ = a;
         own_.insert(a);
@@ -892,7 +909,11 @@ class EmailReader {
 
   void DsnBody(absl::string_view body, int64_t offset, absl::string_view format,
                std::vector<BounceEvent>* events) {
-    DsnGroupList list;
+    // The reader's list: its vector keeps its capacity from one e-mail to
+    // the next.
+    DsnGroupList& list = dsn_groups_;
+    list.groups.clear();
+    list.owned.clear();
     DsnGroups(body, &list);
     // Arrival-Date of the per-message groups seen so far (the first one).
     bool have_arrival = false;
@@ -1325,6 +1346,7 @@ class EmailReader {
   std::vector<int> line_addr_, next_same_;
   bool whole_done_ = false;
   std::string whole_;
+  DsnGroupList dsn_groups_;  // DsnBody's
   bool block_valid_ = false;  // BlockFor's cache
   std::string block_recipient_, block_;
 };
