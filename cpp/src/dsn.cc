@@ -88,8 +88,13 @@ std::string CleanDate(absl::string_view d) {
   // One pass into a buffer of the input's size, trimmed in place.
   std::string out(d.size(), '\0');
   char* o = out.data();
+  // Up to the first parenthesis at once (most dates have none, or a
+  // comment at the end); a ')' is dropped even outside a comment.
+  const size_t head = static_cast<size_t>(internal::FindEither(d.data(), d.data() + d.size(), '(', ')') - d.data());
+  if (head > 0) std::memcpy(o, d.data(), head);  // (d.data() may be null when empty)
+  o += head;
   int depth = 0;
-  for (char c : d) {
+  for (char c : d.substr(head)) {
     if (c == '(') {
       ++depth;
     } else if (c == ')') {

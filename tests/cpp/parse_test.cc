@@ -270,6 +270,27 @@ TEST(Mime, DecodePartFilterLeavesBodiesForDecodedBody) {
   EXPECT_EQ(mime::DecodedBody(some->parts[2], &storage), "<p>a=b</p>");
 }
 
+// Dates lose their comments (nested too) and any stray ')', wherever it is.
+TEST(Dsn, DateCommentsAndStrayParentheses) {
+  const std::string raw =
+      "From: MAILER-DAEMON@mx.example.org\n"
+      "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n"
+      "\n"
+      "--B\n"
+      "Content-Type: message/delivery-status\n"
+      "\n"
+      "Final-Recipient: rfc822; one@example.com\n"
+      "Action: failed\n"
+      "Status: 5.1.1\n"
+      "Last-Attempt-Date: Tue, 2 Jan) 2024 (a (b) c) 11:00:00 )\n"
+      "--B--\n";
+  auto events = ParseBounceEmail(raw);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].time, "Tue, 2 Jan 2024  11:00:00");
+}
+
 // DSN groups without blank lines between recipients, folded and encoded
 // field values, field names in any case, a source-routed final recipient,
 // Arrival-Date from the per-message group (the values are the reader's
