@@ -210,8 +210,9 @@ absl::string_view StripReplyPrefix(absl::string_view line) {
 
 // Multi-line replies wrapped by the reporting MTA leave "550 5.7.1" (or
 // "550-5.7.1") inside the text; drop the repeats after the first one.
-void RemoveRepeatedReply(std::string* text, int code, const std::string& status) {
-  if (code == 0) return;
+// Returns the cleaned text (`*text` as it is without a code).
+std::string RemoveRepeatedReply(const std::string* text, int code, const std::string& status) {
+  if (code == 0) return *text;
   const std::string c = absl::StrCat(code);
   // Is there a repeat at all (a second code below)? Most texts have one
   // code or none: then nothing is dropped but spaces next to spaces, and
@@ -236,8 +237,7 @@ void RemoveRepeatedReply(std::string* text, int code, const std::string& status)
       i = t.find(c, next);
     }
     if (found < 2) {
-      *text = scan::CollapseSpace(*text);
-      return;
+      return scan::CollapseSpace(*text);
     }
   }
   std::string out;
@@ -279,7 +279,7 @@ void RemoveRepeatedReply(std::string* text, int code, const std::string& status)
     out.push_back((*text)[i]);
     ++i;
   }
-  *text = scan::CollapseSpace(out);
+  return scan::CollapseSpace(out);
 }
 
 // The DSN fields DsnBody reads.
@@ -747,8 +747,11 @@ class EmailReader {
       f.host.clear();
       f.code = scan::FindReplyCode(f.raw);
       f.status = scan::FindEnhancedStatus(f.raw);
-      f.cleaned = f.raw;
-      RemoveRepeatedReply(&f.cleaned, f.code, f.status);
+      if (f.code == 0) {
+        f.cleaned = f.raw;  // into the kept buffer
+      } else {
+        f.cleaned = RemoveRepeatedReply(&f.raw, f.code, f.status);
+      }
       if (f.cleaned.size() > 4000) f.cleaned.resize(4000);
     }
     if (e->reply_code == 0) e->reply_code = f.code;
@@ -815,13 +818,23 @@ class EmailReader {
   void TakeOriginal(const HeaderList& h) {
     if (have_original_) return;
     have_original_ = true;
-    orig_message_id_ = std::string(Trim(HeaderOr(h, "message-id")));
-    orig_from_ = FirstAddress(HeaderOr(h, "from"));
+    // One pass: the first Message-ID and From, every To and Cc.
+    bool have_id = false, have_from = false;
+    absl::string_view id, from;
     for (const auto& x : h) {
-      if (internal::EqualsIgnoreCaseAscii(x.name, "to") || internal::EqualsIgnoreCaseAscii(x.name, "cc")) {
+      const absl::string_view n = x.name;
+      if (n.size() == 2 && (internal::EqualsLower(n, "to") || internal::EqualsLower(n, "cc"))) {
         EachAddress(x.value, false, [&](const std::string& a) { orig_to_.push_back(a); });
+      } else if (!have_from && n.size() == 4 && internal::EqualsLower(n, "from")) {
+        have_from = true;
+        from = x.value;
+      } else if (!have_id && n.size() == 10 && internal::EqualsLower(n, "message-id")) {
+        have_id = true;
+        id = x.value;
       }
     }
+    orig_message_id_ = std::string(Trim(id));
+    orig_from_ = FirstAddress(from);
   }
 
   void FindText() {
