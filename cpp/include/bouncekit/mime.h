@@ -106,6 +106,8 @@ class HeaderList {
 std::optional<absl::string_view> FindHeader(const HeaderList& headers,
                                             absl::string_view lower_name);
 
+// (Walker::NewPart in mime.cc resets every field below when it reuses a
+// previous parse's Part: a field added here must be reset there too.)
 struct Part {
   HeaderList headers;
   std::string content_type = "text/plain";  // lower-case type/subtype
