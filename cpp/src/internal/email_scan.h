@@ -18,6 +18,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/strings/string_view.h"
+#include "internal/ascii.h"
 
 namespace bouncekit::internal {
 
@@ -60,9 +61,8 @@ inline bool NextLineFast(absl::string_view text, size_t* pos, absl::string_view*
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::string_view TrimAsciiInline(absl::string_view s) {
   const char* b = s.data();
   const char* e = b + s.size();
-  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
-  while (b < e && space(*b)) ++b;
-  while (e > b && space(e[-1])) --e;
+  while (b < e && IsAsciiSpace(*b)) ++b;
+  while (e > b && IsAsciiSpace(e[-1])) --e;
   return absl::string_view(b, static_cast<size_t>(e - b));
 }
 
