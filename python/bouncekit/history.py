@@ -245,13 +245,15 @@ def _native_parquet_enabled() -> bool:
 
 def _read_ahead(read: Callable[[int], Any], n: int, threads: int) -> Iterator[Any]:
     """read(0), ..., read(n - 1) in that order; with threads > 1 they run on
-    that many threads, a few ahead of the consumer."""
+    that many threads, one read per thread in flight while the consumer works
+    on the item before them (a deeper queue only holds more decoded row
+    groups in memory: the reads keep up either way)."""
     if threads <= 1:
         for i in range(n):
             yield read(i)
         return
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bouncekit-read") as pool:
-        ahead: Deque[Future[Any]] = deque(pool.submit(read, i) for i in range(min(n, threads + 1)))
+        ahead: Deque[Future[Any]] = deque(pool.submit(read, i) for i in range(min(n, threads)))
         following = len(ahead)
         while ahead:
             item = ahead.popleft().result()
