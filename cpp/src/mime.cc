@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -448,7 +449,9 @@ void ParseHeaderBlock(absl::string_view text, size_t* body_start,
   bool is_folded = false;
   bool have = false;
   bool decode = true;  // the current field's value is unfolded and decoded
-  auto flush = [&]() {
+  // Always inlined: it runs once per field, and as a call it reloads every
+  // captured variable.
+  auto flush = [&]() ABSL_ATTRIBUTE_ALWAYS_INLINE {
     if (have && !decode) {
       out.Add(name, first_value);  // as written (see MimeOptions::decode_field)
     } else if (have) {
@@ -464,10 +467,11 @@ void ParseHeaderBlock(absl::string_view text, size_t* body_start,
     }
     if (have && walker != nullptr) {
       const int index = static_cast<int>(out.size()) - 1;
-      if (name.size() == 12 && walker->content_type < 0 && internal::EqualsLower(name, "content-type")) {
+      // (A name is printable ASCII without ':', so FieldNameIs applies.)
+      if (name.size() == 12 && walker->content_type < 0 && internal::FieldNameIs(name, "content-type")) {
         walker->content_type = index;
       } else if (name.size() == 25 && walker->transfer_encoding < 0 &&
-                 internal::EqualsLower(name, "content-transfer-encoding")) {
+                 internal::FieldNameIs(name, "content-transfer-encoding")) {
         walker->transfer_encoding = index;
       }
     }
