@@ -460,56 +460,28 @@ absl::string_view Unquote(absl::string_view line) {
   return t;
 }
 
-// Is this line where the copy of the original message starts? Only the
-// first 128 bytes of the (trimmed) line are looked at.
-// Whether `s` may hold one of the group-0 words of IsCutoffLine ("origin",
-// "message", "copy", "header", any case): false only when none of their
-// first three letters occur together. Most lines of a bounce's text are
-// ruled out here, sixteen positions at a time, before the phrase scan.
-bool MayHaveCutoffWord(absl::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-#if defined(__SSE2__)
-  if (n < 3) return false;
-  const __m128i lower = _mm_set1_epi8(0x20);
-  auto eq = [](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
-  // The sixteen start positions at q (reads q[0..17]).
-  auto block = [&](const unsigned char* q) {
-    const __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), lower);
-    const __m128i b = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 1)), lower);
-    const __m128i c = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2)), lower);
-    const __m128i ori = _mm_and_si128(_mm_and_si128(eq(a, 'o'), eq(b, 'r')), eq(c, 'i'));
-    const __m128i mes = _mm_and_si128(_mm_and_si128(eq(a, 'm'), eq(b, 'e')), eq(c, 's'));
-    const __m128i cop = _mm_and_si128(_mm_and_si128(eq(a, 'c'), eq(b, 'o')), eq(c, 'p'));
-    const __m128i hea = _mm_and_si128(_mm_and_si128(eq(a, 'h'), eq(b, 'e')), eq(c, 'a'));
-    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ori, mes), _mm_or_si128(cop, hea))) != 0;
-  };
-  for (; i + 18 <= n; i += 16) {
-    if (block(p + i)) return true;
+// Does `l` start with the name of a header field that begins an inline
+// copy of the original ("Received: ", ...; with `message_id`, "Message-ID: "
+// too), ignoring case? Most lines are ruled out by their first byte.
+bool StartsWithCopyHeader(absl::string_view l, bool message_id) {
+  using internal::StartsWithIgnoreCaseAscii;
+  if (l.size() < 10) return false;  // "received: " is the shortest
+  switch (l[0] | 0x20) {  // a filter: only 'R' and 'r' give 'r', and so on
+    case 'r': return StartsWithIgnoreCaseAscii(l, "received: ") || StartsWithIgnoreCaseAscii(l, "return-path: ");
+    case 'd': return StartsWithIgnoreCaseAscii(l, "dkim-signature: ");
+    case 'x': return StartsWithIgnoreCaseAscii(l, "x-received: ");
+    case 'a': return StartsWithIgnoreCaseAscii(l, "authentication-results: ");
+    case 'm': return message_id && StartsWithIgnoreCaseAscii(l, "message-id: ");
+    default: return false;
   }
-  if (i + 3 > n) return false;
-  // The last start positions (most lines are shorter than one block): one
-  // more block over a zero-padded copy; a padding byte (0 | 0x20, a space)
-  // matches no letter.
-  unsigned char tail[32] = {};
-  std::memcpy(tail, p + i, n - i);  // n - i < 18
-  return block(tail);
-#else
-  for (; i + 3 <= n; ++i) {
-    const char a = static_cast<char>(p[i] | 0x20), b = static_cast<char>(p[i + 1] | 0x20),
-               c = static_cast<char>(p[i + 2] | 0x20);
-    if ((a == 'o' && b == 'r' && c == 'i') || (a == 'm' && b == 'e' && c == 's') ||
-        (a == 'c' && b == 'o' && c == 'p') || (a == 'h' && b == 'e' && c == 'a')) {
-      return true;
-    }
-  }
-  return false;
-#endif
 }
 
-bool IsCutoffLine(absl::string_view line, bool seen_text) {
-  absl::string_view t = Trim(line);
+// Is this line where the copy of the original message starts? Only the
+// first 128 bytes of the (trimmed) line `t` are looked at. `may_have_word`:
+// whether those bytes hold one of the group-0 words' first three letters
+// (internal::FindCutoffWordStart, which the caller runs over the whole
+// text): without one, and off a ruled line, no phrase can match.
+bool IsCutoffLine(absl::string_view line, absl::string_view t, bool seen_text, bool may_have_word) {
   if (t.empty()) return false;
   // Group 0: every cut-off phrase names the original, a message, a copy or
   // headers, so most lines are ruled out by these four words. Group 1:
@@ -536,30 +508,14 @@ bool IsCutoffLine(absl::string_view line, bool seen_text) {
   const absl::string_view l = t.substr(0, 128);
   const bool ruled = t.size() >= 3 && (absl::StartsWith(t, "--") || absl::StartsWith(t, "==") ||
                                        absl::StartsWith(t, "__") || absl::StartsWith(t, "**"));
-  // Without a group-0 word (and off a ruled line) no phrase can match.
-  const uint64_t found = (ruled || MayHaveCutoffWord(l)) ? kPhrases->Find(l, /*stop_mask=*/2) : 0;
+  const uint64_t found = (ruled || may_have_word) ? kPhrases->Find(l, /*stop_mask=*/2) : 0;
   if ((found & 1) == 0 && !ruled) {
-    if (!seen_text || line.size() != t.size()) return false;
-    static constexpr absl::string_view kHeads0[] = {"received: ", "return-path: ",
-                                                    "dkim-signature: ", "x-received: ",
-                                                    "authentication-results: "};
-    for (absl::string_view h : kHeads0) {
-      if (internal::StartsWithIgnoreCaseAscii(l, h)) return true;
-    }
-    return false;
+    return seen_text && line.size() == t.size() && StartsWithCopyHeader(l, /*message_id=*/false);
   }
   if ((found & 2) != 0) return true;
   if (ruled && (found & 4) != 0) return true;
-  if (seen_text && line.size() == t.size()) {
-    // A header line at column 0 after the text: the inline copy begins.
-    static constexpr absl::string_view kHeads[] = {"received: ", "return-path: ",
-                                                   "dkim-signature: ", "message-id: ",
-                                                   "x-received: ", "authentication-results: "};
-    for (absl::string_view h : kHeads) {
-      if (internal::StartsWithIgnoreCaseAscii(l, h)) return true;
-    }
-  }
-  return false;
+  // A header line at column 0 after the text: the inline copy begins.
+  return seen_text && line.size() == t.size() && StartsWithCopyHeader(l, /*message_id=*/true);
 }
 
 struct Text {
@@ -872,10 +828,25 @@ class EmailReader {
     bool seen_text = false;
     size_t cut = b.size();
     absl::string_view rest;
+    // Where the next of IsCutoffLine's group-0 words may start: looked for
+    // in the whole text, and again only once a line starts past it, so the
+    // lines before it are ruled out without a scan of their own.
+    size_t word_at = internal::FindCutoffWordStart(b, 0);
     while (true) {
       size_t line_start = pos;
       if (!internal::NextLineFast(b, &pos, &line)) break;
-      if (IsCutoffLine(line, seen_text)) {
+      const absl::string_view t = Trim(line);
+      bool may_have_word = false;
+      if (!t.empty()) {
+        const size_t t_start = static_cast<size_t>(t.data() - b.data());
+        if (word_at != absl::string_view::npos && word_at < t_start) {
+          word_at = internal::FindCutoffWordStart(b, t_start);
+        }
+        // Within the first 128 bytes of the trimmed line, as IsCutoffLine reads it.
+        may_have_word = word_at != absl::string_view::npos &&
+                        word_at + 3 <= t_start + std::min<size_t>(t.size(), 128);
+      }
+      if (IsCutoffLine(line, t, seen_text, may_have_word)) {
         cut = line_start;
         rest = b.substr(pos);
         break;
@@ -883,7 +854,7 @@ class EmailReader {
       // The lines of the text, kept for the recipient scans (the same lines
       // as a walk over text_.body: every one ends before the cut).
       lines_.push_back(line);
-      if (!seen_text && !Trim(line).empty()) seen_text = true;
+      if (!seen_text && !t.empty()) seen_text = true;
     }
     text_.body = b.substr(0, cut);
     if (!have_original_ && !rest.empty()) {
