@@ -1147,7 +1147,20 @@ class EmailReader {
     std::string addr;
     line_addr_.assign(lines_.size(), -1);
     next_same_.assign(lines_.size(), -1);
+    // A line names an address only when it holds an '@': the next '@' of
+    // the text is looked for once (memchr), and the lines before it are
+    // skipped with one compare each. (lines_ are views into text_.body, in
+    // order, so each search starts past the previous one: one pass.)
+    const char* const text_end = text_.body.data() + text_.body.size();
+    auto find_at = [text_end](const char* from) {
+      const void* f = std::memchr(from, '@', static_cast<size_t>(text_end - from));
+      return f == nullptr ? text_end : static_cast<const char*>(f);
+    };
+    const char* next_at = lines_.empty() ? text_end : find_at(lines_[0].data());
     for (size_t i = 0; i < lines_.size(); ++i) {
+      const char* const line_start = lines_[i].data();
+      if (next_at < line_start) next_at = find_at(line_start);
+      if (next_at >= line_start + lines_[i].size()) continue;
       absl::string_view t = internal::TrimAsciiLeft(lines_[i]);
       while (!t.empty() && (t[0] == '<' || t[0] == '"' || t[0] == '\'' || t[0] == '*' ||
                             t[0] == '-' || t[0] == '>' || t[0] == ' ' || t[0] == '\t')) {
