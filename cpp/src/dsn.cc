@@ -141,18 +141,20 @@ std::string AddressOfField(absl::string_view v) {
   return FirstAddress(v, /*allow_dotless=*/true);
 }
 
-// The value after "type;" in a DSN field.
-std::pair<std::string, std::string> TypedValue(absl::string_view v) {
+// A DSN field "type; value" split into its type (as written: the caller
+// lower-cases it) and its value, both trimmed views into `v`; the type is
+// empty when there is none.
+std::pair<absl::string_view, absl::string_view> TypedValueView(absl::string_view v) {
   size_t semi = v.find(';');
-  if (semi == absl::string_view::npos) return {std::string(), std::string(Trim(v))};
+  if (semi == absl::string_view::npos) return {absl::string_view(), Trim(v)};
   absl::string_view type = Trim(v.substr(0, semi));
   // Only a short atom is a type ("smtp", "X-Postfix"); otherwise it's text.
   bool atom = !type.empty() && type.size() <= 20 &&
               std::all_of(type.begin(), type.end(), [](char c) {
                 return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
               });
-  if (!atom) return {std::string(), std::string(Trim(v))};
-  return {Lower(type), std::string(Trim(v.substr(semi + 1)))};
+  if (!atom) return {absl::string_view(), Trim(v)};
+  return {type, Trim(v.substr(semi + 1))};
 }
 
 // The address scan::FindAddresses(t) gives as its first hit when that hit
@@ -919,11 +921,12 @@ class EmailReader {
         }
         continue;
       }
-      BounceEvent e;
+      // Built in place in the output (no move of a finished event); taken
+      // back out when it names no recipient.
+      BounceEvent& e = events->emplace_back();
       e.offset = offset;
-      e.source_format = std::string(format);
+      e.source_format.assign(format.data(), format.size());
       e.recipient = AddressOfField(f.value[kFinal]);
-      std::string original = AddressOfField(f.value[kOriginal]);
       // A final recipient written as a source route ("@relay:user@host")
       // names less than the original one.
       const absl::string_view final_raw = f.value[kFinal];
@@ -933,21 +936,25 @@ class EmailReader {
                                          : absl::string_view(final_raw).substr(semi + 1)),
           "@");
       if (e.recipient.empty() || routed) {
-        if (!original.empty()) e.recipient = original;
+        std::string original = AddressOfField(f.value[kOriginal]);
+        if (!original.empty()) e.recipient = std::move(original);
       }
       if (e.recipient.empty()) e.recipient = AddressOfField(f.value[kActual]);
-      if (e.recipient.empty()) continue;
+      if (e.recipient.empty()) {
+        events->pop_back();
+        continue;
+      }
       e.action = Lower(Trim(f.value[kAction]));
       // "failed (bad destination mailbox address)" -> "failed"
       size_t sp = e.action.find_first_of(" (");
       if (sp != std::string::npos) e.action.resize(sp);
       e.enhanced_status = scan::FindEnhancedStatus(Trim(f.value[kStatus]));
-      e.remote_host = Lower(TypedValue(f.value[kRemoteMta]).second);
+      e.remote_host = Lower(TypedValueView(f.value[kRemoteMta]).second);
       // "mx.example.jp [192.0.2.1]" -> host name only
       size_t cut = e.remote_host.find_first_of(" [");
       if (cut != std::string::npos) e.remote_host.resize(cut);
-      auto [dtype, dtext] = TypedValue(f.value[kDiagnostic]);
-      e.diagnostic_type = dtype;
+      const auto [dtype, dtext] = TypedValueView(f.value[kDiagnostic]);
+      e.diagnostic_type = Lower(dtype);
       e.diagnostic = scan::CollapseSpace(dtext);
       absl::string_view when = f.value[kLastAttempt];
       if (when.empty()) when = arrival;
@@ -968,7 +975,6 @@ class EmailReader {
           e.diagnostic = e.diagnostic.empty() ? from_text : absl::StrCat(e.diagnostic, " ", from_text);
         }
       }
-      events->push_back(std::move(e));
     }
   }
 

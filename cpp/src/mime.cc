@@ -126,8 +126,9 @@ void FindParams(absl::string_view value, ParamWant* wants, int num_wants) {
       // Runs without a quote or backslash at once; a backslash takes the
       // next byte as it is.
       while (i < value.size() && value[i] != '"') {
-        size_t j = i;
-        while (j < value.size() && value[j] != '"' && value[j] != '\\') ++j;
+        // (Sixteen bytes at a time: a boundary is often 30-70 bytes.)
+        const size_t j = static_cast<size_t>(
+            internal::FindEither(value.data() + i, value.data() + value.size(), '"', '\\') - value.data());
         if (out != nullptr) out->append(value.data() + i, j - i);
         i = j;
         if (i < value.size() && value[i] == '\\') {
