@@ -23,6 +23,7 @@
 #include "bouncekit/esp_json.h"
 #include "bouncekit/mime.h"
 #include "internal/ascii.h"
+#include "internal/cutoff_phrases.h"
 #include "internal/email_scan.h"
 #include "internal/phrase_set.h"
 
@@ -479,38 +480,35 @@ bool StartsWithCopyHeader(absl::string_view l, bool message_id) {
 }
 
 // Is this line where the copy of the original message starts? Only the
-// first 128 bytes of the (trimmed) line `t` are looked at. `may_have_word`:
-// whether those bytes hold one of the group-0 words' first three letters
-// (internal::FindCutoffWordStart, which the caller runs over the whole
-// text): without one, and off a ruled line, no phrase can match.
-bool IsCutoffLine(absl::string_view line, absl::string_view t, bool seen_text, bool may_have_word) {
+// first 128 bytes of the (trimmed) line `t` are looked at; the buffer that
+// holds the line may be read up to `readable_end`.
+bool IsCutoffLine(absl::string_view line, absl::string_view t, bool seen_text, const char* readable_end) {
   if (t.empty()) return false;
-  // Group 0: every cut-off phrase names the original, a message, a copy or
-  // headers, so most lines are ruled out by these four words. Group 1:
-  // phrases that start the copy on any line. Group 2: phrases that start it
-  // on a ruled line ("---- original message ----").
-  static const internal::PhraseSet* const kPhrases = new internal::PhraseSet{
-      {"origin", 0}, {"message", 0}, {"copy", 0}, {"header", 0},
-      {"below this line is a copy", 1},
-      {"this is a copy of the message", 1},
-      {"original message headers", 1},
-      {"original message follows", 1},
-      {"header of the original message", 1},
-      {"headers of the original message", 1},
-      {"content-type: message/rfc822", 1},
-      {"unsent message follows", 1},
-      {"original message header", 1},
-      {"returned message follows", 1},
-      {"unsent message below", 1},
-      {"your message reads", 1},
-      {"message header follows", 1},
-      {"copy of the original message", 1},
-      {"original", 2}, {"returned mail", 2}, {"headers", 2}, {"message text", 2},
-      {"message body", 2}, {"copy of", 2}};
+  // The phrases of internal/cutoff_phrases.h. Group 0: every cut-off phrase
+  // names the original, a message, a copy or headers, so most lines are
+  // ruled out by these four words. Group 1: phrases that start the copy on
+  // any line. Group 2: phrases that start it on a ruled line ("----
+  // original message ----").
+  static const internal::PhraseSet* const kPhrases = [] {
+    std::vector<internal::PhraseSet::Phrase> all;
+    for (absl::string_view w : internal::kCutoffWords) all.push_back({w, 0});
+    for (absl::string_view p : internal::kCutoffPhrases) all.push_back({p, 1});
+    for (absl::string_view p : internal::kCutoffRuledPhrases) all.push_back({p, 2});
+    return new internal::PhraseSet(all);
+  }();
   const absl::string_view l = t.substr(0, 128);
   const bool ruled = t.size() >= 3 && (absl::StartsWith(t, "--") || absl::StartsWith(t, "==") ||
                                        absl::StartsWith(t, "__") || absl::StartsWith(t, "**"));
-  const uint64_t found = (ruled || may_have_word) ? kPhrases->Find(l, /*stop_mask=*/2) : 0;
+  // Off a ruled line only groups 0 and 1 matter: found from the words'
+  // occurrences (CutoffPhrasesFound gives Find's bits 0 and 1); most lines
+  // hold none (not even the first three letters of one).
+  uint64_t found;
+  if (ruled) {
+    found = kPhrases->Find(l, /*stop_mask=*/2);
+  } else {
+    const size_t first = internal::FindCutoffWordStart(l, 0, readable_end);
+    found = first == absl::string_view::npos ? 0 : internal::CutoffPhrasesFound(l, first, readable_end);
+  }
   if ((found & 1) == 0 && !ruled) {
     return seen_text && line.size() == t.size() && StartsWithCopyHeader(l, /*message_id=*/false);
   }
@@ -830,25 +828,12 @@ class EmailReader {
     bool seen_text = false;
     size_t cut = b.size();
     absl::string_view rest;
-    // Where the next of IsCutoffLine's group-0 words may start: looked for
-    // in the whole text, and again only once a line starts past it, so the
-    // lines before it are ruled out without a scan of their own.
-    size_t word_at = internal::FindCutoffWordStart(b, 0);
+    const char* const b_end = b.data() + b.size();
     while (true) {
       size_t line_start = pos;
       if (!internal::NextLineFast(b, &pos, &line)) break;
       const absl::string_view t = Trim(line);
-      bool may_have_word = false;
-      if (!t.empty()) {
-        const size_t t_start = static_cast<size_t>(t.data() - b.data());
-        if (word_at != absl::string_view::npos && word_at < t_start) {
-          word_at = internal::FindCutoffWordStart(b, t_start);
-        }
-        // Within the first 128 bytes of the trimmed line, as IsCutoffLine reads it.
-        may_have_word = word_at != absl::string_view::npos &&
-                        word_at + 3 <= t_start + std::min<size_t>(t.size(), 128);
-      }
-      if (IsCutoffLine(line, t, seen_text, may_have_word)) {
+      if (IsCutoffLine(line, t, seen_text, b_end)) {
         cut = line_start;
         rest = b.substr(pos);
         break;

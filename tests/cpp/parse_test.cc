@@ -130,8 +130,12 @@ TEST(Mime, CutoffWordStartMatchesReference) {
   for (int iter = 0; iter < 20000; ++iter) {
     std::string text(rng() % 60, 'x');
     for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
+    // A line cut from the text, whose blocks may read on to the text's end.
+    const absl::string_view line = absl::string_view(text).substr(0, rng() % (text.size() + 1));
     for (size_t from = 0; from <= text.size(); ++from) {
       ASSERT_EQ(internal::FindCutoffWordStart(text, from), reference(text, from)) << text << " " << from;
+      ASSERT_EQ(internal::FindCutoffWordStart(line, from, text.data() + text.size()), reference(line, from))
+          << text << " " << line.size() << " " << from;
     }
   }
 }

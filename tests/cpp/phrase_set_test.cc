@@ -7,6 +7,8 @@
 
 #include "internal/phrase_set.h"
 
+#include "internal/cutoff_phrases.h"
+
 #include <cstdint>
 #include <random>
 #include <string>
@@ -78,6 +80,43 @@ TEST(PhraseSetTest, StopMaskReturnsEarlyWithThatGroup) {
   EXPECT_EQ(set.Find("nothing here"), uint64_t{0});
   EXPECT_EQ(set.Find(""), uint64_t{0});
   EXPECT_EQ(set.Find("dat"), uint64_t{0});  // a phrase longer than the rest of the text
+}
+
+}  // namespace
+}  // namespace bouncekit::internal
+
+namespace bouncekit::internal {
+namespace {
+
+// The e-mail reader's cut-off test (internal/cutoff_phrases.h) reads a
+// line only where a group-0 word occurs; it must give the bits 0 and 1 of
+// the PhraseSet of all three groups with stop_mask 2 (the set it stands in
+// for). Random lines are pieces of the phrases and words, in mixed case,
+// with filler, so that phrases occur, overlap and are cut short.
+TEST(PhraseSetTest, CutoffPhrasesMatchPhraseSetFind) {
+  std::vector<PhraseSet::Phrase> all;
+  std::vector<std::string> pieces;
+  for (absl::string_view w : kCutoffWords) all.push_back({w, 0});
+  for (absl::string_view p : kCutoffPhrases) all.push_back({p, 1});
+  for (absl::string_view p : kCutoffRuledPhrases) all.push_back({p, 2});
+  for (const PhraseSet::Phrase& p : all) pieces.emplace_back(p.text);
+  const PhraseSet set(all);
+  std::mt19937 rng(13);
+  for (int iter = 0; iter < 200000; ++iter) {
+    std::string line;
+    const int parts = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < parts; ++k) {
+      const std::string& p = pieces[rng() % pieces.size()];
+      size_t from = rng() % 3 == 0 ? rng() % p.size() : 0;
+      size_t len = rng() % 3 == 0 ? rng() % (p.size() - from + 1) : p.size() - from;
+      line += p.substr(from, len);
+      if (rng() % 2 == 0) line += " -:/"[rng() % 4];
+    }
+    for (char& ch : line) {
+      if (rng() % 5 == 0) ch = static_cast<char>(absl::ascii_toupper(static_cast<unsigned char>(ch)));
+    }
+    ASSERT_EQ(CutoffPhrasesFound(line), set.Find(line, /*stop_mask=*/2) & 3) << "line: '" << line << "'";
+  }
 }
 
 }  // namespace

@@ -183,21 +183,22 @@ void ForEachAddress(absl::string_view t, bool allow_dotless, Fn fn) {
 // or "hea" starts (ASCII case ignored: bytes compared as (byte | 0x20)),
 // npos when none: where one of the words that every cut-off phrase of the
 // e-mail reader names ("origin", "message", "copy", "header") may start.
-// Sixteen positions at a time; the reader asks once for a whole text, then
-// again only past the position found, so a text is read about once.
-inline size_t FindCutoffWordStart(absl::string_view text, size_t from) {
+// Sixteen positions at a time. `readable_end` (at or past the end of
+// `text`, or null for that end) says how far the blocks may read: a line
+// of a larger buffer is then scanned in whole blocks, the positions past
+// the line masked out, without a byte-wise tail.
+inline size_t FindCutoffWordStart(absl::string_view text, size_t from, const char* readable_end = nullptr) {
   const auto* const p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
+  if (n < 3 || from > n - 3) return absl::string_view::npos;
+  const size_t last = n - 3;  // the last start
+  const auto* const limit =
+      readable_end == nullptr ? p + n : reinterpret_cast<const unsigned char*>(readable_end);
   size_t i = from;
-  auto word_at = [p](size_t k) {
-    const unsigned a = p[k] | 0x20u, b = p[k + 1] | 0x20u, c = p[k + 2] | 0x20u;
-    return (a == 'o' && b == 'r' && c == 'i') || (a == 'm' && b == 'e' && c == 's') ||
-           (a == 'c' && b == 'o' && c == 'p') || (a == 'h' && b == 'e' && c == 'a');
-  };
 #if defined(__SSE2__)
   const __m128i lower = _mm_set1_epi8(0x20);
   auto eq = [](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
-  for (; i + 18 <= n; i += 16) {  // starts i .. i + 15 (reads p[i .. i + 17])
+  for (; i <= last && limit - (p + i) >= 18; i += 16) {  // starts i .. i + 15 (reads p[i .. i + 17])
     const __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), lower);
     const __m128i b = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1)), lower);
     const __m128i c = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 2)), lower);
@@ -206,12 +207,17 @@ inline size_t FindCutoffWordStart(absl::string_view text, size_t from) {
     const __m128i mes_hea = _mm_and_si128(
         eq(b, 'e'), _mm_or_si128(_mm_and_si128(eq(a, 'm'), eq(c, 's')), _mm_and_si128(eq(a, 'h'), eq(c, 'a'))));
     const __m128i cop = _mm_and_si128(_mm_and_si128(eq(a, 'c'), eq(b, 'o')), eq(c, 'p'));
-    const int bits = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ori, mes_hea), cop));
-    if (bits != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
+    unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ori, mes_hea), cop)));
+    if (last - i < 15) bits &= (2u << (last - i)) - 1;  // starts past `last` read beyond the text
+    if (bits != 0) return i + static_cast<size_t>(__builtin_ctz(bits));
   }
 #endif
-  for (; i + 3 <= n; ++i) {
-    if (word_at(i)) return i;
+  for (; i <= last; ++i) {
+    const unsigned a = p[i] | 0x20u, b = p[i + 1] | 0x20u, c = p[i + 2] | 0x20u;
+    if ((a == 'o' && b == 'r' && c == 'i') || (a == 'm' && b == 'e' && c == 's') ||
+        (a == 'c' && b == 'o' && c == 'p') || (a == 'h' && b == 'e' && c == 'a')) {
+      return i;
+    }
   }
   return absl::string_view::npos;
 }

@@ -43,7 +43,12 @@ class PhraseSet {
     int group;               // 0..63
   };
 
-  PhraseSet(std::initializer_list<Phrase> phrases) {
+  PhraseSet(std::initializer_list<Phrase> phrases) { Init(phrases); }
+  explicit PhraseSet(const std::vector<Phrase>& phrases) { Init(phrases); }
+
+ private:
+  template <typename Phrases>
+  void Init(const Phrases& phrases) {
     bool prefilter = true;
     for (const Phrase& p : phrases) {
       const auto first = static_cast<unsigned char>(p.text[0]);
@@ -76,6 +81,7 @@ class PhraseSet {
 #endif
   }
 
+ public:
   // Bitmask of the groups whose phrases occur in `text` (any case).
   // `stop_mask`: return as soon as any of these groups is found.
   uint64_t Find(absl::string_view text, uint64_t stop_mask = 0) const {
