@@ -88,10 +88,12 @@ absl::string_view HeaderOr(const HeaderList& h, absl::string_view name) {
   return v ? *v : absl::string_view();
 }
 
-// Drops parenthesised comments from a date ("... +0900 (JST)").
-std::string CleanDate(absl::string_view d) {
+// Drops parenthesised comments from a date ("... +0900 (JST)"), into
+// `*out` (its buffer is reused: the reader keeps one date per e-mail).
+void CleanDateInto(absl::string_view d, std::string* out_string) {
   // One pass into a buffer of the input's size, trimmed in place.
-  std::string out(d.size(), '\0');
+  std::string& out = *out_string;
+  out.resize(d.size());
   char* o = out.data();
   // Up to the first parenthesis at once (most dates have none, or a
   // comment at the end); a ')' is dropped even outside a comment.
@@ -111,16 +113,27 @@ std::string CleanDate(absl::string_view d) {
   const absl::string_view t = Trim(absl::string_view(out.data(), static_cast<size_t>(o - out.data())));
   if (t.data() != out.data()) std::memmove(out.data(), t.data(), t.size());
   out.resize(t.size());
+}
+
+std::string CleanDate(absl::string_view d) {
+  std::string out;
+  CleanDateInto(d, &out);
   return out;
 }
 
-// The first address scan::FindAddresses would give (lower-cased), or "".
-std::string FirstAddress(absl::string_view v, bool allow_dotless = false) {
-  std::string out;
+// The first address scan::FindAddresses would give (lower-cased), or "",
+// into `*out` (its buffer is reused).
+void FirstAddressInto(absl::string_view v, bool allow_dotless, std::string* out) {
+  out->clear();
   internal::ForEachAddress(v, allow_dotless, [&](size_t b, size_t e) {
-    internal::AssignLower(v.substr(b, e - b), &out);
+    internal::AssignLower(v.substr(b, e - b), out);
     return false;
   });
+}
+
+std::string FirstAddress(absl::string_view v, bool allow_dotless = false) {
+  std::string out;
+  FirstAddressInto(v, allow_dotless, &out);
   return out;
 }
 
@@ -634,7 +647,7 @@ class EmailReader {
         own_.insert(a);
       });
     }
-    date_ = CleanDate(date);
+    CleanDateInto(date, &date_);
     FindOriginal();
     FindText();
 
@@ -700,19 +713,24 @@ class EmailReader {
     TextFacts& f = facts_;
     if (!f.valid || f.raw != e->diagnostic) {
       f.valid = true;
-      f.raw = std::move(e->diagnostic);  // e->diagnostic is set to f.cleaned below
+      f.raw = std::move(e->diagnostic);  // e->diagnostic is set to the cleaned text below
       f.have_command = false;
       f.command.clear();
       f.have_host = false;
       f.host.clear();
       f.code = scan::FindReplyCode(f.raw);
       f.status = scan::FindEnhancedStatus(f.raw);
+      // The cleaned text goes straight into this event; later events with
+      // the same text copy it from here (no copy kept in `f`).
       if (f.code == 0) {
-        f.cleaned = f.raw;  // into the kept buffer
+        e->diagnostic = f.raw;
       } else {
-        f.cleaned = RemoveRepeatedReply(&f.raw, f.code, f.status);
+        e->diagnostic = RemoveRepeatedReply(&f.raw, f.code, f.status);
       }
-      if (f.cleaned.size() > 4000) f.cleaned.resize(4000);
+      if (e->diagnostic.size() > 4000) e->diagnostic.resize(4000);
+      f.cleaned_in = e;
+    } else {
+      e->diagnostic = f.cleaned_in->diagnostic;
     }
     if (e->reply_code == 0) e->reply_code = f.code;
     if (e->enhanced_status.empty()) e->enhanced_status = f.status;
@@ -730,7 +748,6 @@ class EmailReader {
       }
       e->remote_host = f.host;
     }
-    e->diagnostic = f.cleaned;
   }
 
   // What Finish() derives from one diagnostic text.
@@ -739,7 +756,9 @@ class EmailReader {
     std::string raw;
     int code = 0;
     std::string status;
-    std::string cleaned;
+    // The event of this e-mail that holds the cleaned text (Run finishes an
+    // e-mail's events in one loop over a vector that does not change).
+    const BounceEvent* cleaned_in = nullptr;
     bool have_command = false;
     std::string command;
     bool have_host = false;
@@ -793,8 +812,9 @@ class EmailReader {
         id = x.value;
       }
     }
-    orig_message_id_ = std::string(Trim(id));
-    orig_from_ = FirstAddress(from);
+    const absl::string_view trimmed_id = Trim(id);
+    orig_message_id_.assign(trimmed_id.data(), trimmed_id.size());
+    FirstAddressInto(from, /*allow_dotless=*/false, &orig_from_);
   }
 
   void FindText() {
