@@ -22,11 +22,7 @@ namespace {
 
 bool IsWs(char c) { return c == ' ' || c == '\t'; }
 
-void AsciiLowerInPlace(char* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] >= 'A' && p[i] <= 'Z') p[i] = static_cast<char>(p[i] + ('a' - 'A'));
-  }
-}
+void AsciiLowerInPlace(char* p, size_t n) { internal::LowerAsciiInPlace(p, n); }
 
 inline absl::string_view Trim(absl::string_view s) { return internal::TrimAsciiInline(s); }
 
@@ -107,7 +103,8 @@ void FindParams(absl::string_view value, ParamWant* wants, int num_wants) {
     ++i;
     while (i < value.size() && (IsWs(value[i]) || value[i] == ';')) ++i;
     size_t name_start = i;
-    while (i < value.size() && value[i] != '=' && value[i] != ';') ++i;
+    i = static_cast<size_t>(internal::FindEither(value.data() + i, value.data() + value.size(), '=', ';') -
+                            value.data());
     if (i >= value.size() || value[i] == ';') continue;
     const absl::string_view name = Trim(value.substr(name_start, i - name_start));
     ParamWant* want = nullptr;
@@ -514,6 +511,7 @@ void ParseHeaderBlock(absl::string_view text, size_t* body_start,
     // up to the colon (what LooksLikeFieldName accepts, with nothing to
     // trim). Anything else takes the general path below.
     size_t colon = internal::SimpleFieldNameLength(line, text.data() + text.size());
+    absl::string_view field_name = line.substr(0, colon);  // nothing to trim (the common case)
     if (colon == 0) {
       colon = line.find(':');
       if (have && colon == absl::string_view::npos && absl::StrContains(line, "=") &&
@@ -526,9 +524,10 @@ void ParseHeaderBlock(absl::string_view text, size_t* body_start,
         pos = line_start;  // body starts here (no blank separator line)
         break;
       }
+      field_name = Trim(line.substr(0, colon));
     }
     flush();
-    name = Trim(line.substr(0, colon));
+    name = field_name;
     first_value = line.substr(colon + 1);
     have = true;
     decode = decode_field == nullptr || decode_field(name);

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
@@ -137,6 +138,19 @@ TEST(Mime, CutoffWordStartMatchesReference) {
       ASSERT_EQ(internal::FindCutoffWordStart(line, from, text.data() + text.size()), reference(line, from))
           << text << " " << line.size() << " " << from;
     }
+  }
+}
+
+// Lower-casing sixteen bytes at a time against absl, for every length up
+// to 40 and every byte value.
+TEST(Mime, LowerAsciiInPlaceMatchesAbsl) {
+  std::mt19937 rng(17);
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s(rng() % 41, 'x');
+    for (char& ch : s) ch = static_cast<char>(rng() % 256);
+    std::string got = s;
+    internal::LowerAsciiInPlace(got.data(), got.size());
+    ASSERT_EQ(got, absl::AsciiStrToLower(s)) << absl::CEscape(s);
   }
 }
 

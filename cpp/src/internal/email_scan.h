@@ -233,10 +233,32 @@ inline char LowerAscii(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
 }
 
+// ASCII lower-casing of p[0 .. n), sixteen bytes at a time (a last block
+// overlaps the one before: lower-casing twice changes nothing).
+inline void LowerAsciiInPlace(char* p, size_t n) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  if (n >= 16) {
+    const __m128i before_a = _mm_set1_epi8('A' - 1), after_z = _mm_set1_epi8('Z' + 1);
+    const __m128i bit = _mm_set1_epi8(0x20);
+    auto block = [&](char* q) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      // Signed compares: bytes >= 0x80 are negative, below 'A'.
+      const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, before_a), _mm_cmplt_epi8(v, after_z));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_or_si128(v, _mm_and_si128(upper, bit)));
+    };
+    for (; i + 16 <= n; i += 16) block(p + i);
+    if (i < n) block(p + n - 16);
+    return;
+  }
+#endif
+  for (; i < n; ++i) p[i] = LowerAscii(p[i]);
+}
+
 // `s` lower-cased (ASCII) into `*out`.
 inline void AssignLower(absl::string_view s, std::string* out) {
   out->assign(s.data(), s.size());
-  for (char& c : *out) c = LowerAscii(c);
+  LowerAsciiInPlace(out->data(), out->size());
 }
 
 // Does `s` equal `lower` (lower-case ASCII) ignoring ASCII case? Inline
