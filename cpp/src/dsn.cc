@@ -137,13 +137,14 @@ std::string FirstAddress(absl::string_view v, bool allow_dotless = false) {
   return out;
 }
 
-// Every address scan::FindAddresses would give, lower-cased, to fn(address).
+// Every address scan::FindAddresses would give, lower-cased, to fn(address),
+// each in turn in `*scratch` (the caller's kept buffer: no new string per
+// address).
 template <typename Fn>
-void EachAddress(absl::string_view v, bool allow_dotless, Fn fn) {
-  std::string a;
+void EachAddress(absl::string_view v, bool allow_dotless, std::string* scratch, Fn fn) {
   internal::ForEachAddress(v, allow_dotless, [&](size_t b, size_t e) {
-    internal::AssignLower(v.substr(b, e - b), &a);
-    fn(a);
+    internal::AssignLower(v.substr(b, e - b), scratch);
+    fn(*scratch);
     return true;
   });
 }
@@ -642,7 +643,7 @@ class EmailReader {
       }
       const bool is_from = kind == TopField::kFrom;
       if (!is_from && kind != TopField::kOwn) continue;
-      EachAddress(h.value, false, [&](const std::string& a) {
+      EachAddress(h.value, false, &addr_scratch_, [&](const std::string& a) {
         if (is_from && from_.empty()) from_ = a;
         own_.insert(a);
       });
@@ -803,7 +804,7 @@ class EmailReader {
     for (const auto& x : h) {
       const absl::string_view n = x.name;
       if (n.size() == 2 && (internal::EqualsLower(n, "to") || internal::EqualsLower(n, "cc"))) {
-        EachAddress(x.value, false, [&](const std::string& a) { orig_to_.push_back(a); });
+        EachAddress(x.value, false, &addr_scratch_, [&](const std::string& a) { orig_to_.push_back(a); });
       } else if (!have_from && n.size() == 4 && internal::EqualsLower(n, "from")) {
         have_from = true;
         from = x.value;
@@ -1155,7 +1156,7 @@ class EmailReader {
   const std::vector<std::string>& LeadingAddresses() {
     if (leading_done_) return addrs_;
     leading_done_ = true;
-    std::string addr;
+    std::string& addr = addr_scratch_;
     line_addr_.assign(lines_.size(), -1);
     next_same_.assign(lines_.size(), -1);
     // A line names an address only when it holds an '@': the next '@' of
@@ -1364,6 +1365,7 @@ class EmailReader {
   bool whole_done_ = false;
   std::string whole_;
   DsnGroupList dsn_groups_;  // DsnBody's
+  std::string addr_scratch_;  // an address being looked at (EachAddress, LeadingAddresses)
   bool block_valid_ = false;  // BlockFor's cache
   std::string block_recipient_, block_;
 };

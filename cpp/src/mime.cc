@@ -185,7 +185,7 @@ class Walker {
     size_t body_start = 0;
     Part part = NewPart();
     WalkerFields fields;
-    ParseHeaderBlock(text, &body_start, options_.decode_field, &part.headers, &folded_, &fields);
+    ParseHeaderBlock(text, &body_start, options_.decode_field, &part.headers, &out_->folded, &fields);
     // The transfer encoding, as TransferEncoding(part.headers) gives it.
     const Encoding encoding = fields.transfer_encoding < 0
                                   ? Encoding::kNone
@@ -356,7 +356,6 @@ class Walker {
   absl::string_view raw_;
   const MimeOptions& options_;
   Message* out_;
-  std::string folded_;  // ParseHeaderBlock's scratch
 };
 
 }  // namespace

@@ -135,6 +135,9 @@ struct Message {
   // Not part of the result: a previous parse's parts, kept by ParseInto so
   // that the next parse reuses their allocations (header lists, strings).
   std::vector<Part> recycled;
+  // Not part of the result either: the header parser's buffer for folded
+  // values, kept (with its capacity) from one parse to the next.
+  std::string folded;
 };
 
 struct MimeOptions {
