@@ -773,20 +773,21 @@ class EmailReader {
     for (size_t i = 0; i < msg_.parts.size(); ++i) {
       const Part& p = msg_.parts[i];
       const HeaderList* h = nullptr;
-      HeaderList parsed;
+      // Header blocks parsed here go to the reader's kept list.
+      HeaderList& parsed = orig_headers_;
       if (absl::string_view(p.content_type) == "message/rfc822" || absl::string_view(p.content_type) == "message/global") {
         if (i + 1 < msg_.parts.size() && msg_.parts[i + 1].parent == static_cast<int>(i)) {
           h = &msg_.parts[i + 1].headers;
         } else {
           size_t bs = 0;
-          parsed = mime::ParseHeaders(p.body, &bs, &IsOriginalField);
+          mime::ParseHeadersInto(p.body, &bs, &IsOriginalField, &parsed, &folded_);
           h = &parsed;
         }
       } else if (absl::string_view(p.content_type) == "text/rfc822-headers" ||
                  absl::string_view(p.content_type) == "message/rfc822-headers" ||
                  absl::string_view(p.content_type) == "message/global-headers") {
         size_t bs = 0;
-        parsed = mime::ParseHeaders(Trim(p.body), &bs, &IsOriginalField);
+        mime::ParseHeadersInto(Trim(p.body), &bs, &IsOriginalField, &parsed, &folded_);
         h = &parsed;
       }
       if (h == nullptr || h->empty()) continue;
@@ -876,7 +877,8 @@ class EmailReader {
         start = p2;
       }
       size_t bs = 0;
-      HeaderList h = mime::ParseHeaders(r.substr(start), &bs, &IsOriginalField);
+      HeaderList& h = orig_headers_;
+      mime::ParseHeadersInto(r.substr(start), &bs, &IsOriginalField, &h, &folded_);
       if (h.size() >= 2) TakeOriginal(h);
     }
   }
@@ -1366,6 +1368,10 @@ class EmailReader {
   std::string whole_;
   DsnGroupList dsn_groups_;  // DsnBody's
   std::string addr_scratch_;  // an address being looked at (EachAddress, LeadingAddresses)
+  // A header block of the original parsed by the reader itself (FindOriginal,
+  // FindText; TakeOriginal copies what it keeps), and the parser's buffer.
+  HeaderList orig_headers_;
+  std::string folded_;
   bool block_valid_ = false;  // BlockFor's cache
   std::string block_recipient_, block_;
 };

@@ -431,6 +431,12 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start,
   return out;
 }
 
+void ParseHeadersInto(absl::string_view text, size_t* body_start,
+                      bool (*decode_field)(absl::string_view name), HeaderList* out,
+                      std::string* folded) {
+  ParseHeaderBlock(text, body_start, decode_field, out, folded);
+}
+
 void ParseHeaderBlock(absl::string_view text, size_t* body_start,
                       bool (*decode_field)(absl::string_view name), HeaderList* out_list,
                       std::string* folded_scratch, WalkerFields* walker) {

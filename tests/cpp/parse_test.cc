@@ -154,6 +154,28 @@ TEST(Mime, LowerAsciiInPlaceMatchesAbsl) {
   }
 }
 
+// ParseHeadersInto with one list and buffer reused for several blocks gives
+// what ParseHeaders gives for each.
+TEST(Mime, ParseHeadersIntoReusesItsList) {
+  const std::vector<std::string> blocks = {
+      "To: a@example.com,\r\n b@example.com\r\nSubject: =?UTF-8?B?aGk=?=\r\n\r\nbody",
+      "From: x@example.org\nX-Long: " + std::string(600, 'y') + "\n continued\n\n",
+      "Message-ID: <1@example.net>\n"};
+  mime::HeaderList list;
+  std::string folded;
+  for (const std::string& b : blocks) {
+    size_t want_start = 0, got_start = 0;
+    const mime::HeaderList want = mime::ParseHeaders(b, &want_start);
+    mime::ParseHeadersInto(b, &got_start, nullptr, &list, &folded);
+    EXPECT_EQ(got_start, want_start);
+    ASSERT_EQ(list.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(list[i].name, want[i].name);
+      EXPECT_EQ(list[i].value, want[i].value);
+    }
+  }
+}
+
 TEST(Mime, Base64EdgeCases) {
   EXPECT_EQ(mime::DecodeBase64(""), "");
   EXPECT_EQ(mime::DecodeBase64("YQ"), "a");

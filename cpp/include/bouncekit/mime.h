@@ -171,6 +171,11 @@ HeaderList ParseHeaders(absl::string_view text, size_t* body_start);
 // MimeOptions::decode_field); all fields are still listed.
 HeaderList ParseHeaders(absl::string_view text, size_t* body_start,
                         bool (*decode_field)(absl::string_view name));
+// The same into `*out` (cleared first; a list reused across calls keeps its
+// allocations); `*folded` is a buffer for folded values (kept likewise).
+void ParseHeadersInto(absl::string_view text, size_t* body_start,
+                      bool (*decode_field)(absl::string_view name), HeaderList* out,
+                      std::string* folded);
 
 // The body of `part` decoded from its Content-Transfer-Encoding as Parse
 // would have decoded it: part.body itself unless part.undecoded; a decoded
