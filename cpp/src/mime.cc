@@ -177,13 +177,17 @@ class Walker {
   // Parses an entity (header block + body) spanning [begin, end) of raw_.
   void Entity(size_t begin, size_t end, int depth, bool in_attached, int parent,
               absl::string_view default_type) {
-    if (static_cast<int>(out_->parts.size()) >= options_.max_parts) {
+    if (static_cast<int>(count_) >= options_.max_parts) {
       out_->depth_limited = true;
       return;
     }
     absl::string_view text = raw_.substr(begin, end - begin);
     size_t body_start = 0;
-    Part part = NewPart();
+    // The part is filled in place in `parts` (its index is its position in
+    // document order: no part is added before this one is done, or before
+    // its own parts are walked). `part` is not used once parts are added.
+    const int index = static_cast<int>(NewPart());
+    Part& part = out_->parts[index];
     WalkerFields fields;
     ParseHeaderBlock(text, &body_start, options_.decode_field, &part.headers, &out_->folded, &fields);
     // The transfer encoding, as TransferEncoding(part.headers) gives it.
@@ -215,7 +219,6 @@ class Walker {
       }
     }
     absl::string_view body = text.substr(body_start);
-    const int index = static_cast<int>(out_->parts.size());
 
     if (absl::StartsWith(ctype, "multipart/") && part.boundary.empty()) {
       ctype = "text/plain";  // no boundary: readable as text at least
@@ -227,11 +230,9 @@ class Walker {
       if (in_attached && absl::string_view(ctype) != "multipart/report" &&
           !ContainsBytes(body, "delivery-status")) {
         part.body = body;
-        out_->parts.push_back(std::move(part));
         return;
       }
       const bool digest = absl::string_view(ctype) == "multipart/digest";
-      out_->parts.push_back(std::move(part));
       if (depth >= options_.max_depth) {
         out_->depth_limited = true;
         return;
@@ -242,7 +243,6 @@ class Walker {
     }
     if (absl::string_view(ctype) == "message/rfc822" || absl::string_view(ctype) == "message/global") {
       const Encoding enc = encoding;
-      out_->parts.push_back(std::move(part));
       if (depth >= options_.max_depth) {
         out_->depth_limited = true;
         return;
@@ -269,17 +269,27 @@ class Walker {
       part.body = body;
       part.undecoded = true;
     }
-    out_->parts.push_back(std::move(part));
   }
 
+  // How many parts the walk has made (the first ones of `parts`).
+  size_t count() const { return count_; }
+
  private:
-  // A part with default fields: one of a previous parse's, when the
-  // message has any, so that its header list and strings keep their
-  // allocations.
-  Part NewPart() {
-    if (out_->recycled.empty()) return Part();
-    Part p = std::move(out_->recycled.back());
-    out_->recycled.pop_back();
+  // The index of the next part, with default fields: in place, a previous
+  // parse's part at that position (ParseInto leaves them in `parts`), else
+  // one of `recycled`, so that header lists and strings keep their
+  // allocations; a new one when there is none.
+  size_t NewPart() {
+    std::vector<Part>& parts = out_->parts;
+    if (count_ == parts.size()) {
+      if (out_->recycled.empty()) {
+        parts.emplace_back();
+        return count_++;
+      }
+      parts.push_back(std::move(out_->recycled.back()));
+      out_->recycled.pop_back();
+    }
+    Part& p = parts[count_];
     p.headers.clear();
     p.content_type.assign("text/plain");
     p.boundary.clear();
@@ -290,7 +300,7 @@ class Walker {
     p.in_attached = false;
     p.undecoded = false;
     p.parent = -1;
-    return p;
+    return count_++;
   }
 
   absl::string_view Decode(absl::string_view body, Encoding enc) {
@@ -342,13 +352,12 @@ class Walker {
         Entity(part_begin, end, depth, in_attached, parent, default_type);
       } else if (part_begin == std::string::npos) {
         // No delimiter at all: keep the body readable as text.
-        Part p = NewPart();
+        Part& p = out_->parts[NewPart()];
         p.body = raw_.substr(begin, end - begin);
         p.offset = p.body_offset = static_cast<int64_t>(begin);
         p.depth = depth;
         p.in_attached = in_attached;
         p.parent = parent;
-        out_->parts.push_back(std::move(p));
       }
     }
   }
@@ -356,6 +365,7 @@ class Walker {
   absl::string_view raw_;
   const MimeOptions& options_;
   Message* out_;
+  size_t count_ = 0;  // parts made so far
 };
 
 }  // namespace
@@ -677,16 +687,17 @@ absl::StatusOr<Message> Parse(absl::string_view raw, const MimeOptions& options)
 }
 
 absl::Status ParseInto(absl::string_view raw, const MimeOptions& options, Message* msg) {
-  // The previous parts go to the recycled list (last first out: the root's
-  // list, usually the longest, is reused for the next root).
-  for (size_t i = msg->parts.size(); i > 0; --i) msg->recycled.push_back(std::move(msg->parts[i - 1]));
-  msg->parts.clear();
+  // The previous parts stay in `parts`: the walk reuses them in place, in
+  // order (the root's header list, usually the longest, for the root), and
+  // those it does not need go to the recycled list.
   msg->storage.clear();
   msg->truncated = false;
   msg->depth_limited = false;
   msg->parts.reserve(16);  // one allocation for most e-mails (and no part moved as it grows)
   Walker walker(raw, options, msg);
   walker.Entity(0, raw.size(), 0, false, -1, "text/plain");
+  for (size_t i = msg->parts.size(); i > walker.count(); --i) msg->recycled.push_back(std::move(msg->parts[i - 1]));
+  msg->parts.resize(walker.count());
   if (msg->parts.empty() || msg->parts[0].headers.empty()) {
     return absl::InvalidArgumentError("not an e-mail: no header block at the start");
   }

@@ -176,6 +176,45 @@ TEST(Mime, ParseHeadersIntoReusesItsList) {
   }
 }
 
+// ParseInto reuses a Message's parts in place: parsing e-mails of more,
+// fewer and again more parts into one Message gives what a fresh parse of
+// each gives.
+TEST(Mime, ParseIntoReusesPartsInPlace) {
+  const std::string many =
+      "From: a@example.com\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n"
+      "--b1\nContent-Type: text/plain\n\nhello\n"
+      "--b1\nContent-Type: message/rfc822\n\nTo: c@example.com\nSubject: x\n\nbody\n"
+      "--b1\nContent-Type: multipart/alternative; boundary=b2\n\n--b2\n\ninner\n--b2--\n"
+      "--b1--\n";
+  const std::string one = "To: d@example.com\nContent-Type: text/html\n\n<p>hi</p>\n";
+  mime::Message msg;
+  for (const std::string* raw : {&many, &one, &many, &one, &one, &many}) {
+    ASSERT_TRUE(mime::ParseInto(*raw, {}, &msg).ok());
+    auto fresh = mime::Parse(*raw);
+    ASSERT_TRUE(fresh.ok());
+    ASSERT_EQ(msg.parts.size(), fresh->parts.size());
+    for (size_t i = 0; i < msg.parts.size(); ++i) {
+      const mime::Part& a = msg.parts[i];
+      const mime::Part& b = fresh->parts[i];
+      EXPECT_EQ(a.content_type, b.content_type) << i;
+      EXPECT_EQ(a.boundary, b.boundary) << i;
+      EXPECT_EQ(a.report_type, b.report_type) << i;
+      EXPECT_EQ(a.body, b.body) << i;
+      EXPECT_EQ(a.offset, b.offset) << i;
+      EXPECT_EQ(a.body_offset, b.body_offset) << i;
+      EXPECT_EQ(a.depth, b.depth) << i;
+      EXPECT_EQ(a.in_attached, b.in_attached) << i;
+      EXPECT_EQ(a.undecoded, b.undecoded) << i;
+      EXPECT_EQ(a.parent, b.parent) << i;
+      ASSERT_EQ(a.headers.size(), b.headers.size()) << i;
+      for (size_t k = 0; k < a.headers.size(); ++k) {
+        EXPECT_EQ(a.headers[k].name, b.headers[k].name);
+        EXPECT_EQ(a.headers[k].value, b.headers[k].value);
+      }
+    }
+  }
+}
+
 TEST(Mime, Base64EdgeCases) {
   EXPECT_EQ(mime::DecodeBase64(""), "");
   EXPECT_EQ(mime::DecodeBase64("YQ"), "a");
