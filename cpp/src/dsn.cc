@@ -1392,6 +1392,11 @@ absl::StatusOr<std::vector<BounceEvent>> ParseBounceEmail(absl::string_view raw,
 ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
                              const EmailParseOptions& options) {
   ParseBatch out;
+  // Most e-mails give one event, some a few: room for a quarter more
+  // events than e-mails saves moving every event each time the vector
+  // grows (an event is 16 strings). Capped: a huge batch of mostly
+  // unreadable records reserves at most 64 Ki events up front.
+  out.events.reserve(std::min<size_t>(records.size() + records.size() / 4 + 16, size_t{1} << 16));
   EmailReader reader(options);
   for (size_t i = 0; i < records.size(); ++i) {
     ++out.records;
