@@ -1295,52 +1295,56 @@ class EmailReader {
   void FromText(std::vector<BounceEvent>* events) {
     if (text_.body.empty() && orig_to_.empty()) return;
     if (!LooksLikeBounce()) return;
-    std::vector<std::string> recips;
+    // The recipients: a list the reader keeps (LeadingAddresses, the
+    // original's To) is used where it stands; `found` holds those worked
+    // out here.
+    std::vector<std::string> found;
+    const std::vector<std::string>* recips = &LeadingAddresses();
     const HeaderList& top = msg_.parts[0].headers;
-    std::string how = "heuristic";
-    recips = LeadingAddresses();
-    if (recips.empty()) {
+    absl::string_view how = "heuristic";
+    if (recips->empty()) {
       for (const auto& h : top) {
         if (!internal::EqualsIgnoreCaseAscii(h.name, "x-failed-recipients")) continue;
-        for (auto& a : scan::FindAddresses(h.value, true)) recips.push_back(a.address);
+        for (auto& a : scan::FindAddresses(h.value, true)) found.push_back(a.address);
       }
+      recips = &found;
     }
-    if (recips.empty()) {
+    if (recips->empty()) {
       absl::flat_hash_set<std::string> seen;
       for (auto& a : scan::FindAddresses(text_.body)) {
         if (Own(a.address) || a.address == orig_from_) continue;
-        if (seen.insert(a.address).second) recips.push_back(a.address);
+        if (seen.insert(a.address).second) found.push_back(a.address);
       }
       // Addresses in prose are less certain: prefer the original's To when
       // it is among them or when the text names none.
       if (!orig_to_.empty()) {
+        const absl::flat_hash_set<absl::string_view> to(orig_to_.begin(), orig_to_.end());
         std::vector<std::string> both;
-        for (auto& r : recips) {
-          if (std::find(orig_to_.begin(), orig_to_.end(), r) != orig_to_.end()) both.push_back(r);
+        for (auto& r : found) {
+          if (to.contains(r)) both.push_back(r);
         }
-        if (!both.empty()) recips = both;
+        if (!both.empty()) found = std::move(both);
       }
     }
-    if (recips.empty()) {
-      recips = orig_to_;
+    if (recips->empty()) {
+      recips = &orig_to_;
       how = "heuristic-original-to";
     }
-    if (recips.empty()) return;
+    if (recips->empty()) return;
     const absl::string_view body = text_.body;
     static const internal::PhraseSet* const kDelayed = new internal::PhraseSet{
         {"will continue trying", 0}, {"will keep trying", 0}, {"still trying", 0},
         {"will be retried", 0}, {"will retry", 0}, {"has been delayed", 0},
         {"delivery delayed", 0}, {"not yet been delivered", 0}, {"deferred:", 0}};
     const bool delayed = kDelayed->Find(body, /*stop_mask=*/1) != 0;
-    for (const std::string& r : recips) {
-      BounceEvent e;
+    for (const std::string& r : *recips) {
+      BounceEvent& e = events->emplace_back();  // in place (DiagnosticFor adds no event)
       e.kind = delayed ? "delay" : "bounce";
       e.action = delayed ? "delayed" : "failed";
       e.recipient = r;
       e.offset = text_.offset;
-      e.source_format = how;
+      e.source_format.assign(how.data(), how.size());
       e.diagnostic = DiagnosticFor(r);
-      events->push_back(std::move(e));
     }
   }
 
