@@ -564,6 +564,23 @@ bool IsReaderField(absl::string_view name) {
   }
 }
 
+// The fields of the parts inside attached messages that the reader looks
+// at: the original's own header block as TakeOriginal reads it (via
+// FindOriginal: To, Cc, From, Message-ID), and the MIME walker's two
+// fields (a forwarded report inside is walked and decoded). Every name
+// read from an attached part's header list must be listed here.
+bool IsAttachedField(absl::string_view name) {
+  using internal::FieldNameIs;
+  switch (name.size()) {
+    case 2: return FieldNameIs(name, "to") || FieldNameIs(name, "cc");
+    case 4: return FieldNameIs(name, "from");
+    case 10: return FieldNameIs(name, "message-id");
+    case 12: return FieldNameIs(name, "content-type");
+    case 25: return FieldNameIs(name, "content-transfer-encoding");
+    default: return false;
+  }
+}
+
 // The fields of an original message's header block that TakeOriginal
 // reads (the others are only counted).
 bool IsOriginalField(absl::string_view name) {
@@ -620,6 +637,7 @@ class EmailReader {
     mime::MimeOptions mo;
     mo.max_depth = options_.max_depth;
     mo.decode_field = &IsReaderField;
+    mo.decode_attached_field = &IsAttachedField;
     mo.decode_part = &IsReaderBody;
     absl::Status parsed = mime::ParseInto(raw_, mo, &msg_);
     if (!parsed.ok()) return parsed;

@@ -189,7 +189,10 @@ class Walker {
     const int index = static_cast<int>(NewPart());
     Part& part = out_->parts[index];
     WalkerFields fields;
-    ParseHeaderBlock(text, &body_start, options_.decode_field, &part.headers, &out_->folded, &fields);
+    bool (*const decode_field)(absl::string_view) =
+        in_attached && options_.decode_attached_field != nullptr ? options_.decode_attached_field
+                                                                : options_.decode_field;
+    ParseHeaderBlock(text, &body_start, decode_field, &part.headers, &out_->folded, &fields);
     // The transfer encoding, as TransferEncoding(part.headers) gives it.
     const Encoding encoding = fields.transfer_encoding < 0
                                   ? Encoding::kNone

@@ -350,6 +350,24 @@ TEST(Mime, DecodeFieldFilterKeepsOtherFieldsAsWritten) {
   EXPECT_EQ(part->parts[1].body, "hi");
 }
 
+// decode_attached_field applies to the header blocks inside an attached
+// message (its own and its parts'), decode_field to the others.
+TEST(Mime, DecodeAttachedFieldFilterAppliesInsideAttachedMessages) {
+  const std::string raw =
+      "Subject: =?UTF-8?B?aGk=?=\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+      "Content-Type: message/rfc822\n\nSubject: =?UTF-8?B?aGk=?=\nTo: =?UTF-8?B?aGk=?=\n\nbody\n--b--\n";
+  mime::MimeOptions opts;
+  opts.decode_attached_field = [](absl::string_view name) { return absl::EqualsIgnoreCase(name, "to"); };
+  auto msg = mime::Parse(raw, opts);
+  ASSERT_TRUE(msg.ok());
+  ASSERT_EQ(msg->parts.size(), 3u);
+  EXPECT_EQ(msg->parts[0].headers[0].value, "hi");  // decode_field (null: every field)
+  EXPECT_TRUE(msg->parts[2].in_attached);
+  ASSERT_EQ(msg->parts[2].headers.size(), 2u);
+  EXPECT_EQ(msg->parts[2].headers[0].value, " =?UTF-8?B?aGk=?=");  // Subject: as written
+  EXPECT_EQ(msg->parts[2].headers[1].value, "hi");                 // To: decoded
+}
+
 TEST(Mime, DecodePartFilterLeavesBodiesForDecodedBody) {
   const std::string raw =
       "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n"

@@ -149,6 +149,10 @@ struct MimeOptions {
   // text as written (untrimmed, undecoded): a reader that looks at a few
   // fields skips the work on the rest (Received, DKIM-Signature, ...).
   bool (*decode_field)(absl::string_view name) = nullptr;
+  // The same for the parts inside attached messages (message/rfc822 and
+  // what it holds), whose header blocks a reader often needs less of (an
+  // original's Received, DKIM and Subject fields); decode_field when null.
+  bool (*decode_attached_field)(absl::string_view name) = nullptr;
   // Which parts (outside attached messages) get their body decoded from its
   // transfer encoding: those whose content type this returns true for (all
   // when null). The others keep the body as written, with Part::undecoded
