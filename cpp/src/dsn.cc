@@ -375,7 +375,7 @@ void DsnGroups(absl::string_view body, DsnGroupList* out) {
       // The value stays a view into `body` unless it was continued or has
       // encoded words.
       const absl::string_view v = Trim(folded ? absl::string_view(value) : first);
-      if (mime::HasEncodedWord(v)) {
+      if (internal::HasEncodedWordFast(v)) {
         out->owned.push_back(mime::DecodeEncodedWords(v));
         cur.value[field] = out->owned.back();
       } else if (folded) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "internal/email_scan.h"
@@ -20,7 +21,8 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 // enhanced status may start (a '2', '4' or '5'; with `dot`, followed by a
 // '.'), or `end`. Texts have few such digits: sixteen positions at a time.
 // Reads t[i .. end] (one byte past `end` with `dot`), which must exist.
-size_t NextCodeStart(absl::string_view t, size_t i, size_t end, bool dot) {
+// Always inlined: the scanners call it once per candidate digit.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t NextCodeStart(absl::string_view t, size_t i, size_t end, bool dot) {
   const char* const p = t.data();
 #if defined(__SSE2__)
   const __m128i two = _mm_set1_epi8('2'), four = _mm_set1_epi8('4'), five = _mm_set1_epi8('5');
