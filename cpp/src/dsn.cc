@@ -232,7 +232,11 @@ absl::string_view StripReplyPrefix(absl::string_view line) {
 // Multi-line replies wrapped by the reporting MTA leave "550 5.7.1" (or
 // "550-5.7.1") inside the text; drop the repeats after the first one.
 // Returns the cleaned text (`*text` as it is without a code).
-std::string RemoveRepeatedReply(const std::string* text, int code, const std::string& status) {
+// With `unchanged` (false on entry): when the cleaned text is `*text`
+// itself, sets it and returns "" (no copy made); otherwise the result is
+// as without.
+std::string RemoveRepeatedReply(const std::string* text, int code, const std::string& status,
+                                bool* unchanged = nullptr) {
   if (code == 0) return *text;
   const std::string c = absl::StrCat(code);
   // Is there a repeat at all (a second code below)? Most texts have one
@@ -258,6 +262,10 @@ std::string RemoveRepeatedReply(const std::string* text, int code, const std::st
       i = t.find(c, next);
     }
     if (found < 2) {
+      if (unchanged != nullptr && internal::IsCollapsed(*text)) {
+        *unchanged = true;  // CollapseSpace would give the text itself
+        return std::string();
+      }
       return scan::CollapseSpace(*text);
     }
   }
@@ -730,23 +738,34 @@ class EmailReader {
     // Recipients of one e-mail often share one diagnostic text (the whole
     // body on the heuristic path): scan each distinct text once.
     TextFacts& f = facts_;
-    if (!f.valid || f.raw != e->diagnostic) {
+    if (!f.valid || f.Raw() != e->diagnostic) {
       f.valid = true;
-      f.raw = std::move(e->diagnostic);  // e->diagnostic is set to the cleaned text below
       f.have_command = false;
       f.command.clear();
       f.have_host = false;
       f.host.clear();
-      f.code = scan::FindReplyCode(f.raw);
-      f.status = scan::FindEnhancedStatus(f.raw);
+      const std::string& raw = e->diagnostic;
+      f.code = scan::FindReplyCode(raw);
+      f.status = scan::FindEnhancedStatus(raw);
       // The cleaned text goes straight into this event; later events with
-      // the same text copy it from here (no copy kept in `f`).
-      if (f.code == 0) {
-        e->diagnostic = f.raw;
+      // the same text copy it from here. Most texts come out as they went
+      // in (no code repeated, spaces already collapsed, short enough):
+      // then the event's text is the raw one too and no copy is kept.
+      bool unchanged = f.code == 0;
+      std::string cleaned;
+      if (!unchanged) cleaned = RemoveRepeatedReply(&raw, f.code, f.status, &unchanged);
+      if (unchanged && raw.size() <= 4000) {
+        f.raw_in_event = true;
       } else {
-        e->diagnostic = RemoveRepeatedReply(&f.raw, f.code, f.status);
+        f.raw_in_event = false;
+        if (unchanged) {
+          f.raw = raw;  // kept whole; the event's copy is cut below
+        } else {
+          f.raw = std::move(e->diagnostic);
+          e->diagnostic = std::move(cleaned);
+        }
+        if (e->diagnostic.size() > 4000) e->diagnostic.resize(4000);
       }
-      if (e->diagnostic.size() > 4000) e->diagnostic.resize(4000);
       f.cleaned_in = e;
     } else {
       e->diagnostic = f.cleaned_in->diagnostic;
@@ -755,14 +774,14 @@ class EmailReader {
     if (e->enhanced_status.empty()) e->enhanced_status = f.status;
     if (e->smtp_command.empty()) {
       if (!f.have_command) {
-        f.command = scan::FindSmtpCommand(f.raw);
+        f.command = scan::FindSmtpCommand(f.Raw());
         f.have_command = true;
       }
       e->smtp_command = f.command;
     }
     if (e->remote_host.empty()) {
       if (!f.have_host) {
-        f.host = scan::FindRemoteHost(f.raw);
+        f.host = scan::FindRemoteHost(f.Raw());
         f.have_host = true;
       }
       e->remote_host = f.host;
@@ -772,6 +791,11 @@ class EmailReader {
   // What Finish() derives from one diagnostic text.
   struct TextFacts {
     bool valid = false;
+    // The raw text: the cleaned one itself (raw_in_event), or `raw`.
+    absl::string_view Raw() const {
+      return raw_in_event ? absl::string_view(cleaned_in->diagnostic) : absl::string_view(raw);
+    }
+    bool raw_in_event = false;
     std::string raw;
     int code = 0;
     std::string status;

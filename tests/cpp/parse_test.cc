@@ -215,6 +215,20 @@ TEST(Mime, ParseIntoReusesPartsInPlace) {
   }
 }
 
+// IsCollapsed says exactly when CollapseSpace leaves a text as it is, on
+// random texts of letters, spaces and other whitespace of every length.
+TEST(Mime, IsCollapsedMatchesCollapseSpace) {
+  std::mt19937 rng(31);
+  const std::string alphabet = "ab  \t\r\n\x0b\x0c\x1f";
+  for (int iter = 0; iter < 100000; ++iter) {
+    std::string s(rng() % 50, 'x');
+    for (char& ch : s) {
+      if (rng() % 3 == 0) ch = alphabet[rng() % alphabet.size()];
+    }
+    ASSERT_EQ(internal::IsCollapsed(s), scan::CollapseSpace(s) == s) << absl::CEscape(s);
+  }
+}
+
 TEST(Mime, Base64EdgeCases) {
   EXPECT_EQ(mime::DecodeBase64(""), "");
   EXPECT_EQ(mime::DecodeBase64("YQ"), "a");

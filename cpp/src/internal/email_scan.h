@@ -229,6 +229,37 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t FindCutoffWordStart(absl::string_view
   return absl::string_view::npos;
 }
 
+// Does scan::CollapseSpace(s) give `s` itself? True when `s` neither
+// starts nor ends with whitespace (space, \t .. \r) and its only
+// whitespace is single spaces. Sixteen bytes at a time.
+inline bool IsCollapsed(absl::string_view s) {
+  const size_t n = s.size();
+  if (n == 0) return true;
+  if (IsAsciiSpace(s[0]) || IsAsciiSpace(s[n - 1])) return false;
+  const char* p = s.data();
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i sp = _mm_set1_epi8(' ');
+  const __m128i below_tab = _mm_set1_epi8('\t' - 1), above_cr = _mm_set1_epi8('\r' + 1);
+  bool prev_space = false;  // the byte before the block is a space
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i ctrl = _mm_and_si128(_mm_cmpgt_epi8(v, below_tab), _mm_cmplt_epi8(v, above_cr));
+    if (_mm_movemask_epi8(ctrl) != 0) return false;
+    const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)));
+    if ((m & (m >> 1)) != 0 || (prev_space && (m & 1) != 0)) return false;  // two spaces in a row
+    prev_space = (m & 0x8000) != 0;
+  }
+  if (i > 0 && i < n && prev_space && p[i] == ' ') return false;
+#endif
+  for (; i < n; ++i) {
+    const char c = p[i];
+    if (c >= '\t' && c <= '\r') return false;
+    if (c == ' ' && i + 1 < n && p[i + 1] == ' ') return false;
+  }
+  return true;
+}
+
 // s.find(c), without absl's out-of-line call in front of memchr.
 inline size_t FindChar(absl::string_view s, char c, size_t from = 0) {
   if (from >= s.size()) return absl::string_view::npos;
