@@ -64,7 +64,7 @@ size_t FindLower(absl::string_view text, absl::string_view needle, size_t from =
     if (next_up == nullptr || next_up < p) next_up = next(up, p);
     const char* c = next_lo < next_up ? next_lo : next_up;
     if (c > last) break;
-    if (internal::EqualsIgnoreCaseAscii(absl::string_view(c + 1, needle.size() - 1), needle.substr(1))) {
+    if (internal::EqualsLower(absl::string_view(c + 1, needle.size() - 1), needle.substr(1))) {
       return static_cast<size_t>(c - base);
     }
     p = c + 1;
@@ -1295,7 +1295,7 @@ class EmailReader {
         block.append(next.data(), next.size());
         if (!has_code) has_code = scan::FindReplyCode(next) != 0;
       }
-      block = scan::CollapseSpace(block);
+      if (!internal::IsCollapsed(block)) block = scan::CollapseSpace(block);  // (no copy when it would not change)
       if (!block.empty()) {
         if (!out.empty()) out.push_back(' ');
         out.append(block);
