@@ -315,7 +315,19 @@ class Walker {
   // Splits [begin, end) at delimiter lines "--boundary" and walks each part.
   void Multipart(size_t begin, size_t end, const std::string& boundary, int depth,
                  bool in_attached, int parent, absl::string_view default_type) {
-    const std::string delim = absl::StrCat("--", boundary);
+    // "--" + boundary, on the stack when it fits (RFC 2046 boundaries have
+    // at most 70 bytes).
+    char small[128];
+    std::string large;
+    absl::string_view delim;
+    if (boundary.size() + 2 <= sizeof(small)) {
+      small[0] = small[1] = '-';
+      std::memcpy(small + 2, boundary.data(), boundary.size());
+      delim = absl::string_view(small, boundary.size() + 2);
+    } else {
+      large = absl::StrCat("--", boundary);
+      delim = large;
+    }
     absl::string_view region = raw_.substr(0, end);
     size_t pos = begin;
     size_t part_begin = std::string::npos;
