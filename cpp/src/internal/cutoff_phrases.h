@@ -46,22 +46,30 @@ inline constexpr absl::string_view kCutoffRuledPhrases[] = {"original",     "ret
 // none), and `readable_end` how far past `l` its buffer may be read.
 inline uint64_t CutoffPhrasesFound(absl::string_view l, size_t first, const char* readable_end = nullptr) {
   constexpr size_t kNumPhrases = sizeof(kCutoffPhrases) / sizeof(kCutoffPhrases[0]);
-  // Per phrase, the first group-0 word in it and that word's offset.
-  struct Anchor {
-    int word = -1;
-    size_t offset = 0;
+  // Per group-0 word, the phrases whose first group-0 word it is, with
+  // that word's offset in them.
+  struct Anchored {
+    size_t count = 0;
+    size_t phrase[kNumPhrases] = {};
+    size_t offset[kNumPhrases] = {};
   };
-  static const std::array<Anchor, kNumPhrases> kAnchors = [] {
-    std::array<Anchor, kNumPhrases> a{};
+  static const std::array<Anchored, 4> kByWord = [] {
+    std::array<Anchored, 4> by_word{};
     for (size_t i = 0; i < kNumPhrases; ++i) {
       const absl::string_view p = kCutoffPhrases[i];
-      for (size_t o = 0; o < p.size() && a[i].word < 0; ++o) {
-        for (int w = 0; w < 4 && a[i].word < 0; ++w) {
-          if (p.substr(o, kCutoffWords[w].size()) == kCutoffWords[w]) a[i] = Anchor{w, o};
+      bool done = false;
+      for (size_t o = 0; o < p.size() && !done; ++o) {
+        for (int w = 0; w < 4 && !done; ++w) {
+          if (p.substr(o, kCutoffWords[w].size()) != kCutoffWords[w]) continue;
+          Anchored& a = by_word[w];
+          a.phrase[a.count] = i;
+          a.offset[a.count] = o;
+          ++a.count;
+          done = true;
         }
       }
     }
-    return a;
+    return by_word;
   }();
   constexpr size_t npos = absl::string_view::npos;
   size_t first_word = npos, first_phrase = npos;
@@ -73,12 +81,18 @@ inline uint64_t CutoffPhrasesFound(absl::string_view l, size_t first, const char
     const absl::string_view word = kCutoffWords[w];
     if (l.size() - q < word.size() || !EqualsLower(l.substr(q, word.size()), word)) continue;
     if (first_word == npos) first_word = q;
-    for (size_t i = 0; i < kNumPhrases; ++i) {
-      if (kAnchors[i].word != w || q < kAnchors[i].offset) continue;
-      const size_t s = q - kAnchors[i].offset;  // where the phrase would start
-      const absl::string_view p = kCutoffPhrases[i];
+    const Anchored& a = kByWord[w];
+    for (size_t k = 0; k < a.count; ++k) {
+      if (q < a.offset[k]) continue;
+      const size_t s = q - a.offset[k];  // where the phrase would start
+      const absl::string_view p = kCutoffPhrases[a.phrase[k]];
       if (s >= first_phrase || l.size() - s < p.size()) continue;
-      if (EqualsLower(l.substr(s, p.size()), p)) first_phrase = s;
+      // Compared from the end: phrases share their starts ("original
+      // message ..."), and a line that names the word rarely goes on so.
+      const char* const t = l.data() + s;
+      size_t j = p.size();
+      while (j > 0 && LowerAscii(t[j - 1]) == p[j - 1]) --j;
+      if (j == 0) first_phrase = s;
     }
   }
   if (first_phrase == npos) return first_word == npos ? 0 : 1;
