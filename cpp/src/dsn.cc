@@ -610,17 +610,18 @@ bool IsReaderBody(absl::string_view type) {
 enum class TopField { kOther, kDate, kSubject, kFrom, kOwn };
 
 TopField TopFieldOf(absl::string_view n) {
-  using internal::EqualsLower;
+  // Names of a parsed header block: printable ASCII other than ':'.
+  using internal::FieldNameIs;
   switch (n.size()) {
-    case 2: return EqualsLower(n, "to") ? TopField::kOwn : TopField::kOther;
+    case 2: return FieldNameIs(n, "to") ? TopField::kOwn : TopField::kOther;
     case 4:
-      return EqualsLower(n, "date") ? TopField::kDate : EqualsLower(n, "from") ? TopField::kFrom : TopField::kOther;
-    case 7: return EqualsLower(n, "subject") ? TopField::kSubject : TopField::kOther;
-    case 8: return EqualsLower(n, "reply-to") ? TopField::kOwn : TopField::kOther;
+      return FieldNameIs(n, "date") ? TopField::kDate : FieldNameIs(n, "from") ? TopField::kFrom : TopField::kOther;
+    case 7: return FieldNameIs(n, "subject") ? TopField::kSubject : TopField::kOther;
+    case 8: return FieldNameIs(n, "reply-to") ? TopField::kOwn : TopField::kOther;
     case 11:
-      return EqualsLower(n, "return-path") || EqualsLower(n, "envelope-to") ? TopField::kOwn : TopField::kOther;
-    case 12: return EqualsLower(n, "delivered-to") ? TopField::kOwn : TopField::kOther;
-    case 13: return EqualsLower(n, "x-original-to") ? TopField::kOwn : TopField::kOther;
+      return FieldNameIs(n, "return-path") || FieldNameIs(n, "envelope-to") ? TopField::kOwn : TopField::kOther;
+    case 12: return FieldNameIs(n, "delivered-to") ? TopField::kOwn : TopField::kOther;
+    case 13: return FieldNameIs(n, "x-original-to") ? TopField::kOwn : TopField::kOther;
     default: return TopField::kOther;
   }
 }
