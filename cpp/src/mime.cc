@@ -345,6 +345,9 @@ class Walker {
       size_t line_start = hit;
       pos = hit;
       if (!internal::NextLineFast(region, &pos, &line)) break;
+      // A boundary with a line break in it (decoded from an encoded word)
+      // never fits on one line: such a hit is no delimiter.
+      if (line.size() < delim.size()) continue;
       absl::string_view rest = line.substr(delim.size());
       bool closing = absl::StartsWith(rest, "--");
       if (!closing && !Trim(rest).empty()) continue;  // a longer boundary

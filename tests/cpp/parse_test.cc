@@ -179,6 +179,20 @@ TEST(Mime, ParseHeadersIntoReusesItsList) {
 // ParseInto reuses a Message's parts in place: parsing e-mails of more,
 // fewer and again more parts into one Message gives what a fresh parse of
 // each gives.
+// A boundary decoded from an encoded word may hold a line break; the
+// delimiter then never fits on a line (this used to throw out_of_range
+// from string_view::substr and end the process).
+TEST(Mime, BoundaryWithALineBreak) {
+  const std::string raw =
+      "Content-Type: multipart/mixed; boundary==?UTF-8?Q?a=0Ab?=\n\n--a\nb\n\nx\n--a\nb--\n";
+  auto m = mime::Parse(raw);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(m->truncated);  // no delimiter was found: the body is kept as text
+  const std::vector<absl::string_view> recs = {raw};
+  const ParseBatch b = ParseBounceEmails(recs);
+  EXPECT_EQ(b.records, 1);  // read to its end, no crash
+}
+
 TEST(Mime, ParseIntoReusesPartsInPlace) {
   const std::string many =
       "From: a@example.com\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n"
