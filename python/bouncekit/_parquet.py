@@ -97,8 +97,9 @@ def _to_arrow(d: Dict[str, Any]) -> pa.Array:
         dictionary = pa.Array.from_buffers(pa.string(), len(offsets) - 1,
                                            [None, pa.py_buffer(offsets), pa.py_buffer(d["data"])])
         indices = pa.Array.from_buffers(pa.int32(), n, [validity, pa.py_buffer(d["indices"])], null_count=nulls)
-        # The core checked every index against the dictionary's size (null
-        # rows hold 0), so pyarrow's own pass over them is skipped.
+        # The core checked every valid row's index against the dictionary's
+        # size (null rows hold 0, and the dictionary is empty when all rows
+        # are null, which Arrow allows), so pyarrow's own pass is skipped.
         return pa.DictionaryArray.from_arrays(indices, dictionary, safe=False)
     t = pa.int32() if kind == "int32" else pa.int64()
     return pa.Array.from_buffers(t, n, [validity, pa.py_buffer(d["values"])], null_count=nulls)

@@ -103,6 +103,40 @@ TEST(ParquetTest, DictionaryEncodedStringsAsADictionary) {
   EXPECT_EQ(entry(4), entry(0));
 }
 
+TEST(ParquetTest, AllNullRowGroupHasAnEmptyDictionary) {
+  // pyarrow-written, dictionary-encoded: r is null in the 5 rows of row group
+  // 0 (its dictionary page has no entry) and "a@b.example" in the 3 of row
+  // group 1. Null rows hold index 0 even where the dictionary is empty; the
+  // fuzz target once took that for an out-of-range index.
+  const std::string file = Slurp(std::string(BOUNCEKIT_PARQUET_SEEDS) + "/all-null-row-group.parquet");
+  ASSERT_FALSE(file.empty());
+  absl::StatusOr<FileInfo> info = ReadFileInfo(file);
+  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_EQ(info->row_groups.size(), 2u);
+  absl::StatusOr<Column> r = ReadColumn(file, *info, 0, 0, /*prefer_dictionary=*/true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->kind, Column::Kind::kStringDictionary);
+  EXPECT_EQ(r->length, 5);
+  EXPECT_EQ(r->null_count, 5);
+  EXPECT_EQ(r->dict_offsets, std::vector<int32_t>{0});
+  EXPECT_TRUE(r->dict_data.empty());
+  ASSERT_EQ(r->indices.size(), 5u * 4);
+  for (int64_t i = 0; i < 5; ++i) {
+    EXPECT_EQ((r->validity.as<uint8_t>()[0] >> i) & 1, 0) << i;
+    EXPECT_EQ(r->indices.as<int32_t>()[i], 0) << i;
+  }
+  absl::StatusOr<Column> views = ReadColumn(file, *info, 0, 0, /*prefer_dictionary=*/false);
+  ASSERT_TRUE(views.ok()) << views.status();
+  EXPECT_EQ(views->null_count, 5);
+  for (int64_t i = 0; i < 5; ++i) EXPECT_EQ(ViewAt(*views, i), "<null>");
+  absl::StatusOr<Column> g1 = ReadColumn(file, *info, 1, 0, /*prefer_dictionary=*/true);
+  ASSERT_TRUE(g1.ok()) << g1.status();
+  ASSERT_EQ(g1->kind, Column::Kind::kStringDictionary);
+  EXPECT_EQ(g1->null_count, 0);
+  EXPECT_EQ(g1->dict_data, "a@b.example");
+  for (int64_t i = 0; i < 3; ++i) EXPECT_EQ(g1->indices.as<int32_t>()[i], 0);
+}
+
 TEST(ParquetTest, ChunkBytesAloneDecodeTheSame) {
   const std::string file = Seed(6);
   absl::StatusOr<FileInfo> info = ReadFileInfo(file);

@@ -134,7 +134,9 @@ struct Column {
   Buffer views;
   std::vector<Buffer> buffers;
   // kStringDictionary: int32 indices (0 where null) into the dictionary,
-  // given as Arrow utf8 offsets + data.
+  // given as Arrow utf8 offsets + data. As in Arrow, only a valid row's index
+  // is sure to be inside the dictionary: a chunk whose rows are all null has
+  // an empty one (dict_offsets = {0}).
   Buffer indices;
   std::vector<int32_t> dict_offsets;
   std::string dict_data;
