@@ -718,6 +718,10 @@ class ChunkDecoder {
     const uint8_t* p = reinterpret_cast<const uint8_t*>(page.data());
     const size_t size = page.size();
     if (col_.type == PhysicalType::kByteArray) {
+      // Each entry takes at least its 4-byte length: a count the page cannot
+      // hold is refused before memory is taken for it (a damaged header
+      // claiming 2^30 entries asked for 8 GiB).
+      if (static_cast<uint64_t>(n) > size / 4) return Error("dictionary page runs short");
       BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(n) * sizeof(DictString), &dict_strings_));
       DictString* d = dict_strings_.as<DictString>();
       size_t off = 0;
@@ -969,7 +973,7 @@ BufferPool::~BufferPool() {
 
 BufferPool::Stats BufferPool::stats() const {
   std::lock_guard<std::mutex> lock(state_->mu);
-  return Stats{state_->allocated, state_->reused, state_->free_bytes};
+  return Stats{state_->allocated, state_->reused, state_->free_bytes, state_->peak_out};
 }
 
 namespace {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "test_files.h"
 
@@ -135,6 +136,29 @@ TEST(ParquetTest, AllNullRowGroupHasAnEmptyDictionary) {
   EXPECT_EQ(g1->null_count, 0);
   EXPECT_EQ(g1->dict_data, "a@b.example");
   for (int64_t i = 0; i < 3; ++i) EXPECT_EQ(g1->indices.as<int32_t>()[i], 0);
+}
+
+TEST(ParquetTest, ADictionaryCountThePageCannotHoldIsRefusedBeforeAllocating) {
+  // A fuzz finding: a string column's dictionary page header claims about
+  // 2^30 entries for a page of a few bytes. Each entry needs at least its
+  // 4-byte length, so the count is refused before the 8-byte-per-entry index
+  // is allocated (it asked for 8 GiB). Nothing that large reaches the pool.
+  const std::string file = Slurp(std::string(BOUNCEKIT_PARQUET_SEEDS) + "/dictionary-count-too-large.parquet");
+  ASSERT_FALSE(file.empty());
+  absl::StatusOr<FileInfo> info = ReadFileInfo(file);
+  ASSERT_TRUE(info.ok()) << info.status();
+  BufferPool pool;
+  int refused = 0;
+  for (int g = 0; g < static_cast<int>(info->row_groups.size()); ++g) {
+    for (int c = 0; c < static_cast<int>(info->columns.size()); ++c) {
+      for (bool dict : {false, true}) {
+        absl::StatusOr<Column> col = ReadColumn(file, *info, g, c, dict, &pool);
+        if (!col.ok() && absl::StrContains(col.status().message(), "dictionary page runs short")) ++refused;
+      }
+    }
+  }
+  EXPECT_GT(refused, 0);
+  EXPECT_LT(pool.stats().peak_bytes, size_t{1} << 24);
 }
 
 TEST(ParquetTest, ChunkBytesAloneDecodeTheSame) {

@@ -116,6 +116,7 @@ class BufferPool {
     int64_t allocated;  // buffers made
     int64_t reused;     // buffers handed out again
     size_t free_bytes;  // kept for reuse now
+    size_t peak_bytes;  // the most ever handed out at once (requests that failed included)
   };
   Stats stats() const;
 
