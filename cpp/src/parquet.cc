@@ -268,6 +268,43 @@ ChunkInfo ReadColumnChunk(Thrift& t, bool* external) {
 
 // ------------------------------------------------------------ decompression
 
+// Before a page's memory is taken: whether `in` (the page as stored) can
+// hold `out_size` bytes as its header claims. Uncompressed and snappy data
+// state their exact size, zstd frames usually do; deflate cannot expand
+// more than 1032:1. A damaged header claiming up to the 1 GiB page cap for
+// a few bytes of data is refused here instead of being allocated.
+absl::Status CheckPageSize(int32_t codec, absl::string_view in, size_t out_size) {
+  switch (codec) {
+    case 0:
+      if (in.size() != out_size) return Corrupt("uncompressed page size does not match its header");
+      return absl::OkStatus();
+    case 1: {
+      size_t n = 0;
+      if (snappy_uncompressed_length(in.data(), in.size(), &n) != SNAPPY_OK || n != out_size) {
+        return Corrupt("snappy data does not decompress to the page size");
+      }
+      return absl::OkStatus();
+    }
+    case 2:
+      if (out_size / 1032 > in.size()) return Corrupt("gzip data does not decompress to the page size");
+      return absl::OkStatus();
+    case 6: {
+      // A page that is one frame stating its size must state this one (a
+      // page of several frames is left to the decompressor's own check).
+      // Data that is not a frame at all (or none: an empty page) is left to
+      // it too.
+      const unsigned long long n = ZSTD_getFrameContentSize(in.data(), in.size());
+      if (n != ZSTD_CONTENTSIZE_ERROR && n != ZSTD_CONTENTSIZE_UNKNOWN &&
+          ZSTD_findFrameCompressedSize(in.data(), in.size()) == in.size() && n != out_size) {
+        return Corrupt("zstd data does not decompress to the page size");
+      }
+      return absl::OkStatus();
+    }
+    default:
+      return absl::OkStatus();  // Decompress says it is not supported
+  }
+}
+
 absl::Status Decompress(int32_t codec, absl::string_view in, size_t out_size, char* out) {
   switch (codec) {
     case 0:  // UNCOMPRESSED
@@ -563,6 +600,7 @@ class ChunkDecoder {
       if (h.type == 2) {  // dictionary page
         if (h.encoding != 0 && h.encoding != 2) return Unsupported(absl::StrCat("dictionary encoding ", h.encoding));
         Buffer page;
+        BOUNCEKIT_PQ_RETURN(CheckPageSize(chunk_.codec, raw, static_cast<size_t>(h.uncompressed)));
         BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(h.uncompressed), &page));
         BOUNCEKIT_PQ_RETURN(Decompress(chunk_.codec, raw, page.size(), page.data()));
         BOUNCEKIT_PQ_RETURN(LoadDictionary(std::move(page), h.num_values, &out));
@@ -578,6 +616,7 @@ class ChunkDecoder {
       size_t lv_size = 0;
       absl::string_view values;
       if (h.type == 0) {
+        BOUNCEKIT_PQ_RETURN(CheckPageSize(chunk_.codec, raw, static_cast<size_t>(h.uncompressed)));
         BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(h.uncompressed), &page));
         BOUNCEKIT_PQ_RETURN(Decompress(chunk_.codec, raw, page.size(), page.data()));
         const uint8_t* p = reinterpret_cast<const uint8_t*>(page.data());
@@ -600,6 +639,7 @@ class ChunkDecoder {
         if (h.v2_compressed) {
           const int64_t want = static_cast<int64_t>(h.uncompressed) - h.def_bytes;
           if (want < 0) return Error("bad v2 page sizes");
+          BOUNCEKIT_PQ_RETURN(CheckPageSize(chunk_.codec, rest, static_cast<size_t>(want)));
           BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(want), &page));
           BOUNCEKIT_PQ_RETURN(Decompress(chunk_.codec, rest, page.size(), page.data()));
         } else {

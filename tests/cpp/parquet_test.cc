@@ -161,6 +161,58 @@ TEST(ParquetTest, ADictionaryCountThePageCannotHoldIsRefusedBeforeAllocating) {
   EXPECT_LT(pool.stats().peak_bytes, size_t{1} << 24);
 }
 
+// A one-page INT64 column chunk holding the value 7, snappy-compressed (one
+// literal), whose page header claims `claimed` bytes uncompressed.
+std::string SnappyInt64Chunk(uint32_t claimed) {
+  auto varint = [](std::string* out, uint64_t v) {
+    while (v >= 0x80) {
+      out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out->push_back(static_cast<char>(v));
+  };
+  std::string body;
+  varint(&body, 8);                 // snappy: 8 bytes uncompressed
+  body.push_back(7 << 2);           // a literal of 8 bytes
+  body.append("\x07\0\0\0\0\0\0\0", 8);
+  std::string h;                    // Thrift compact PageHeader
+  h += "\x15";                      // 1: type = DATA_PAGE
+  h.push_back(0);
+  h += "\x15";                      // 2: uncompressed_page_size (zigzag)
+  varint(&h, uint64_t{claimed} * 2);
+  h += "\x15";                      // 3: compressed_page_size
+  varint(&h, body.size() * 2);
+  h += "\x2c";                      // 5: data_page_header
+  h += "\x15\x02\x15";            //   num_values = 1, encoding = PLAIN
+  h.push_back(0);
+  h += "\x15\x06\x15\x06";        //   level encodings RLE
+  h.push_back(0);                   //   end of data_page_header
+  h.push_back(0);                   // end of PageHeader
+  return h + body;
+}
+
+TEST(ParquetTest, APageSizeItsDataCannotHaveIsRefusedBeforeAllocating) {
+  FileInfo info;
+  info.num_rows = 1;
+  info.columns.push_back(ColumnInfo{"n", PhysicalType::kInt64, false});
+  for (uint32_t claimed : {8u, 400u << 20}) {
+    SCOPED_TRACE(claimed);
+    const std::string chunk = SnappyInt64Chunk(claimed);
+    info.row_groups = {RowGroupInfo{1, {ChunkInfo{0, static_cast<int64_t>(chunk.size()), 1, /*codec=*/1}}}};
+    BufferPool pool;
+    absl::StatusOr<Column> c = ReadColumnChunk(chunk, info, 0, 0, false, &pool);
+    if (claimed == 8) {  // the well-formed page reads
+      ASSERT_TRUE(c.ok()) << c.status();
+      EXPECT_EQ(c->values.as<int64_t>()[0], 7);
+    } else {             // 400 MiB claimed for 10 bytes of snappy data
+      ASSERT_FALSE(c.ok());
+      EXPECT_TRUE(absl::StrContains(c.status().message(), "snappy data does not decompress to the page size"))
+          << c.status();
+      EXPECT_LT(pool.stats().peak_bytes, size_t{1} << 20);
+    }
+  }
+}
+
 TEST(ParquetTest, ChunkBytesAloneDecodeTheSame) {
   const std::string file = Seed(6);
   absl::StatusOr<FileInfo> info = ReadFileInfo(file);
