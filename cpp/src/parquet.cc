@@ -600,9 +600,7 @@ class ChunkDecoder {
       if (h.type == 2) {  // dictionary page
         if (h.encoding != 0 && h.encoding != 2) return Unsupported(absl::StrCat("dictionary encoding ", h.encoding));
         Buffer page;
-        BOUNCEKIT_PQ_RETURN(CheckPageSize(chunk_.codec, raw, static_cast<size_t>(h.uncompressed)));
-        BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(h.uncompressed), &page));
-        BOUNCEKIT_PQ_RETURN(Decompress(chunk_.codec, raw, page.size(), page.data()));
+        BOUNCEKIT_PQ_RETURN(ReadPage(raw, static_cast<size_t>(h.uncompressed), &page));
         BOUNCEKIT_PQ_RETURN(LoadDictionary(std::move(page), h.num_values, &out));
         continue;
       }
@@ -616,9 +614,7 @@ class ChunkDecoder {
       size_t lv_size = 0;
       absl::string_view values;
       if (h.type == 0) {
-        BOUNCEKIT_PQ_RETURN(CheckPageSize(chunk_.codec, raw, static_cast<size_t>(h.uncompressed)));
-        BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(h.uncompressed), &page));
-        BOUNCEKIT_PQ_RETURN(Decompress(chunk_.codec, raw, page.size(), page.data()));
+        BOUNCEKIT_PQ_RETURN(ReadPage(raw, static_cast<size_t>(h.uncompressed), &page));
         const uint8_t* p = reinterpret_cast<const uint8_t*>(page.data());
         size_t left = page.size();
         if (col_.optional) {
@@ -639,9 +635,7 @@ class ChunkDecoder {
         if (h.v2_compressed) {
           const int64_t want = static_cast<int64_t>(h.uncompressed) - h.def_bytes;
           if (want < 0) return Error("bad v2 page sizes");
-          BOUNCEKIT_PQ_RETURN(CheckPageSize(chunk_.codec, rest, static_cast<size_t>(want)));
-          BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(want), &page));
-          BOUNCEKIT_PQ_RETURN(Decompress(chunk_.codec, rest, page.size(), page.data()));
+          BOUNCEKIT_PQ_RETURN(ReadPage(rest, static_cast<size_t>(want), &page));
         } else {
           BOUNCEKIT_PQ_RETURN(Take(rest.size(), &page));
           if (!rest.empty()) std::memcpy(page.data(), rest.data(), rest.size());
@@ -722,6 +716,14 @@ class ChunkDecoder {
  private:
   static constexpr int32_t kDictBuffer = -1;
   static constexpr int32_t kMaxPageBytes = 1 << 30;
+
+  // A page's `size` bytes, decompressed from `raw` into pool memory taken
+  // only once the data is known to be able to hold them.
+  absl::Status ReadPage(absl::string_view raw, size_t size, Buffer* page) {
+    BOUNCEKIT_PQ_RETURN(CheckPageSize(chunk_.codec, raw, size));
+    BOUNCEKIT_PQ_RETURN(Take(size, page));
+    return Decompress(chunk_.codec, raw, page->size(), page->data());
+  }
 
   absl::Status Take(size_t n, Buffer* b) {
     *b = pool_->Get(n);
