@@ -99,12 +99,12 @@ fi
 echo "sanitize: deliberate leak reported as expected (rc=$canary_rc):"
 grep -m1 -A3 "Direct leak" <<<"$canary_out" || true
 
-# The pytest step below falls back to use_tls=0 when LSan's tracer crashes.
-# Without TLS scanning, blocks that glibc's loader reaches only through thread
-# state look leaked (lsan.supp lists them); a fallback that reports those
-# fails a run whose tests all passed (it did in CI once). So the fallback is
-# exercised on every run: the canary under use_tls=0 must report our leak and
-# nothing else (every direct leak reported has a bouncekit frame).
+# The pytest step below runs with use_tls=0 (why: see there). Without TLS
+# scanning, blocks that glibc's loader reaches only through thread state
+# look leaked (lsan.supp lists them); reports of those once failed a CI run
+# whose tests had all passed. So the canary also runs under use_tls=0, and
+# must report our leak and nothing else (every direct leak reported has a
+# bouncekit frame).
 set +e
 tls0_out="$(LSAN_OPTIONS="$lsan_base:use_tls=0" run_asan "$PY" .ci/leak_canary.py 2>&1)"
 set -e
@@ -116,12 +116,12 @@ foreign="$(awk '/Direct leak of [0-9]+ byte/ { if (blk != "" && blk !~ /bounceki
                  END { if (blk != "" && blk !~ /bouncekit/) print blk }' <<<"$tls0_out")"
 if ! grep -q "LeakSanitizer: detected memory leaks" <<<"$tls0_out" || [ -n "$foreign" ]; then
   echo "$tls0_out" | tail -n 40
-  echo "sanitize: FAILED: with use_tls=0 (the pytest fallback) the canary run must report only bouncekit's" \
+  echo "sanitize: FAILED: with use_tls=0 (as the pytest step runs) the canary run must report only bouncekit's" \
        "leak; other reports:" >&2
   echo "$foreign" >&2
   exit 1
 fi
-echo "sanitize: with use_tls=0 (the fallback) the canary's leak is the only report"
+echo "sanitize: with use_tls=0 (as the pytest step runs) the canary's leak is the only report"
 
 echo "== sanitizers: pytest under ASan+UBSan+LSan"
 # Left out under the sanitizers (each still runs in the normal pytest pass):
@@ -147,30 +147,29 @@ for s in "${skip[@]}"; do
 done
 # Hypothesis: fewer examples (the sanitized build is several times slower).
 export BOUNCEKIT_HYPOTHESIS_PROFILE="${BOUNCEKIT_HYPOTHESIS_PROFILE:-asan}"
-# LeakSanitizer stops every thread at interpreter exit to scan for leaks; its
-# tracer has crashed while doing so (the DTLS misreading described at the
-# leak canary) after every test had passed. That is not a report about our
-# code, so such a run is repeated once, with TLS scanning off, saying so; any
-# real report (leak, ASan error, UBSan runtime error, failed test) fails at
-# once, and a second tracer crash fails too.
+# LeakSanitizer stops every thread at exit to scan for leaks, and its tracer
+# can crash while it reads a thread's dynamic TLS (the DTLS misreading
+# described at the leak canary). In this step that happens in pytest itself
+# or in any of the Python subprocesses the tests start (which inherit the
+# preload): a crashed tracer exits 86 like a leak report, and in a subprocess
+# it shows up as a failed test. Both happened in CI (the second on a
+# subprocess running a peer oracle, under load). So the step runs with TLS
+# scanning off (use_tls=0) from the start: the DTLS walk is part of TLS
+# scanning, and without it the tracer has not crashed. Nothing is hidden by
+# it: blocks reachable only from TLS are then reported, not ignored; the
+# loader's own such blocks are suppressed by name (lsan.supp), and the
+# use_tls=0 canary check above proves that our leaks are still reported and
+# nothing else is.
+export LSAN_OPTIONS="$lsan_base:use_tls=0"
 log="build/asan/pytest.log"
-for attempt in 1 2; do
-  set +e
-  # shellcheck disable=SC2086
-  run_asan "$PY" -m pytest -c pyproject.toml --rootdir . -q -p no:cacheprovider "${args[@]}" \
-    ${BOUNCEKIT_SANITIZE_PYTEST:-tests/python} 2>&1 | tee "$log"
-  rc=${PIPESTATUS[0]}
-  set -e
-  [ "$rc" -eq 0 ] && break
-  if [ "$attempt" -eq 1 ] && grep -q "LeakSanitizer has encountered a fatal error" "$log" \
-     && ! grep -qE "detected memory leaks|ERROR: AddressSanitizer|runtime error:" "$log" \
-     && grep -qE "[0-9]+ passed" "$log" && ! grep -qE "[0-9]+ (failed|error)" "$log"; then
-    echo "sanitize: every test passed, then LeakSanitizer's own tracer crashed at exit (rc=$rc," \
-         "no report about our code); running the pytest step once more, with use_tls=0"
-    export LSAN_OPTIONS="$lsan_base:use_tls=0"
-    continue
-  fi
-  echo "sanitize: FAILED: pytest under ASan/UBSan/LSan exited $rc (attempt $attempt)" >&2
+set +e
+# shellcheck disable=SC2086
+run_asan "$PY" -m pytest -c pyproject.toml --rootdir . -q -p no:cacheprovider "${args[@]}" \
+  ${BOUNCEKIT_SANITIZE_PYTEST:-tests/python} 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -ne 0 ]; then
+  echo "sanitize: FAILED: pytest under ASan/UBSan/LSan (use_tls=0) exited $rc" >&2
   exit "$rc"
-done
+fi
 echo "sanitize: OK (ctest + pytest under ASan/UBSan/LSan, no report)"
