@@ -20,6 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "internal/parquet_hybrid.h"
 
 #define BOUNCEKIT_PQ_RETURN(expr)                  \
   do {                                             \
@@ -363,7 +364,10 @@ void SetBitRange(uint8_t* bits, int64_t first, int64_t n) {
   for (; i < stop; ++i) bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
 }
 
-// Decodes `count` values of `bit_width` bits from the hybrid encoding.
+}  // namespace
+
+namespace internal {
+
 bool DecodeHybrid(const uint8_t* p, size_t n, int bit_width, int64_t count, uint32_t* out) {
   if (bit_width < 0 || bit_width > 32) return false;
   const uint8_t* end = p + n;
@@ -379,13 +383,20 @@ bool DecodeHybrid(const uint8_t* p, size_t n, int bit_width, int64_t count, uint
     }
     if (header & 1) {  // bit-packed: (header >> 1) groups of 8
       const uint64_t groups = header >> 1;
+      // The groups' bytes must be in the data, checked without forming
+      // groups * bit_width (a damaged header overflows it).
+      if (bit_width > 0 && groups > static_cast<uint64_t>(end - p) / static_cast<uint64_t>(bit_width)) {
+        return false;
+      }
       const uint64_t bytes = groups * static_cast<uint64_t>(bit_width);
-      if (bytes > static_cast<uint64_t>(end - p)) return false;
-      const uint64_t values = groups * 8;
+      // Only the values still wanted are decoded: a run's value count is not
+      // bounded by its bytes when bit_width is 0 (a damaged header claimed
+      // ~2^62 values of zero bits, which took forever to skip one by one).
+      const uint64_t left = static_cast<uint64_t>(count - produced);
+      const uint64_t wanted = groups >= (left + 7) / 8 ? left : groups * 8;
       uint64_t v = 0;
       // While 8 bytes can be loaded at any value's first byte, each value is
       // one unaligned load, a shift and a mask (bit_width <= 32 < 57).
-      const uint64_t wanted = std::min<uint64_t>(values, static_cast<uint64_t>(count - produced));
       if (bit_width > 0 && static_cast<uint64_t>(end - p) >= bytes + 8) {
         uint32_t* o = out + produced;
         for (; v < wanted; ++v) {
@@ -401,15 +412,14 @@ bool DecodeHybrid(const uint8_t* p, size_t n, int bit_width, int64_t count, uint
       uint64_t buffer = 0;
       int have = 0;
       const uint8_t* q = p;
-      for (; v < values; ++v) {
+      for (; v < wanted; ++v) {
         while (have < bit_width) {
           buffer |= static_cast<uint64_t>(*q++) << have;
           have += 8;
         }
-        const uint32_t value = static_cast<uint32_t>(buffer) & mask;
+        out[produced++] = static_cast<uint32_t>(buffer) & mask;
         buffer >>= bit_width;
         have -= bit_width;
-        if (produced < count) out[produced++] = value;
       }
       p += bytes;
     } else {  // run: (header >> 1) copies of one value
@@ -427,6 +437,11 @@ bool DecodeHybrid(const uint8_t* p, size_t n, int bit_width, int64_t count, uint
   }
   return true;
 }
+
+}  // namespace internal
+
+namespace {
+using internal::DecodeHybrid;
 
 uint32_t Le32(const uint8_t* p) {
   uint32_t v;
