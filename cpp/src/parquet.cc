@@ -390,8 +390,8 @@ bool DecodeHybrid(const uint8_t* p, size_t n, int bit_width, int64_t count, uint
       }
       const uint64_t bytes = groups * static_cast<uint64_t>(bit_width);
       // Only the values still wanted are decoded: a run's value count is not
-      // bounded by its bytes when bit_width is 0 (a damaged header claimed
-      // ~2^62 values of zero bits, which took forever to skip one by one).
+      // bounded by its bytes when bit_width is 0 (a damaged header's huge
+      // count of zero-bit values took forever to skip one by one).
       const uint64_t left = static_cast<uint64_t>(count - produced);
       const uint64_t wanted = groups >= (left + 7) / 8 ? left : groups * 8;
       uint64_t v = 0;

@@ -240,24 +240,17 @@ TEST(ParquetTest, ADictionaryCountThePageCannotHoldIsRefusedBeforeAllocating) {
 // A one-page INT64 column chunk holding the value 7, snappy-compressed (one
 // literal), whose page header claims `claimed` bytes uncompressed.
 std::string SnappyInt64Chunk(uint32_t claimed) {
-  auto varint = [](std::string* out, uint64_t v) {
-    while (v >= 0x80) {
-      out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-      v >>= 7;
-    }
-    out->push_back(static_cast<char>(v));
-  };
   std::string body;
-  varint(&body, 8);                 // snappy: 8 bytes uncompressed
+  body += Uleb(8);                 // snappy: 8 bytes uncompressed
   body.push_back(7 << 2);           // a literal of 8 bytes
   body.append("\x07\0\0\0\0\0\0\0", 8);
   std::string h;                    // Thrift compact PageHeader
   h += "\x15";                      // 1: type = DATA_PAGE
   h.push_back(0);
   h += "\x15";                      // 2: uncompressed_page_size (zigzag)
-  varint(&h, uint64_t{claimed} * 2);
+  h += Uleb(uint64_t{claimed} * 2);
   h += "\x15";                      // 3: compressed_page_size
-  varint(&h, body.size() * 2);
+  h += Uleb(body.size() * 2);
   h += "\x2c";                      // 5: data_page_header
   h += "\x15\x02\x15";            //   num_values = 1, encoding = PLAIN
   h.push_back(0);
