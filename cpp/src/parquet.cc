@@ -711,6 +711,8 @@ class ChunkDecoder {
     }
     if (prefer_dictionary && all_dictionary && out.kind == Column::Kind::kStringViews && have_dict_) {
       ToDictionary(&out);
+    } else if (!deferred_views_.empty()) {
+      PlaceDeferredViews(&out);
     }
     if (out.kind == Column::Kind::kStringViews && have_dict_) {
       out.buffers.push_back(std::move(dict_page_));
@@ -831,15 +833,12 @@ class ChunkDecoder {
     if (levels == nullptr) {  // every row has a value: idx[k] is row (row + k)'s
       switch (out->kind) {
         case Column::Kind::kStringViews: {
-          const DictString* const strings = dict_strings_.as<DictString>();
-          const char* const page = dict_page_.data();
-          const char* const limit = page + dict_page_.size();
-          uint8_t* const views = out->views.as<uint8_t>() + 16 * row;
-          for (int64_t k = 0; k < n; ++k) {
-            const auto [off, len] = strings[idx[k]];
-            SetView(views + 16 * k, page + off, len, limit, kDictBuffer, static_cast<int32_t>(off));
+          if (keep_rows) {  // the views wait: the chunk may come back as a dictionary
+            std::memcpy(dict_rows_.as<int32_t>() + row, idx, static_cast<size_t>(n) * 4);
+            deferred_views_.emplace_back(row, n);
+            break;
           }
-          if (keep_rows) std::memcpy(dict_rows_.as<int32_t>() + row, idx, static_cast<size_t>(n) * 4);
+          PlaceViews(idx, row, n, out);
           break;
         }
         case Column::Kind::kInt32: {
@@ -868,10 +867,11 @@ class ChunkDecoder {
       const int64_t r = row + k;
       switch (out->kind) {
         case Column::Kind::kStringViews: {
-          const auto [off, len] = dict_strings_.as<DictString>()[i];
-          SetView(out->views.as<uint8_t>() + 16 * r, dict_page_.data() + off, len,
-                  dict_page_.data() + dict_page_.size(), kDictBuffer, static_cast<int32_t>(off));
-          if (keep_rows) dict_rows_.as<int32_t>()[r] = static_cast<int32_t>(i);
+          if (keep_rows) {
+            dict_rows_.as<int32_t>()[r] = static_cast<int32_t>(i);
+          } else {
+            PlaceViews(&i, r, 1, out);
+          }
           break;
         }
         case Column::Kind::kInt32:
@@ -881,7 +881,38 @@ class ChunkDecoder {
         default: break;
       }
     }
+    if (keep_rows && levels != nullptr) deferred_views_.emplace_back(row, n);
     return absl::OkStatus();
+  }
+
+  // Views of rows row..row+n-1 from their dictionary indices idx[0..n).
+  void PlaceViews(const uint32_t* idx, int64_t row, int64_t n, Column* out) const {
+    const DictString* const strings = dict_strings_.as<DictString>();
+    const char* const page = dict_page_.data();
+    const char* const limit = page + dict_page_.size();
+    uint8_t* const views = out->views.as<uint8_t>() + 16 * row;
+    for (int64_t k = 0; k < n; ++k) {
+      const auto [off, len] = strings[idx[k]];
+      SetView(views + 16 * k, page + off, len, limit, kDictBuffer, static_cast<int32_t>(off));
+    }
+  }
+
+  // The views PlaceDictionary left for later, when the chunk stays views
+  // after all (a page of it was not dictionary-encoded). Null rows keep the
+  // zero view Null() gave them.
+  void PlaceDeferredViews(Column* out) {
+    const uint32_t* const rows = dict_rows_.as<uint32_t>();
+    const uint8_t* const validity = out->validity.empty() ? nullptr : out->validity.as<uint8_t>();
+    for (const auto& [row, n] : deferred_views_) {
+      if (validity == nullptr) {
+        PlaceViews(rows + row, row, n, out);
+        continue;
+      }
+      for (int64_t r = row; r < row + n; ++r) {
+        if ((validity[r >> 3] >> (r & 7)) & 1) PlaceViews(rows + r, r, 1, out);
+      }
+    }
+    deferred_views_.clear();
   }
 
   absl::Status PlacePlain(absl::string_view values, int32_t buffer, int64_t base, int64_t present, int64_t row,
@@ -937,13 +968,21 @@ class ChunkDecoder {
   void ToDictionary(Column* out) {
     out->kind = Column::Kind::kStringDictionary;
     out->indices = std::move(dict_rows_);
-    out->dict_offsets.clear();
-    out->dict_offsets.push_back(0);
+    const DictString* const strings = dict_strings_.as<DictString>();
+    size_t total = 0;
+    for (int64_t k = 0; k < dict_size_; ++k) total += strings[k].length;
+    out->dict_offsets.resize(static_cast<size_t>(dict_size_) + 1);
+    out->dict_data.resize(total);
+    int32_t* const offsets = out->dict_offsets.data();
+    char* const data = out->dict_data.data();
+    size_t at = 0;
+    offsets[0] = 0;
     for (int64_t k = 0; k < dict_size_; ++k) {
-      const auto [off, len] = dict_strings_.as<DictString>()[k];
-      out->dict_data.append(dict_page_.data() + off, len);
-      out->dict_offsets.push_back(static_cast<int32_t>(out->dict_data.size()));
+      std::memcpy(data + at, dict_page_.data() + strings[k].offset, strings[k].length);
+      at += strings[k].length;
+      offsets[k + 1] = static_cast<int32_t>(at);
     }
+    deferred_views_.clear();
     out->views = Buffer();
     out->buffers.clear();
     have_dict_ = false;  // nothing points into the page any more
@@ -967,6 +1006,8 @@ class ChunkDecoder {
   Buffer dict_ints_buf_;  // int64 per entry
   bool prefer_dictionary_ = false;
   Buffer dict_rows_;  // dictionary index per row (strings; 0 where null)
+  // (row, n): rows whose views PlaceDictionary left to PlaceDeferredViews.
+  std::vector<std::pair<int64_t, int64_t>> deferred_views_;
 };
 
 }  // namespace
