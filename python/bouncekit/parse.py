@@ -42,6 +42,7 @@ else:
     pd = lazy_module("pandas")  # imported on first use: `import bouncekit` stays light
 
 from . import _core
+from .errors import InvalidArgumentError
 
 __all__ = ["ParseResult", "EVENT_COLUMNS", "ERROR_COLUMNS", "parse_emails", "parse_maillog",
            "parse_esp_json", "iter_email_sources"]
@@ -66,11 +67,13 @@ class ParseResult:
 
     ``events`` has :data:`EVENT_COLUMNS` (+ classification columns when
     ``classify=True``); ``source`` + ``offset`` point back to the raw record
-    (file path, or ``path:key`` for mailboxes, or ``<input>[i]``).
+    (file path, or ``path:key`` for mailboxes, or ``<input>[i]``). Both are
+    pandas DataFrames, pyarrow Tables or polars DataFrames, as the parse
+    function's ``output`` asked.
     """
 
-    events: pd.DataFrame
-    errors: pd.DataFrame
+    events: Any
+    errors: Any
     records: int = 0
     records_with_events: int = 0
     records_skipped: int = 0
@@ -162,19 +165,20 @@ def _column(value: Any) -> pa.Array:
     return pa.array(np.frombuffer(value, dtype=np.int64))
 
 
-def _frames(chunks: List[Dict[str, Any]], names: List[List[str]],
-            offsets: Optional[List[List[int]]] = None
-            ) -> Tuple[pd.DataFrame, pd.DataFrame, int, int, int]:
+def _tables(chunks: List[Dict[str, Any]], names: List[List[str]],
+            offsets: Optional[List[List[int]]] = None) -> Tuple[pa.Table, pa.Table, int, int, int]:
     # The core returns each chunk's columns as Arrow buffers: they are joined
-    # column by column and turned into one DataFrame per table at the end.
+    # column by column into one Arrow table per kind (events, errors). At
+    # least one chunk is needed, even of no records: it gives the types.
     tables: Dict[str, Dict[str, List[pa.Array]]] = {"events": {}, "errors": {}}
     records = with_events = skipped = 0
     base = 0
     for n, (out, nm) in enumerate(zip(chunks, names)):
+        sources = pa.array(nm, pa.large_string())
         for kind, cols in tables.items():
             part = out[kind]
             rec = np.frombuffer(part["record"], dtype=np.int64)
-            cols.setdefault("source", []).append(pa.array(nm, pa.large_string()).take(pa.array(rec)))
+            cols.setdefault("source", []).append(sources.take(pa.array(rec)))
             for key, value in part.items():
                 if key == "record":
                     col = pa.array(rec + base)
@@ -187,65 +191,84 @@ def _frames(chunks: List[Dict[str, Any]], names: List[List[str]],
         records += int(out["records"])
         with_events += int(out["records_with_events"])
         skipped += int(out.get("records_skipped", 0))
-
-    def frame(cols: Dict[str, List[pa.Array]], empty: Sequence[str]) -> pd.DataFrame:
-        df: pd.DataFrame
-        if not cols or sum(len(a) for a in cols["record"]) == 0:
-            df = pd.DataFrame({c: pd.Series(dtype=object) for c in empty})
-        else:
-            df = pa.table({k: pa.concat_arrays(v) for k, v in cols.items()}).to_pandas()
-        return df
-
-    events = frame(tables["events"], EVENT_COLUMNS)
-    errors = frame(tables["errors"], ERROR_COLUMNS)
+    events, errors = (pa.table({k: pa.concat_arrays(v) for k, v in tables[kind].items()})
+                      for kind in ("events", "errors"))
     return events, errors, records, with_events, skipped
 
 
-def _finish_events(events: pd.DataFrame) -> pd.DataFrame:
-    codes = events["reply_code"].to_numpy(dtype=np.int64, na_value=0)
-    events["reply_code"] = pd.arrays.IntegerArray(codes, codes == 0)  # 0: no reply code
-    # The part after the last "@" (the whole text when there is none), like
-    # str.rpartition, computed on the Arrow strings (RE2: linear time).
+def _finish_events(events: pa.Table) -> pa.Table:
     import pyarrow.compute as pc
-    rec = pa.array(events["recipient"], pa.large_string()) if len(events) else pa.array([], pa.large_string())
-    dest = pc.replace_substring_regex(rec, r"(?s)^.*@", "")
-    events["destination"] = pd.Series(dest.to_pandas().array, index=events.index)
-    out: pd.DataFrame = events[[c for c in EVENT_COLUMNS if c in events.columns]]
-    return out
+    i = events.schema.get_field_index("reply_code")
+    codes = events.column(i)
+    events = events.set_column(i, "reply_code", pc.if_else(pc.equal(codes, 0), pa.scalar(None, pa.int64()), codes))
+    # The part after the last "@" (the whole text when there is none), like
+    # str.rpartition (RE2: linear time).
+    events = events.append_column("destination", pc.replace_substring_regex(events["recipient"], r"(?s)^.*@", ""))
+    return events.select([c for c in EVENT_COLUMNS if c in events.column_names])
 
 
-def _classify_events(events: pd.DataFrame, profile: str, rules: Any) -> pd.DataFrame:
+def _classify_events(events: pa.Table, profile: str, rules: Any) -> pa.Table:
+    import pyarrow.compute as pc
+
     from .classify import classify
-    if events.empty:
-        return events
-    inputs = pd.DataFrame({
-        "reply_code": events["reply_code"],
-        "enhanced_status": events["enhanced_status"],
-        "diagnostic": events["diagnostic"],
-        "smtp_command": events["smtp_command"],
-        "remote_host": events["remote_host"],
-        "action": events["action"],
-        "destination": events["destination"],
-    })
-    out = classify(inputs, profile=profile, rules=rules, mappings=["sisimai", "ses"],
+    inputs = events.select(["reply_code", "enhanced_status", "diagnostic", "smtp_command", "remote_host",
+                            "action", "destination"])
+    out = classify(inputs, profile=profile, rules=rules, mappings=["sisimai", "ses"], output="arrow",
                    fields=["bounce_class", "category", "blame", "retryable", "rule_id"])
-    keep = [c for c in ("bounce_class", "category", "blame", "retryable", "rule_id",
-                        "sisimai_reason", "ses_bounce_type", "ses_bounce_subtype")
-            if c in out.columns]
-    res = pd.concat([events.reset_index(drop=True), out[keep].reset_index(drop=True)], axis=1)
-    # Complaints and auto-replies are what their source says they are.
-    for kind, cat, reason in (("complaint", "complaint", "feedback"),
-                              ("auto_reply", "auto_reply", "vacation")):
-        m = (res["kind"] == kind).to_numpy()
-        if m.any() and "sisimai_reason" in res.columns:
-            res.loc[m, "sisimai_reason"] = reason
-    final: pd.DataFrame = res
-    return final
+    for name in ("bounce_class", "category", "blame", "retryable", "rule_id", "sisimai_reason",
+                 "ses_bounce_type", "ses_bounce_subtype"):
+        if name not in out.column_names:
+            continue
+        col = out[name]
+        if name == "sisimai_reason":
+            # Complaints and auto-replies are what their source says they are
+            # (re-encoded over the classifier's own dictionary of reasons).
+            kind = events["kind"]
+            reason = pc.if_else(pc.equal(kind, "complaint"), "feedback",
+                                pc.if_else(pc.equal(kind, "auto_reply"), "vacation", col.cast(pa.string())))
+            values = col.combine_chunks().dictionary if col.num_chunks else pa.array([], pa.string())
+            extra = [v for v in ("feedback", "vacation") if v not in values.to_pylist()]
+            values = pa.concat_arrays([values.cast(pa.string()), pa.array(extra, pa.string())])
+            indices = pc.index_in(reason, value_set=values)
+            if isinstance(indices, pa.ChunkedArray):
+                indices = indices.combine_chunks()
+            col = pa.DictionaryArray.from_arrays(indices, values)
+        events = events.append_column(name, col)
+    return events
+
+
+def _output(table: pa.Table, output: str) -> Any:
+    if output == "arrow":
+        return table
+    if output == "polars":
+        import polars as pl
+        return pl.from_arrow(table)
+    df = table.to_pandas()
+    if "reply_code" in table.column_names:  # nullable integers, not floats
+        codes = table["reply_code"]
+        df["reply_code"] = pd.arrays.IntegerArray(codes.fill_null(0).to_numpy(),
+                                                  codes.is_null().to_numpy(zero_copy_only=False))
+    return df
+
+
+def _check_output(output: str) -> None:
+    if output not in ("pandas", "arrow", "polars"):
+        raise InvalidArgumentError(f"output must be 'pandas', 'arrow' or 'polars', not {output!r}",
+                                   field="output")
+
+
+def _result(chunks: List[Dict[str, Any]], names: List[List[str]], offsets: Optional[List[List[int]]],
+            classify: bool, profile: str, rules: Any, output: str) -> ParseResult:
+    events, errors, records, with_events, skipped = _tables(chunks, names, offsets)
+    events = _finish_events(events)
+    if classify:
+        events = _classify_events(events, profile, rules)
+    return ParseResult(_output(events, output), _output(errors, output), records, with_events, skipped)
 
 
 def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "default",
                  rules: Any = None, max_bytes: int = 32 << 20,
-                 progress: Optional[bool] = None) -> ParseResult:
+                 progress: Optional[bool] = None, output: str = "pandas") -> ParseResult:
     """Parses bounce e-mails into one event per failed recipient.
 
     Args:
@@ -256,12 +279,17 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
         profile, rules: passed to :func:`bouncekit.classify`.
         max_bytes: e-mails larger than this are reported in ``errors``.
         progress: show a progress bar (None: automatic).
+        output: ``"pandas"`` (default), ``"arrow"`` or ``"polars"``: the type of
+            ``events`` and ``errors``. The tables are built in Arrow either way.
 
     >>> r = parse_emails([b"\\x00\\x01binary junk"], classify=False)
     >>> (len(r.events), r.errors.iloc[0]["code"])
     (0, 'INVALID_ARGUMENT')
+    >>> parse_emails([b"\\x00\\x01binary junk"], output="arrow").errors.column_names
+    ['source', 'record', 'offset', 'code', 'message']
     """
     from ._progress import progress_bar
+    _check_output(output)
     chunks: List[Dict[str, Any]] = []
     names: List[List[str]] = []
     batch: List[bytes] = []
@@ -283,11 +311,10 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
             flush()
     flush()
     bar.close()
-    events, errors, records, with_events, skipped = _frames(chunks, names)
-    events = _finish_events(events)
-    if classify:
-        events = _classify_events(events, profile, rules)
-    return ParseResult(events, errors, records, with_events, skipped)
+    if not chunks:  # no records: the core's empty tables give the column types
+        chunks.append(_core.parse_emails([], max_bytes))
+        names.append([])
+    return _result(chunks, names, None, classify, profile, rules, output)
 
 
 LineInput = Union[PathLike, Iterable[Union[str, bytes]]]
@@ -323,8 +350,9 @@ def _iter_lines(source: LineInput) -> Iterator[Tuple[str, int, bytes]]:
 
 
 def _run_lines(fn: Any, source: LineInput, arg: str, classify: bool, profile: str, rules: Any,
-               progress: Optional[bool], desc: str, batch_size: int = 1 << 16) -> ParseResult:
+               progress: Optional[bool], desc: str, output: str, batch_size: int = 1 << 16) -> ParseResult:
     from ._progress import progress_bar
+    _check_output(output)
     chunks: List[Dict[str, Any]] = []
     names: List[List[str]] = []
     offs: List[List[int]] = []
@@ -353,16 +381,16 @@ def _run_lines(fn: Any, source: LineInput, arg: str, classify: bool, profile: st
             flush()
     flush()
     bar.close()
-    events, errors, records, with_events, skipped = _frames(chunks, names, offs)
-    events = _finish_events(events)
-    if classify:
-        events = _classify_events(events, profile, rules)
-    return ParseResult(events, errors, records, with_events, skipped)
+    if not chunks:  # no records: the core's empty tables give the column types
+        chunks.append(fn([], arg))
+        names.append([])
+        offs.append([])
+    return _result(chunks, names, offs, classify, profile, rules, output)
 
 
 def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = True,
                   profile: str = "default", rules: Any = None,
-                  progress: Optional[bool] = None) -> ParseResult:
+                  progress: Optional[bool] = None, output: str = "pandas") -> ParseResult:
     """Parses Postfix / Exim log lines into events (``offset`` = line number).
 
     Postfix ``from=`` and ``message-id=`` lines are joined to later delivery
@@ -373,6 +401,7 @@ def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = T
     Args:
         source: a log file (``.gz`` too), a folder of them, or an iterable of lines.
         format: ``auto``, ``postfix`` or ``exim``.
+        output: ``"pandas"`` (default), ``"arrow"`` or ``"polars"`` (see :func:`parse_emails`).
 
     >>> log = ["Jan  1 00:00:01 mx postfix/cleanup[10]: 4F2A1: message-id=<m1@example.com>",
     ...        "Jan  1 00:00:02 mx postfix/smtp[11]: 4F2A1: to=<bob@example.net>, "
@@ -385,19 +414,20 @@ def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = T
     ('bob@example.net', 'm1@example.com', 'RCPT', 'user_unknown', 2)
     """
     return _run_lines(_core.parse_maillog, source, format, classify, profile, rules, progress,
-                      "parse log")
+                      "parse log", output)
 
 
 def parse_esp_json(source: LineInput, *, provider: str = "auto", classify: bool = True,
                    profile: str = "default", rules: Any = None,
-                   progress: Optional[bool] = None) -> ParseResult:
+                   progress: Optional[bool] = None, output: str = "pandas") -> ParseResult:
     """Parses ESP events (SES, SendGrid, Mailgun, Postmark, SparkPost).
 
     One record is one JSON document: a line of a JSON-lines file, or an item
     of an iterable (``dict`` / ``str`` / ``bytes``); a document may be an
     array of events (SendGrid and SparkPost webhooks post arrays). The
     ESP's own classification stays in ``esp_event`` / ``esp_class`` /
-    ``esp_subclass`` next to bouncekit's columns.
+    ``esp_subclass`` next to bouncekit's columns. ``output``: ``"pandas"``
+    (default), ``"arrow"`` or ``"polars"`` (see :func:`parse_emails`).
 
     >>> ses = {"notificationType": "Bounce", "mail": {"messageId": "m-1"},
     ...        "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
@@ -412,4 +442,4 @@ def parse_esp_json(source: LineInput, *, provider: str = "auto", classify: bool 
     [True]
     """
     return _run_lines(_core.parse_esp_json, source, provider, classify, profile, rules, progress,
-                      "parse ESP events")
+                      "parse ESP events", output)

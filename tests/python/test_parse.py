@@ -133,16 +133,21 @@ def test_exim_style_text_and_x_failed_recipients() -> None:
     assert ev["category"] == "mailbox_full"
 
 
+ARF = (b"From: staff@hotmail.example\nTo: fbl@example.org\nSubject: complaint\n"
+       b"Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\n\n"
+       b"--b\nContent-Type: text/plain\n\nThis is an email abuse report.\n"
+       b"--b\nContent-Type: message/feedback-report\n\n"
+       b"Feedback-Type: abuse\nUser-Agent: X/1\nVersion: 1\n"
+       b"Original-Rcpt-To: <complainer@example.net>\nSource-IP: 192.0.2.9\n"
+       b"Arrival-Date: Thu, 8 Mar 2005 14:00:00 EDT\n"
+       b"--b\nContent-Type: message/rfc822\n\nMessage-ID: <x@example.org>\n"
+       b"To: complainer@example.net\n\nhi\n--b--\n")
+AUTO_REPLY = (b"From: kijitora@example.net\nTo: neko@example.org\nAuto-Submitted: auto-replied\n"
+              b"Subject: Away until May 5\n\nI am currently away until May 5th.\n")
+
+
 def test_arf_feedback_report_is_a_complaint() -> None:
-    raw = (b"From: staff@hotmail.example\nTo: fbl@example.org\nSubject: complaint\n"
-           b"Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\n\n"
-           b"--b\nContent-Type: text/plain\n\nThis is an email abuse report.\n"
-           b"--b\nContent-Type: message/feedback-report\n\n"
-           b"Feedback-Type: abuse\nUser-Agent: X/1\nVersion: 1\n"
-           b"Original-Rcpt-To: <complainer@example.net>\nSource-IP: 192.0.2.9\n"
-           b"Arrival-Date: Thu, 8 Mar 2005 14:00:00 EDT\n"
-           b"--b\nContent-Type: message/rfc822\n\nMessage-ID: <x@example.org>\n"
-           b"To: complainer@example.net\n\nhi\n--b--\n")
+    raw = ARF
     r = parse_emails([raw], profile="sisimai")
     ev = r.events.iloc[0]
     assert (ev["kind"], ev["recipient"], ev["diagnostic_type"], ev["remote_host"]) == (
@@ -152,8 +157,7 @@ def test_arf_feedback_report_is_a_complaint() -> None:
 
 
 def test_auto_reply() -> None:
-    raw = (b"From: kijitora@example.net\nTo: neko@example.org\nAuto-Submitted: auto-replied\n"
-           b"Subject: Away until May 5\n\nI am currently away until May 5th.\n")
+    raw = AUTO_REPLY
     ev = parse_emails([raw], profile="sisimai").events.iloc[0]
     assert (ev["kind"], ev["recipient"], ev["sisimai_reason"]) == (
         "auto_reply", "kijitora@example.net", "vacation")
@@ -334,3 +338,56 @@ def test_text_that_is_not_utf8_is_replaced_like_python(junk: bytes) -> None:
     diag = ev["diagnostic"].iloc[0]
     assert said.decode("utf-8", "replace") in diag, (diag, junk)
     assert ev["recipient"].iloc[0] == "a@b.c"
+
+
+def _as_pandas(t: object) -> "object":
+    import pandas as pd
+    import pyarrow as pa
+    arrow = t if isinstance(t, pa.Table) else t.to_arrow()  # type: ignore[attr-defined]
+    df = arrow.to_pandas()
+    if "reply_code" in df.columns:  # Arrow's nullable integers come back as floats
+        df["reply_code"] = pd.array(arrow["reply_code"].to_pylist(), dtype="Int64")
+    return df
+
+
+@pytest.mark.parametrize("output", ["arrow", "polars"])
+def test_every_reader_gives_the_same_tables_as_arrow_and_polars(output: str) -> None:
+    import pandas as pd
+    import pyarrow as pa
+    runs = [
+        (parse_emails, [dsn(), dsn("\r\n", True), ARF, AUTO_REPLY, b"\x00\x01binary junk"], {"profile": "sisimai"}),
+        (parse_maillog, POSTFIX_LOG + ["not a log line"], {}),
+        (parse_esp_json, ESP + [{"wrong": "shape"}], {}),
+    ]
+    for fn, src, kw in runs:
+        for classify in (False, True):
+            want = fn(src, classify=classify, **kw)
+            got = fn(src, classify=classify, output=output, **kw)
+            kind = pa.Table if output == "arrow" else __import__("polars").DataFrame
+            assert isinstance(got.events, kind) and isinstance(got.errors, kind)
+            assert got.summary() == want.summary() and len(want.events) > 0 and len(want.errors) > 0
+            pd.testing.assert_frame_equal(_as_pandas(got.events), want.events, check_dtype=False,
+                                          check_categorical=False)
+            pd.testing.assert_frame_equal(_as_pandas(got.errors), want.errors, check_dtype=False)
+            if classify and fn is parse_emails:  # the complaint and the auto-reply keep their reasons
+                assert {"feedback", "vacation"} <= set(want.events["sisimai_reason"].astype(str))
+
+
+def test_no_events_still_give_every_column_with_its_type() -> None:
+    for classify in (False, True):
+        r = parse_emails([b"\x00junk"], classify=classify)
+        empty = parse_emails([], classify=classify)
+        full = parse_emails([dsn()], classify=classify)
+        assert len(r.events) == len(empty.events) == 0 and len(r.errors) == 1 and len(empty.errors) == 0
+        assert list(r.events.columns) == list(empty.events.columns) == list(full.events.columns)
+        assert r.events.dtypes.astype(str).tolist() == full.events.dtypes.astype(str).tolist()
+        assert str(r.events["reply_code"].dtype) == "Int64"
+    t = parse_maillog([], output="arrow")
+    assert t.events.num_rows == 0 and t.events.schema.field("record").type == "int64"
+
+
+def test_an_unknown_output_is_an_error_naming_the_field() -> None:
+    for fn, src in ((parse_emails, [dsn()]), (parse_maillog, POSTFIX_LOG), (parse_esp_json, ESP)):
+        with pytest.raises(bouncekit.InvalidArgumentError) as e:
+            fn(src, output="excel")
+        assert e.value.field == "output"
