@@ -4,6 +4,7 @@
 // with Arrow column batches (read in place, GIL released) whose results come
 // back as numpy arrays that own the C++ buffers (no copy).
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -87,7 +88,24 @@ class PyHistory {
     b.ts = ValueOrThrow(ImportInt64(ts, "ts"));
     py::object cls;
     py::array_t<uint8_t, py::array::c_style | py::array::forcecast> codes;
-    if (columns.contains("bounce_class_codes")) {
+    py::array_t<int32_t, py::array::c_style | py::array::forcecast> class_indices;
+    py::array_t<uint8_t, py::array::c_style | py::array::forcecast> class_lut;
+    const bool map_classes = columns.contains("bounce_class_indices");
+    if (map_classes) {
+      // A dictionary-encoded class column: one index per row into `lut`, the
+      // EventClass of each dictionary value and then of null rows (whose
+      // index is the dictionary's size); mapped below, without the GIL.
+      class_indices =
+          py::array_t<int32_t, py::array::c_style | py::array::forcecast>::ensure(columns["bounce_class_indices"]);
+      class_lut = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>::ensure(
+          Required(columns, "bounce_class_lut"));
+      if (!class_indices || class_indices.ndim() != 1 || !class_lut || class_lut.ndim() != 1) {
+        ThrowIfError(WithColumn(
+            absl::InvalidArgumentError("bounce_class_indices / bounce_class_lut must be 1-d int32 / uint8 arrays"),
+            "bounce_class"));
+      }
+      b.bounce_class = StringColumn::AllNull(0);  // not read when codes are given
+    } else if (columns.contains("bounce_class_codes")) {
       codes = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>::ensure(columns["bounce_class_codes"]);
       if (!codes || codes.ndim() != 1) {
         ThrowIfError(WithColumn(absl::InvalidArgumentError("bounce_class_codes must be a 1-d uint8 array"),
@@ -104,7 +122,8 @@ class PyHistory {
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mu_);
-      st = impl_->Add(b);
+      if (map_classes) st = MapClassCodes(class_indices, class_lut, &b);
+      if (st.ok()) st = impl_->Add(b);
     }
     ThrowIfError(st);
   }
@@ -164,7 +183,46 @@ class PyHistory {
   std::string policy() const { return impl_->options().policy.name; }
 
  private:
+  // codes_[i] = lut[indices[i]], checked; b->bounce_class_codes then reads
+  // codes_ (a buffer kept from batch to batch: no new memory per batch).
+  absl::Status MapClassCodes(const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& indices,
+                             const py::array_t<uint8_t, py::array::c_style | py::array::forcecast>& lut,
+                             HistoryBatch* b) {
+    const int64_t n = static_cast<int64_t>(indices.size());
+    if (n != b->num_rows) {
+      return WithColumn(absl::InvalidArgumentError(absl::StrCat("column 'bounce_class' has ", n,
+                                                                " rows; the batch has ", b->num_rows)),
+                        "bounce_class");
+    }
+    const int32_t* idx = indices.data();
+    const uint8_t* map = lut.data();
+    const uint32_t size = static_cast<uint32_t>(lut.size());
+    codes_.resize(static_cast<size_t>(n));
+    uint8_t* out = codes_.data();
+    uint32_t largest = 0;
+    for (int64_t i = 0; i < n; ++i) {  // unsigned: a negative index is out of range too
+      const uint32_t v = static_cast<uint32_t>(idx[i]);
+      largest = std::max(largest, v);
+      out[i] = map[v < size ? v : 0];
+    }
+    if (n > 0 && largest >= size) {
+      for (int64_t i = 0; i < n; ++i) {
+        if (static_cast<uint32_t>(idx[i]) >= size) {
+          const int64_t row = impl_->rows_seen() + i;
+          return WithRow(WithColumn(absl::InvalidArgumentError(absl::StrCat(
+                                        "column 'bounce_class' row ", row, ": dictionary index ", idx[i],
+                                        " is not an index of its dictionary of ", size - 1, " values")),
+                                    "bounce_class"),
+                         row);
+        }
+      }
+    }
+    b->bounce_class_codes = absl::Span<const uint8_t>(out, static_cast<size_t>(n));
+    return absl::OkStatus();
+  }
+
   std::unique_ptr<HistoryAccumulator> impl_;
+  std::vector<uint8_t> codes_;
   std::mutex mu_;  // Add/Finish run without the GIL: one at a time
 };
 

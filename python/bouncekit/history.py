@@ -210,8 +210,10 @@ _INDEX_DTYPES = {pa.int8(): np.int8, pa.int16(): np.int16, pa.int32(): np.int32,
                  pa.uint8(): np.uint8, pa.uint16(): np.uint16, pa.uint32(): np.uint32, pa.uint64(): np.uint64}
 
 
-def _class_codes(arr: pa.DictionaryArray) -> np.ndarray:
-    """Dictionary-encoded classes -> EventClass codes, one lookup per value."""
+def _class_codes(arr: pa.DictionaryArray) -> Dict[str, np.ndarray]:
+    """Dictionary-encoded classes -> their indices and the EventClass of each
+    dictionary value (null: the extra last entry); the core maps them, one
+    lookup per value, without new memory per batch."""
     values = arr.dictionary.to_pylist()
     lut = np.array([_CLASS_CODES.get(v, 0) if v is not None else 0 for v in values] + [0], dtype=np.uint8)
     idx = arr.indices
@@ -220,7 +222,13 @@ def _class_codes(arr: pa.DictionaryArray) -> np.ndarray:
     # The index buffer read in place (Array.to_numpy would import pandas).
     dtype = np.dtype(_INDEX_DTYPES[idx.type])
     raw = np.frombuffer(idx.buffers()[1], dtype=dtype, count=len(idx), offset=idx.offset * dtype.itemsize)
-    return np.take(lut, raw)  # take's plain loop: lut[raw] goes through numpy's general fancy indexing
+    if dtype != np.int32:
+        raw = raw.astype(np.int64)
+        if len(raw) and int(raw.max()) >= len(lut):  # (unsigned values past int32 would wrap)
+            raise InvalidArgumentError("column 'bounce_class' has a dictionary index outside its dictionary",
+                                       column="bounce_class")
+        raw = raw.astype(np.int32)
+    return {"bounce_class_indices": raw, "bounce_class_lut": lut}
 
 
 def _batch_capsules(batch: pa.RecordBatch, first_row: int) -> Dict[str, Any]:
@@ -231,7 +239,7 @@ def _batch_capsules(batch: pa.RecordBatch, first_row: int) -> Dict[str, Any]:
         if name in ("campaign_id", "ts"):
             out[name] = _int64_column(arr, name, first_row).__arrow_c_array__()
         elif name == "bounce_class" and pa.types.is_dictionary(arr.type):
-            out["bounce_class_codes"] = _class_codes(arr)
+            out.update(_class_codes(arr))
         else:
             out[name] = _normalise_string(arr, name).__arrow_c_array__()
     return out

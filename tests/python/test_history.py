@@ -315,6 +315,28 @@ def test_null_integer_names_row_and_column(column: str, batch_rows: int) -> None
     assert "row 5" in str(ei.value)
 
 
+@pytest.mark.parametrize("index_type", [pa.int32(), pa.int8(), pa.uint64()])
+def test_dictionary_classes_are_mapped_and_a_bad_index_names_its_row(index_type: pa.DataType) -> None:
+    # Dictionary-encoded classes go to the core as indices + one class per
+    # dictionary value (nulls: the extra last entry); an index outside the
+    # dictionary (a file pyarrow did not check) is an error naming the row.
+    values = pa.array(["delivered", "hard", "soft"])
+    good = pa.DictionaryArray.from_arrays(pa.array([2, None, 1, 0], index_type), values)
+    ev = pa.table({"recipient": ["a@x", "a@x", "b@x", "c@x"], "campaign_id": [1, 2, 1, 1],
+                   "ts": [T, T + 1, T, T], "bounce_class": good})
+    plain = ev.set_column(3, "bounce_class", good.cast(pa.string()))
+    assert _w2_rows(ev) == _w2_rows(plain) == [["b@x", "hard_bounce", T, 1]]
+    for bad in (7, 255 if index_type == pa.uint64() else -1):
+        idx = pa.array([0, 1, 2, 0, bad, 1], index_type)
+        arr = pa.DictionaryArray.from_arrays(idx, values, safe=False)
+        t = pa.table({"recipient": ["a@x"] * 6, "campaign_id": [1] * 6, "ts": [T] * 6, "bounce_class": arr})
+        with pytest.raises(bouncekit.InvalidArgumentError) as ei:
+            bouncekit.suppress(t, batch_rows=4)
+        assert ei.value.column == "bounce_class"
+        if index_type == pa.int32():
+            assert ei.value.row == 4 and "row 4" in str(ei.value)
+
+
 def test_null_in_pandas_float_column_names_row() -> None:
     df = pd.DataFrame(_events([("a@x", 1, T + i, "soft") for i in range(4)]))
     df.loc[2, "ts"] = np.nan  # pandas turns the column into float64
