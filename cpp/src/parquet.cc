@@ -579,7 +579,9 @@ class ChunkDecoder {
                                                    " rows (nested data is not read here)"));
     }
     if (out.kind == Column::Kind::kStringViews) {
-      BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(rows_) * 16, &out.views));
+      // Asked for a dictionary, the views may never be needed: EnsureViews
+      // takes them from the pool when a page needs them after all.
+      if (!prefer_dictionary) BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(rows_) * 16, &out.views));
     } else if (out.kind == Column::Kind::kInt32) {
       BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(rows_) * 4, &out.values));
     } else {
@@ -711,8 +713,8 @@ class ChunkDecoder {
     }
     if (prefer_dictionary && all_dictionary && out.kind == Column::Kind::kStringViews && have_dict_) {
       ToDictionary(&out);
-    } else if (!deferred_views_.empty()) {
-      PlaceDeferredViews(&out);
+    } else if (out.kind == Column::Kind::kStringViews) {
+      BOUNCEKIT_PQ_RETURN(PlaceDeferredViews(&out));
     }
     if (out.kind == Column::Kind::kStringViews && have_dict_) {
       out.buffers.push_back(std::move(dict_page_));
@@ -764,7 +766,9 @@ class ChunkDecoder {
   // nothing uninitialised leaves here).
   static void Null(Column* out, int64_t r) {
     switch (out->kind) {
-      case Column::Kind::kStringViews: std::memset(out->views.as<uint8_t>() + 16 * r, 0, 16); break;
+      case Column::Kind::kStringViews:  // (no views yet: EnsureViews zeroes them)
+        if (!out->views.empty()) std::memset(out->views.as<uint8_t>() + 16 * r, 0, 16);
+        break;
       case Column::Kind::kInt32: out->values.as<int32_t>()[r] = 0; break;
       case Column::Kind::kInt64: out->values.as<int64_t>()[r] = 0; break;
       default: break;
@@ -897,10 +901,21 @@ class ChunkDecoder {
     }
   }
 
+  // The views buffer of a chunk that was to come back as a dictionary,
+  // taken when a page needs it after all; zeroed, so that rows not written
+  // (nulls, and dictionary rows until PlaceDeferredViews) are empty views.
+  absl::Status EnsureViews(Column* out) {
+    if (!out->views.empty() || rows_ == 0) return absl::OkStatus();
+    BOUNCEKIT_PQ_RETURN(Take(static_cast<size_t>(rows_) * 16, &out->views));
+    std::memset(out->views.data(), 0, out->views.size());
+    return absl::OkStatus();
+  }
+
   // The views PlaceDictionary left for later, when the chunk stays views
   // after all (a page of it was not dictionary-encoded). Null rows keep the
-  // zero view Null() gave them.
-  void PlaceDeferredViews(Column* out) {
+  // zero view EnsureViews gave them.
+  absl::Status PlaceDeferredViews(Column* out) {
+    BOUNCEKIT_PQ_RETURN(EnsureViews(out));
     const uint32_t* const rows = dict_rows_.as<uint32_t>();
     const uint8_t* const validity = out->validity.empty() ? nullptr : out->validity.as<uint8_t>();
     for (const auto& [row, n] : deferred_views_) {
@@ -913,6 +928,7 @@ class ChunkDecoder {
       }
     }
     deferred_views_.clear();
+    return absl::OkStatus();
   }
 
   absl::Status PlacePlain(absl::string_view values, int32_t buffer, int64_t base, int64_t present, int64_t row,
@@ -926,6 +942,7 @@ class ChunkDecoder {
       if (size < static_cast<size_t>(present) * w) return Error("plain values run short");
     }
     if (out->kind == Column::Kind::kStringViews) {
+      BOUNCEKIT_PQ_RETURN(EnsureViews(out));
       uint8_t* const views = out->views.as<uint8_t>();
       const char* const limit = values.data() + size;
       for (int64_t k = 0; k < n; ++k) {
