@@ -105,6 +105,32 @@ TEST(ParquetTest, DictionaryEncodedStringsAsADictionary) {
   EXPECT_EQ(entry(4), entry(0));
 }
 
+TEST(ParquetTest, AChunkWhoseDictionaryFallsBackToPlainPagesIsViewsEitherWay) {
+  // pyarrow-written, 300 rows of strings (a fifth null) whose dictionary page
+  // overflows, so the chunk goes on in PLAIN pages. Asked for a dictionary,
+  // the reader leaves the dictionary pages' views for later and builds them
+  // once a PLAIN page shows the chunk cannot be one: the rows must be those
+  // of the plain read, nulls included.
+  const std::string file = Slurp(std::string(BOUNCEKIT_PARQUET_SEEDS) + "/dictionary-fallback-to-plain.parquet");
+  ASSERT_FALSE(file.empty());
+  absl::StatusOr<FileInfo> info = ReadFileInfo(file);
+  ASSERT_TRUE(info.ok()) << info.status();
+  BufferPool pool;
+  absl::StatusOr<Column> plain = ReadColumn(file, *info, 0, 0, /*prefer_dictionary=*/false, &pool);
+  absl::StatusOr<Column> dict = ReadColumn(file, *info, 0, 0, /*prefer_dictionary=*/true, &pool);
+  ASSERT_TRUE(plain.ok() && dict.ok()) << plain.status() << dict.status();
+  ASSERT_EQ(dict->kind, Column::Kind::kStringViews);
+  ASSERT_EQ(dict->length, 300);
+  EXPECT_GT(plain->null_count, 30);
+  EXPECT_EQ(dict->null_count, plain->null_count);
+  int64_t nulls = 0;
+  for (int64_t i = 0; i < 300; ++i) {
+    EXPECT_EQ(ViewAt(*dict, i), ViewAt(*plain, i)) << "row " << i;
+    nulls += ViewAt(*dict, i) == "<null>";
+  }
+  EXPECT_EQ(nulls, plain->null_count);
+}
+
 TEST(ParquetTest, AllNullRowGroupHasAnEmptyDictionary) {
   // pyarrow-written, dictionary-encoded: r is null in the 5 rows of row group
   // 0 (its dictionary page has no entry) and "a@b.example" in the 3 of row
