@@ -25,6 +25,15 @@ message's age, which the test shows is off by whole queue runs). Ignoring the
 queue-run granularity is only right when the scans happen to line up.
 The number of attempts and the outcomes (delivered at which attempt; expired)
 must match exactly.
+
+One fresh run on a timing miss. The messages are sent right after the queue
+manager starts, so their retry times fall on queue scans, where the 1 s
+look-ahead decides: on a loaded machine a deferral recorded a second late
+waits for the next scan, and that attempt comes one queue run (10 s) late
+(seen once in CI: 49.2 s instead of 41.9 s). When the fitted timings miss the
+tolerance, the miss is printed and the whole Postfix run is done once more; the
+second run must pass. A wrong model misses every run, by whole queue runs on
+many attempts.
 """
 
 from __future__ import annotations
@@ -75,6 +84,11 @@ def postfix_run() -> Dict[str, object]:
     reason = H.ensure_postfix()
     if reason:
         _skip(reason)
+    return _run_postfix()
+
+
+def _run_postfix() -> Dict[str, object]:
+    """One Postfix instance, the three messages, until k3 and t35 are delivered and never@ expired."""
     sink = H.SmtpSink({"k3@example.test": K, "never@example.test": -1},
                       defer_for={"t35@example.test": T_RECOVER}).start()
     pf = H.PostfixInstance(relay_port=sink.port, queue_run_delay=QRD, minimal_backoff_time=MIN_BO,
@@ -127,51 +141,23 @@ def test_postfix_matches_bouncekit(postfix_run: Dict[str, object]) -> None:
     assert all(s == "deferred" for _, s, _ in series["never@example.test"])
     assert len(run["expired"]) == 1, run["log"]  # type: ignore[arg-type]
 
-    arrivals: Dict[str, float] = run["arrivals"]  # type: ignore[assignment]
-
-    def errors(phase: float, offset: float, granularity: bool = True) -> Tuple[float, float, Dict[str, object]]:
-        """Max |log - predicted| and |sink - predicted| over all attempts (s), plus details."""
-        worst_log, worst_sink, detail = 0.0, 0.0, {}
-        for rcpt, obs in series.items():
-            t0 = obs[0][2]  # first attempt of this message (sink clock)
-            # The queue-scan phase is common to the run; express it relative to this message.
-            ph = (phase - (t0 - t_ref)) % QRD
-            sched = _predict(ph, offset, granularity)
-            pred = sched.attempts
-            if rcpt == "k3@example.test":
-                n_pred = K + 1
-            elif rcpt == "t35@example.test":
-                n_pred = int(np.searchsorted(pred, T_RECOVER - 0.2)) + 1
-            else:
-                n_pred = len(pred)
-            if n_pred != len(obs):
-                return np.inf, np.inf, {"rcpt": rcpt, "predicted": pred[:n_pred].tolist(), "observed": len(obs)}
-            log0 = obs[0][0]
-            for k, (lt, _, st) in enumerate(obs):
-                worst_log = max(worst_log, abs((lt - log0) - pred[k]))
-                worst_sink = max(worst_sink, abs((st - t0) - pred[k]))
-            detail[rcpt] = {"predicted": pred[:n_pred].tolist(),
-                            "log": [round(lt - log0, 1) for lt, _, _ in obs],
-                            "sink": [round(st - t0, 2) for _, _, st in obs]}
-        return worst_log, worst_sink, detail
-
-    # Fit the two unknowns (scan phase, sub-second arrival offset) on a grid.
-    best = (np.inf, np.inf, 0.0, 0.0)
-    for phase in np.arange(0, QRD, 0.1):
-        for offset in np.arange(0, 1, 0.1):
-            wl, ws, _ = errors(float(phase), float(offset))
-            if (ws, wl) < (best[1], best[0]):
-                best = (wl, ws, float(phase), float(offset))
-    wl, ws, phase, offset = best
-    _, _, detail = errors(phase, offset)
-    msg = f"phase={phase:.1f}s offset={offset:.1f}s max|log-pred|={wl}s max|sink-pred|={ws}s {detail}"
-    print(msg)
-    assert wl <= TOL_LOG, msg
-    assert ws <= 1.5, msg
+    phase, offset, miss = _fitted_timings(run, series, t_ref)
+    if miss:
+        print(f"timings missed the tolerance, one fresh Postfix run follows: {miss}")
+        run = _run_postfix()
+        series = _series(run)
+        t_ref = min(v[0][2] for v in series.values())
+        k3 = [s for _, s, _ in series["k3@example.test"]]
+        assert k3 == ["deferred"] * K + ["sent"], run["log"]
+        assert series["t35@example.test"][-1][1] == "sent"
+        assert all(s == "deferred" for _, s, _ in series["never@example.test"])
+        assert len(run["expired"]) == 1, run["log"]  # type: ignore[arg-type]
+        phase, offset, miss = _fitted_timings(run, series, t_ref)
+        assert not miss, miss
     # The idealised model (no queue-run granularity) matches only when the scans happen to fall on
     # the eligibility times; report it. A wrong backoff rule (a fixed minimal_backoff_time between
     # attempts instead of the message's age) is off by whole queue runs, which the tolerance rejects.
-    wl_ideal, _, _ = errors(0.0, 0.0, granularity=False)
+    wl_ideal, _, _ = _errors(series, t_ref, 0.0, 0.0, granularity=False)
     never = series["never@example.test"]
     wrong = retry.fixed(f"{MIN_BO}s", lifetime=f"{LIFETIME}s", expiry="after_attempt").attempts
     n = min(len(wrong), len(never))
@@ -189,9 +175,55 @@ def test_postfix_matches_bouncekit(postfix_run: Dict[str, object]) -> None:
     out = retry.simulate(sched, {retry.recovery(retry.Recovery.fixed(T_RECOVER - 0.2), name="t35"): 1.0})
     assert out.delivered == 1.0
     assert out.mean_attempts == len(series["t35@example.test"])
-    arr = arrivals["never@example.test"]
-    assert arr > 0
+    arrivals: Dict[str, float] = run["arrivals"]  # type: ignore[assignment]
+    assert arrivals["never@example.test"] > 0
     assert run["root_removed"], "the Postfix instance's directory was not removed"
+
+
+def _errors(series: Dict[str, List[Tuple[float, str, float]]], t_ref: float, phase: float, offset: float,
+            granularity: bool = True) -> Tuple[float, float, Dict[str, object]]:
+    """Max |log - predicted| and |sink - predicted| over all attempts (s), plus details."""
+    worst_log, worst_sink = 0.0, 0.0
+    detail: Dict[str, object] = {}
+    for rcpt, obs in series.items():
+        t0 = obs[0][2]  # first attempt of this message (sink clock)
+        # The queue-scan phase is common to the run; express it relative to this message.
+        ph = (phase - (t0 - t_ref)) % QRD
+        sched = _predict(ph, offset, granularity)
+        pred = sched.attempts
+        if rcpt == "k3@example.test":
+            n_pred = K + 1
+        elif rcpt == "t35@example.test":
+            n_pred = int(np.searchsorted(pred, T_RECOVER - 0.2)) + 1
+        else:
+            n_pred = len(pred)
+        if n_pred != len(obs):
+            return np.inf, np.inf, {"rcpt": rcpt, "predicted": pred[:n_pred].tolist(), "observed": len(obs)}
+        log0 = obs[0][0]
+        for k, (lt, _, st) in enumerate(obs):
+            worst_log = max(worst_log, abs((lt - log0) - pred[k]))
+            worst_sink = max(worst_sink, abs((st - t0) - pred[k]))
+        detail[rcpt] = {"predicted": pred[:n_pred].tolist(),
+                        "log": [round(lt - log0, 1) for lt, _, _ in obs],
+                        "sink": [round(st - t0, 2) for _, _, st in obs]}
+    return worst_log, worst_sink, detail
+
+
+def _fitted_timings(run: Dict[str, object], series: Dict[str, List[Tuple[float, str, float]]],
+                    t_ref: float) -> Tuple[float, float, str]:
+    """Fits the two unknowns (scan phase, sub-second arrival offset) on a grid; returns them and
+    what missed the tolerance ('' when every attempt is within it)."""
+    best = (np.inf, np.inf, 0.0, 0.0)
+    for phase in np.arange(0, QRD, 0.1):
+        for offset in np.arange(0, 1, 0.1):
+            wl, ws, _ = _errors(series, t_ref, float(phase), float(offset))
+            if (ws, wl) < (best[1], best[0]):
+                best = (wl, ws, float(phase), float(offset))
+    wl, ws, phase, offset = best
+    _, _, detail = _errors(series, t_ref, phase, offset)
+    msg = f"phase={phase:.1f}s offset={offset:.1f}s max|log-pred|={wl}s max|sink-pred|={ws}s {detail}"
+    print(msg)
+    return phase, offset, "" if wl <= TOL_LOG and ws <= 1.5 else msg
 
 
 def test_postfix_backoff_rule_without_fitting(postfix_run: Dict[str, object]) -> None:
