@@ -30,10 +30,10 @@ One fresh run on a timing miss. The messages are sent right after the queue
 manager starts, so their retry times fall on queue scans, where the 1 s
 look-ahead decides: on a loaded machine a deferral recorded a second late
 waits for the next scan, and that attempt comes one queue run (10 s) late
-(seen once in CI: 49.2 s instead of 41.9 s). When the fitted timings miss the
-tolerance, the miss is printed and the whole Postfix run is done once more; the
-second run must pass. A wrong model misses every run, by whole queue runs on
-many attempts.
+(seen in CI on a VM in a slow phase: 49.2 s instead of 41.9 s; twice in two
+runs that day). When the fitted timings miss the tolerance, the miss is printed
+and the whole Postfix run is done again, up to RERUNS times; the last run must
+pass. A wrong model misses every run, by whole queue runs on many attempts.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ import postfix_harness as H  # noqa: E402
 
 QRD, MIN_BO, MAX_BO, LIFETIME, K, T_RECOVER = 10, 10, 40, 100, 3, 35.0
 TOL_LOG = 2.0
+RERUNS = 2  # fresh Postfix runs after a timing miss (see the module docstring)
 
 
 def _skip(reason: str) -> None:
@@ -142,8 +143,11 @@ def test_postfix_matches_bouncekit(postfix_run: Dict[str, object]) -> None:
     assert len(run["expired"]) == 1, run["log"]  # type: ignore[arg-type]
 
     phase, offset, miss = _fitted_timings(run, series, t_ref)
-    if miss:
-        print(f"timings missed the tolerance, one fresh Postfix run follows: {miss}")
+    for again in range(RERUNS):
+        if not miss:
+            break
+        print(f"timings missed the tolerance, fresh Postfix run {again + 1} of {RERUNS} follows: {miss}",
+              file=sys.stderr)
         run = _run_postfix()
         series = _series(run)
         t_ref = min(v[0][2] for v in series.values())
@@ -153,7 +157,7 @@ def test_postfix_matches_bouncekit(postfix_run: Dict[str, object]) -> None:
         assert all(s == "deferred" for _, s, _ in series["never@example.test"])
         assert len(run["expired"]) == 1, run["log"]  # type: ignore[arg-type]
         phase, offset, miss = _fitted_timings(run, series, t_ref)
-        assert not miss, miss
+    assert not miss, miss
     # The idealised model (no queue-run granularity) matches only when the scans happen to fall on
     # the eligibility times; report it. A wrong backoff rule (a fixed minimal_backoff_time between
     # attempts instead of the message's age) is off by whole queue runs, which the tolerance rejects.
