@@ -30,8 +30,8 @@ One fresh run on a timing miss. The messages are sent right after the queue
 manager starts, so their retry times fall on queue scans, where the 1 s
 look-ahead decides: on a loaded machine a deferral recorded a second late
 waits for the next scan, and that attempt comes one queue run (10 s) late
-(seen in CI on a VM in a slow phase: 49.2 s instead of 41.9 s; twice in two
-runs that day). When the fitted timings miss the tolerance, the miss is printed
+(seen in CI on a VM in a slow phase: 49.2 s instead of 41.9 s; that day,
+CI runs needed one and then two fresh runs). When the fitted timings miss the tolerance, the miss is printed
 and the whole Postfix run is done again, up to RERUNS times; the last run must
 pass. A wrong model misses every run, by whole queue runs on many attempts.
 """
@@ -57,7 +57,7 @@ import postfix_harness as H  # noqa: E402
 
 QRD, MIN_BO, MAX_BO, LIFETIME, K, T_RECOVER = 10, 10, 40, 100, 3, 35.0
 TOL_LOG = 2.0
-RERUNS = 2  # fresh Postfix runs after a timing miss (see the module docstring)
+RERUNS = 4  # fresh Postfix runs after a timing miss (see the module docstring)
 
 
 def _skip(reason: str) -> None:
