@@ -42,7 +42,7 @@ else:
     pd = lazy_module("pandas")  # imported on first use: `import bouncekit` stays light
 
 from . import _core
-from .errors import InvalidArgumentError
+from .history import _check_output
 
 __all__ = ["ParseResult", "EVENT_COLUMNS", "ERROR_COLUMNS", "parse_emails", "parse_maillog",
            "parse_esp_json", "iter_email_sources"]
@@ -249,12 +249,6 @@ def _output(table: pa.Table, output: str) -> Any:
         df["reply_code"] = pd.arrays.IntegerArray(codes.fill_null(0).to_numpy(),
                                                   codes.is_null().to_numpy(zero_copy_only=False))
     return df
-
-
-def _check_output(output: str) -> None:
-    if output not in ("pandas", "arrow", "polars"):
-        raise InvalidArgumentError(f"output must be 'pandas', 'arrow' or 'polars', not {output!r}",
-                                   field="output")
 
 
 def _result(chunks: List[Dict[str, Any]], names: List[List[str]], offsets: Optional[List[List[int]]],
