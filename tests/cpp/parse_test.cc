@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "bouncekit/dsn.h"
@@ -191,6 +192,42 @@ TEST(Mime, BoundaryWithALineBreak) {
   const std::vector<absl::string_view> recs = {raw};
   const ParseBatch b = ParseBounceEmails(recs);
   EXPECT_EQ(b.records, 1);  // read to its end, no crash
+}
+
+// The multipart splitter looks for delimiter lines sixteen positions at a
+// time (and one by one near the end, and with memmem for boundaries over 128
+// bytes): every boundary length and every alignment of the delimiters must
+// give the same parts, with decoys in mid-line and longer boundaries skipped.
+TEST(Mime, DelimiterLinesAtEveryAlignmentAndBoundaryLength) {
+  for (const size_t blen : {1, 2, 7, 14, 15, 16, 17, 40, 70, 125, 126, 127, 128, 200}) {
+    std::string boundary;
+    for (size_t i = 0; i < blen; ++i) boundary.push_back(static_cast<char>('a' + i % 26));
+    for (const absl::string_view eol : {"\n", "\r\n", "\r"}) {
+      for (size_t pad = 0; pad < 40; ++pad) {
+        const std::string d = "--" + boundary;
+        const std::string one = std::string(pad, 'p') + " x" + d + std::string(eol) + "y" + d + " in mid-line" +
+                                std::string(eol) + d + "x longer";
+        const std::string two = "last " + d.substr(0, d.size() - 1);
+        std::string raw = absl::StrCat("Content-Type: multipart/mixed; boundary=\"", boundary, "\"", eol, eol,
+                                       "preamble", eol, d, eol, eol, one, eol, d, "  ", eol, eol, two, eol, d,
+                                       "--", eol);
+        auto m = mime::Parse(raw);
+        ASSERT_TRUE(m.ok()) << m.status();
+        SCOPED_TRACE(absl::StrCat("boundary ", blen, " pad ", pad, " eol ", eol.size()));
+        EXPECT_FALSE(m->truncated);
+        ASSERT_EQ(m->parts.size(), 3u);
+        EXPECT_EQ(m->parts[1].body, one);
+        EXPECT_EQ(m->parts[2].body, two);
+        // Without its closing delimiter: the last part runs to the end.
+        raw.resize(raw.size() - d.size() - 2 - eol.size());
+        m = mime::Parse(raw);
+        ASSERT_TRUE(m.ok()) << m.status();
+        EXPECT_TRUE(m->truncated);
+        ASSERT_EQ(m->parts.size(), 3u);
+        EXPECT_EQ(m->parts[1].body, one);
+      }
+    }
+  }
 }
 
 TEST(Mime, ParseIntoReusesPartsInPlace) {
