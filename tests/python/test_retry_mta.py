@@ -2,11 +2,11 @@
 
 Debian's postfix (installed here when missing; needs root) runs on loopback with
 scaled-down timings (queue_run_delay = minimal_backoff_time = 10 s,
-maximal_backoff_time = 40 s, maximal_queue_lifetime = 100 s) and relays to a
+maximal_backoff_time = 45 s, maximal_queue_lifetime = 100 s) and relays to a
 local SMTP sink (tests/mta/postfix_harness.py) that answers RCPT TO with 451:
 
 * k3@  for its first K = 3 attempts, then accepts;
-* t35@ until 35 s after its first attempt, then accepts;
+* t35@ until 30 s after its first attempt, then accepts;
 * never@ always (the message must expire and be returned).
 
 Postfix's own log (maillog_file) gives each attempt's time and status;
@@ -26,19 +26,27 @@ queue-run granularity is only right when the scans happen to line up.
 The number of attempts and the outcomes (delivered at which attempt; expired)
 must match exactly.
 
-One fresh run on a timing miss. The messages are sent right after the queue
-manager starts, so their retry times fall on queue scans, where the 1 s
-look-ahead decides: on a loaded machine a deferral recorded a second late
-waits for the next scan, and that attempt comes one queue run (10 s) late
-(seen in CI on a VM in a slow phase: 49.2 s instead of 41.9 s; that day,
-CI runs needed one and then two fresh runs). When the fitted timings miss the tolerance, the miss is printed
-and the whole Postfix run is done again, up to RERUNS times; the last run must
-pass. A wrong model misses every run, by whole queue runs on many attempts.
+Away from the knife edge. A retry time that falls within ~1 s of a queue scan
+is decided by the look-ahead and by how quickly Postfix records a deferral: on
+a loaded machine such an attempt comes one queue run (10 s) late (seen in CI:
+49.2 s instead of 41.9 s, when the messages were sent right after the queue
+manager started, so every retry fell on a scan). So the test first learns the
+scan phase from a probe message (deferred once: its retry comes at a scan)
+and sends the three messages half-way between two scans (SEND_PHASE = 5 s
+after one). Then the first retry (age 0, backoff 10 s) and every age-driven
+backoff (eligible at 2 x the attempt's age) fall 4-6 s from the nearest scan
+edge; maximal_backoff_time is 45 s, not a multiple of queue_run_delay, so a
+capped backoff (an attempt on a scan + 45 s) is 5 s from one too (40 s would
+put it exactly on a scan); t35 recovers at 30 s, between its attempts at ~15 s
+and ~35 s. Should a run still miss, the miss is printed and the whole Postfix
+run is done again, up to RERUNS times; the last run must pass. A wrong model
+misses every run, by whole queue runs on many attempts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import sys
@@ -55,7 +63,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "mta"))
 import postfix_harness as H  # noqa: E402
 
-QRD, MIN_BO, MAX_BO, LIFETIME, K, T_RECOVER = 10, 10, 40, 100, 3, 35.0
+QRD, MIN_BO, MAX_BO, LIFETIME, K, T_RECOVER = 10, 10, 45, 100, 3, 30.0
+PROBE = "probe@example.test"  # deferred once: its retry shows when the queue scans run
+SEND_PHASE = 5.0  # the test messages are sent this long after a queue scan
 TOL_LOG = 2.0
 RERUNS = 4  # fresh Postfix runs after a timing miss (see the module docstring)
 
@@ -90,13 +100,17 @@ def postfix_run() -> Dict[str, object]:
 
 def _run_postfix() -> Dict[str, object]:
     """One Postfix instance, the three messages, until k3 and t35 are delivered and never@ expired."""
-    sink = H.SmtpSink({"k3@example.test": K, "never@example.test": -1},
+    sink = H.SmtpSink({"k3@example.test": K, "never@example.test": -1, PROBE: 1},
                       defer_for={"t35@example.test": T_RECOVER}).start()
     pf = H.PostfixInstance(relay_port=sink.port, queue_run_delay=QRD, minimal_backoff_time=MIN_BO,
                            maximal_backoff_time=MAX_BO, maximal_queue_lifetime=LIFETIME)
     root = pf.root
     try:
         pf.start()
+        scan = _probe_scan(pf, sink)
+        # Half-way between two scans, at least 0.5 s from now.
+        n = math.ceil((time.time() + 0.5 - scan - SEND_PHASE) / QRD)
+        time.sleep(max(0.0, scan + n * QRD + SEND_PHASE - time.time()))
         arrivals = {}
         for rcpt in ("k3@example.test", "t35@example.test", "never@example.test"):
             arrivals[rcpt] = time.time()
@@ -118,6 +132,18 @@ def _run_postfix() -> Dict[str, object]:
     return result
 
 
+def _probe_scan(pf: "H.PostfixInstance", sink: "H.SmtpSink") -> float:
+    """Sends the probe and returns the time of its retry, i.e. of a deferred-queue scan (sink clock)."""
+    pf.send("sender@bouncekit.test", PROBE, "queue scan probe")
+    deadline = time.time() + 4 * QRD
+    while time.time() < deadline:
+        times = [e.time for e in list(sink.events) if e.recipient == PROBE]
+        if len(times) >= 2:
+            return times[1]
+        time.sleep(0.05)
+    raise AssertionError(f"the probe was not retried within {4 * QRD} s:\n{pf.log_text()}")
+
+
 def _series(run: Dict[str, object]) -> Dict[str, List[Tuple[float, str, float]]]:
     """recipient -> [(log time, status, sink time)] for the test's messages."""
     attempts: List[H.LogAttempt] = run["attempts"]  # type: ignore[assignment]
@@ -132,7 +158,7 @@ def _series(run: Dict[str, object]) -> Dict[str, List[Tuple[float, str, float]]]
 
 
 def _outcomes(run: Dict[str, object]) -> Tuple[Dict[str, List[Tuple[float, str, float]]], float]:
-    """Checks a run's outcomes (K deferrals then delivery; delivery at the first attempt >= 35 s;
+    """Checks a run's outcomes (K deferrals then delivery; delivery at the first attempt >= T_RECOVER;
     expiry) and returns its series and reference time (the first sink event)."""
     series = _series(run)
     k3 = [s for _, s, _ in series["k3@example.test"]]
@@ -172,7 +198,7 @@ def test_postfix_matches_bouncekit(postfix_run: Dict[str, object]) -> None:
     assert age_last >= LIFETIME - 1 and never[-2][2] - never[0][2] < LIFETIME + 1
 
     # bouncekit's outcome for the same schedule and causes agrees: the time-based deferral is a
-    # fixed 35 s recovery, delivered at the predicted attempt.
+    # fixed T_RECOVER recovery, delivered at the predicted attempt.
     sched = _predict((phase - (series["t35@example.test"][0][2] - t_ref)) % QRD, offset)
     out = retry.simulate(sched, {retry.recovery(retry.Recovery.fixed(T_RECOVER - 0.2), name="t35"): 1.0})
     assert out.delivered == 1.0
