@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import email
 import json
+import os
 import random
 import subprocess
 import sys
@@ -32,7 +33,12 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-import bouncekit
+# One thread means one thread: the rates are per CPU second of this process,
+# and numpy's OpenBLAS threads (idle here, but spinning for a while after
+# numpy starts them) would otherwise add their CPU time to bouncekit's.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import bouncekit  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
