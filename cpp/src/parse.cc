@@ -146,7 +146,6 @@ std::string FindRemoteHost(absl::string_view text) {
     absl::string_view name = text.substr(b, e - b);
     while (!name.empty() && name.back() == '.') name.remove_suffix(1);
     if (name.find('.') == absl::string_view::npos) continue;
-    if (absl::EqualsIgnoreCase(name, "example.com") && false) continue;
     return absl::AsciiStrToLower(name);
   }
   return std::string();

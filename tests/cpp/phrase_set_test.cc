@@ -10,6 +10,7 @@
 #include "internal/cutoff_phrases.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -58,17 +59,57 @@ TEST(PhraseSetTest, PrefilterMatchesNaiveSearch) {
                              {"cab c", 5}, {"{x}", 6}, {"ab`", 7}, {"a@b", 63}};
   const PhraseSet set{{"abc", 0}, {"bca", 1}, {"c a", 2}, {"aaa", 3}, {"[x]", 4},
                       {"cab c", 5}, {"{x}", 6}, {"ab`", 7}, {"a@b", 63}};
+  // The same phrases with the SSE2 prefilter (the SSSE3 tables off).
+  PhraseSet sse2 = set;
+  sse2.set_shuffle(false);
+  EXPECT_FALSE(sse2.shuffle());
+  if (!set.shuffle()) std::printf("PhraseSet: this CPU has no SSSE3; only the SSE2 prefilter is tested\n");
   std::mt19937 rng(11);
   const std::string alphabet = "aAbBcC []x{}@`";
   for (int iter = 0; iter < 20000; ++iter) {
     std::string text(rng() % 70, ' ');
     for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
-    ASSERT_EQ(set.Find(text), Naive(ref, text)) << "text: '" << text << "'";
+    const uint64_t want = Naive(ref, text);
+    ASSERT_EQ(set.Find(text), want) << "text: '" << text << "'";
+    ASSERT_EQ(sse2.Find(text), want) << "text: '" << text << "'";
     // With a stop mask the result is a subset that still holds the stop group.
     const uint64_t stop = set.Find(text, /*stop_mask=*/uint64_t{1} << 3);
-    ASSERT_EQ(stop & ~Naive(ref, text), 0u);
+    ASSERT_EQ(stop & ~want, 0u);
+    ASSERT_EQ(sse2.Find(text, /*stop_mask=*/uint64_t{1} << 3), stop);
   }
   EXPECT_EQ(set.Find(std::string(40, 'x') + "RCP AbC"), uint64_t{1});
+}
+
+// Sixteen distinct prefixes share the eight buckets of the SSSE3 tables:
+// positions whose bytes mix the nibbles of two prefixes of a bucket are
+// candidates that the comparison rejects; no phrase may be missed. Texts
+// are pieces of the phrases in mixed case with filler.
+TEST(PhraseSetTest, SharedBucketsMatchNaiveSearch) {
+  const std::vector<Ref> ref{
+      {"undeliver", 0},      {"not be delivered", 1}, {"could not deliver", 2}, {"delivery fail", 3},
+      {"failure notice", 4}, {"returned mail", 5},    {"unable to deliver", 6}, {"permanent error", 7},
+      {"mail delivery", 8},  {"rejected", 9},         {"user unknown", 10},     {"does not exist", 11},
+      {"non remis", 12},     {"error", 13},           {"~x\x80\xff", 14},      {"\x80\x7f~", 15}};
+  std::vector<PhraseSet::Phrase> phrases;
+  for (const Ref& r : ref) phrases.push_back({r.text, r.group});
+  const PhraseSet set(phrases);
+  // Sixteen prefixes: the most that still get a prefilter.
+  EXPECT_EQ(set.shuffle(), __builtin_cpu_supports("ssse3") != 0);
+  PhraseSet sse2 = set;
+  sse2.set_shuffle(false);
+  std::mt19937 rng(23);
+  const std::vector<std::string> pieces = {"undel", "iver", "not be ", "deliv", "ered", "fail", "ure ", "notice",
+                                           "retu", "rned", "mail", "perm", "anent", "err", "or", "rej", "ected",
+                                           "user", " unknown", "does", " not", " exist", "non", " remis", "~x", "\x80", "\xff", "\x7f", "~", " ", "zz", "UNDELIVER",
+                                           "Error", "\xa0", "\xc0"};
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string text;
+    const int parts = static_cast<int>(rng() % 24);
+    for (int k = 0; k < parts; ++k) text += pieces[rng() % pieces.size()];
+    const uint64_t want = Naive(ref, text);
+    ASSERT_EQ(set.Find(text), want) << "text: '" << text << "'";
+    ASSERT_EQ(sse2.Find(text), want) << "text: '" << text << "'";
+  }
 }
 
 TEST(PhraseSetTest, StopMaskReturnsEarlyWithThatGroup) {

@@ -13,9 +13,15 @@
 //
 // When every phrase has at least three bytes and they start with at most
 // 16 distinct three-byte prefixes, positions are first ruled out sixteen at
-// a time (SSE2): only where some prefix matches (ignoring case) are the
-// phrases compared. Positions are still visited in order, so the result
-// (and the early return of `stop_mask`) is the same as the byte loop's.
+// a time: only where some prefix matches (ignoring case) are the phrases
+// compared. Positions are still visited in order, so the result (and the
+// early return of `stop_mask`) is the same as the byte loop's. On CPUs with
+// SSSE3 (checked at run time) the prefixes are looked up in nibble tables
+// with pshufb, the same few instructions for any number of prefixes (the
+// prefixes go to eight buckets; a position is a candidate when each of its
+// three bytes has both nibbles in the tables of one bucket, so some
+// candidates are false, never a match missed). Without SSSE3 each prefix is
+// compared (SSE2): six instructions per prefix and block.
 
 #ifndef BOUNCEKIT_SRC_INTERNAL_PHRASE_SET_H_
 #define BOUNCEKIT_SRC_INTERNAL_PHRASE_SET_H_
@@ -30,6 +36,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <tmmintrin.h>  // _mm_shuffle_epi8, in functions compiled for SSSE3 only
+#define BOUNCEKIT_PHRASE_SET_SHUFFLE 1
+#endif
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
@@ -39,7 +49,7 @@ namespace bouncekit::internal {
 class PhraseSet {
  public:
   struct Phrase {
-    absl::string_view text;  // lower-case ASCII, not empty
+    absl::string_view text;  // not empty; ASCII letters lower-case (other bytes match as they are)
     int group;               // 0..63
   };
 
@@ -79,12 +89,29 @@ class PhraseSet {
       for (int j = 0; j < 3; ++j) prefix_vectors_[i][j] = _mm_set1_epi8(prefixes_[i][j]);
     }
 #endif
+#if defined(BOUNCEKIT_PHRASE_SET_SHUFFLE)
+    // Prefix i goes to bucket i % 8; for byte j of the prefix, the bucket's
+    // bit is set at its low nibble in low_[j] and at its high nibble in
+    // high_[j].
+    for (int i = 0; i < num_prefixes_; ++i) {
+      const uint8_t bit = static_cast<uint8_t>(1u << (i % 8));
+      for (int j = 0; j < 3; ++j) {
+        const auto c = static_cast<unsigned char>(prefixes_[i][j]);
+        low_[j][c & 0x0f] |= bit;
+        high_[j][c >> 4] |= bit;
+      }
+    }
+    shuffle_ = num_prefixes_ > 0 && __builtin_cpu_supports("ssse3");
+#endif
   }
 
  public:
   // Bitmask of the groups whose phrases occur in `text` (any case).
   // `stop_mask`: return as soon as any of these groups is found.
   uint64_t Find(absl::string_view text, uint64_t stop_mask = 0) const {
+#if defined(BOUNCEKIT_PHRASE_SET_SHUFFLE)
+    if (shuffle_) return FindShuffle(text, stop_mask);
+#endif
     uint64_t found = 0;
     const size_t n = text.size();
     const auto* const bytes = reinterpret_cast<const unsigned char*>(text.data());
@@ -121,13 +148,70 @@ class PhraseSet {
     return found;
   }
 
+  // Whether Find uses the SSSE3 tables (the CPU has SSSE3 and the phrases
+  // have a prefilter). Tests turn it off to check the SSE2 path too; it is
+  // not meant to be changed while another thread calls Find.
+  bool shuffle() const { return shuffle_; }
+  void set_shuffle(bool on) {
+#if defined(BOUNCEKIT_PHRASE_SET_SHUFFLE)
+    shuffle_ = on && num_prefixes_ > 0 && __builtin_cpu_supports("ssse3");
+#else
+    (void)on;
+#endif
+  }
+
  private:
+#if defined(BOUNCEKIT_PHRASE_SET_SHUFFLE)
+  // The buckets that each of the 16 bytes at `at` (ASCII case folded) can
+  // stand for, as byte j of a prefix: both of its nibbles in that bucket.
+  __attribute__((target("ssse3"))) static __m128i Buckets(const unsigned char* at, __m128i low, __m128i high,
+                                                          __m128i fold, __m128i nibble) {
+    const __m128i v = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at)), fold);
+    return _mm_and_si128(_mm_shuffle_epi8(low, _mm_and_si128(v, nibble)),
+                         _mm_shuffle_epi8(high, _mm_and_si128(_mm_srli_epi16(v, 4), nibble)));
+  }
+
+  // Find with the nibble tables (only called when the CPU has SSSE3).
+  __attribute__((target("ssse3"))) uint64_t FindShuffle(absl::string_view text, uint64_t stop_mask) const {
+    uint64_t found = 0;
+    const size_t n = text.size();
+    const auto* const bytes = reinterpret_cast<const unsigned char*>(text.data());
+    const __m128i fold = _mm_set1_epi8(0x20), nibble = _mm_set1_epi8(0x0f);
+    __m128i low[3], high[3];
+    for (int j = 0; j < 3; ++j) {
+      low[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(low_[j].data()));
+      high[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(high_[j].data()));
+    }
+    auto buckets = [&](const unsigned char* at, int j) __attribute__((target("ssse3"))) {
+      return Buckets(at, low[j], high[j], fold, nibble);
+    };
+    size_t k = 0;
+    // Blocks of 16 start positions whose three bytes are all in the text.
+    for (; k + 18 <= n; k += 16) {
+      const __m128i any = _mm_and_si128(_mm_and_si128(buckets(bytes + k, 0), buckets(bytes + k + 1, 1)),
+                                        buckets(bytes + k + 2, 2));
+      unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(any, _mm_setzero_si128()))) ^ 0xffffu;
+      while (mask != 0) {
+        const size_t at = k + static_cast<size_t>(__builtin_ctz(mask));
+        mask &= mask - 1;
+        if (MatchAt(text, at, stop_mask, &found)) return found;
+      }
+    }
+    for (; k < n; ++k) {
+      if (starts_[bytes[k]] == 0) continue;
+      if (MatchAt(text, k, stop_mask, &found)) return found;
+    }
+    return found;
+  }
+#endif
+
   // Compares the phrases starting with text[k]'s letter at k, adding the
   // groups found to `*found`; true as soon as a group of `stop_mask` is
   // found (the caller returns).
   bool MatchAt(absl::string_view text, size_t k, uint64_t stop_mask, uint64_t* found) const {
     const size_t n = text.size();
-    const std::vector<Entry>& cands = by_first_[absl::ascii_tolower(static_cast<unsigned char>(text[k]))];
+    const std::vector<Entry>& cands =
+        by_first_[static_cast<unsigned char>(absl::ascii_tolower(static_cast<unsigned char>(text[k])))];
     for (const Entry& e : cands) {
       if ((*found & e.group_bit) != 0 || e.text.size() > n - k) continue;
       size_t j = 1;
@@ -182,6 +266,10 @@ class PhraseSet {
 #if defined(__SSE2__)
   __m128i prefix_vectors_[kMaxPrefixes][3];  // prefixes_ broadcast, built once
 #endif
+  // Nibble tables of the SSSE3 prefilter: bit b of low_[j][x] (high_[j][x])
+  // is set when a prefix of bucket b has low (high) nibble x at byte j.
+  std::array<std::array<uint8_t, 16>, 3> low_{}, high_{};
+  bool shuffle_ = false;
 };
 
 }  // namespace bouncekit::internal
