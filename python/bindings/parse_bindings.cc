@@ -5,11 +5,16 @@
 // dict of columns (events) plus a dict of columns (errors) as Arrow buffers;
 // the Python side (bouncekit.parse) builds the tables.
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -51,6 +56,14 @@ bool IsUtf8(const std::string& s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
   size_t i = 0;
+#if defined(__SSE2__)
+  // Most fields are ASCII throughout: sixteen bytes at a time while no byte
+  // has its high bit set.
+  while (i + 16 <= n &&
+         _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))) == 0) {
+    i += 16;
+  }
+#endif
   while (i < n) {
     if (i + 8 <= n) {  // ASCII fast path
       uint64_t w;
@@ -96,8 +109,18 @@ bool IsUtf8(const std::string& s) {
 // it: such fields are rare). Needs the GIL.
 class StringColumnBuilder {
  public:
-  explicit StringColumnBuilder(size_t n) { offsets_.reserve(n + 1); offsets_.push_back(0); }
+  // `n` strings of `bytes` bytes in all (before any replacement): both
+  // buffers are allocated once.
+  StringColumnBuilder(size_t n, size_t bytes) {
+    offsets_.reserve(n + 1);
+    offsets_.push_back(0);
+    data_.reserve(bytes);
+  }
   void Append(const std::string& s) {
+    if (s.empty()) {  // many fields are (campaign, the ESP columns, ...)
+      offsets_.push_back(static_cast<int64_t>(data_.size()));
+      return;
+    }
     if (IsUtf8(s)) {
       data_.append(s);
     } else {
@@ -110,6 +133,17 @@ class StringColumnBuilder {
       data_.append(utf8, static_cast<size_t>(len));
     }
     offsets_.push_back(static_cast<int64_t>(data_.size()));
+  }
+  // The part of the last string appended after its last '@' (all of it
+  // when it has none), as the next string of `*out`: already valid UTF-8,
+  // since '@' is never inside a multi-byte sequence.
+  void AppendDomainOfLastTo(StringColumnBuilder* out) const {
+    const size_t begin = static_cast<size_t>(offsets_[offsets_.size() - 2]);
+    const absl::string_view last = absl::string_view(data_).substr(begin);
+    const size_t at = last.rfind('@');
+    const absl::string_view domain = at == absl::string_view::npos ? last : last.substr(at + 1);
+    out->data_.append(domain.data(), domain.size());
+    out->offsets_.push_back(static_cast<int64_t>(out->data_.size()));
   }
   py::tuple Finish() const {
     return py::make_tuple(
@@ -129,6 +163,8 @@ py::bytes IntColumn(const std::vector<int64_t>& v) {
 
 // {'events': {name: column}, 'errors': {name: column}, counts}: a string
 // column is (offsets bytes, data bytes), an integer column int64 bytes.
+// The events have the BounceEvent fields and `destination`, the part of the
+// recipient after its last '@'.
 py::dict BatchToPython(const ParseBatch& batch) {
   const size_t n = batch.events.size();
   std::vector<int64_t> record(n), offset(n), reply_code(n);
@@ -137,20 +173,31 @@ py::dict BatchToPython(const ParseBatch& batch) {
       "kind", "recipient", "time", "message_id", "enhanced_status", "diagnostic", "diagnostic_type", "action",
       "remote_host", "smtp_command", "source_format", "sender", "campaign", "esp_event", "esp_class",
       "esp_subclass"};
+  auto fields_of = [](const BounceEvent& e) {
+    return std::array<const std::string*, kStrings>{
+        &e.kind, &e.recipient, &e.time, &e.message_id, &e.enhanced_status, &e.diagnostic,
+        &e.diagnostic_type, &e.action, &e.remote_host, &e.smtp_command, &e.source_format, &e.sender,
+        &e.campaign, &e.esp_event, &e.esp_class, &e.esp_subclass};
+  };
+  // Sizes first: each column's data buffer is then allocated once.
+  std::array<size_t, kStrings> bytes{};
+  for (const BounceEvent& e : batch.events) {
+    const auto fields = fields_of(e);
+    for (int k = 0; k < kStrings; ++k) bytes[static_cast<size_t>(k)] += fields[static_cast<size_t>(k)]->size();
+  }
   std::vector<StringColumnBuilder> cols;
   cols.reserve(kStrings);
-  for (int k = 0; k < kStrings; ++k) cols.emplace_back(n);
+  for (int k = 0; k < kStrings; ++k) cols.emplace_back(n, bytes[static_cast<size_t>(k)]);
+  // The recipient's domain (what follows its last '@'), for the classifier.
+  StringColumnBuilder destination(n, bytes[1]);
   for (size_t i = 0; i < n; ++i) {
     const BounceEvent& e = batch.events[i];
     record[i] = e.record;
     offset[i] = e.offset;
     reply_code[i] = e.reply_code;
-    const std::string* fields[] = {&e.kind, &e.recipient, &e.time, &e.message_id, &e.enhanced_status,
-                                   &e.diagnostic, &e.diagnostic_type, &e.action, &e.remote_host,
-                                   &e.smtp_command, &e.source_format, &e.sender, &e.campaign,
-                                   &e.esp_event, &e.esp_class, &e.esp_subclass};
-    static_assert(sizeof(fields) / sizeof(fields[0]) == kStrings);
-    for (int k = 0; k < kStrings; ++k) cols[static_cast<size_t>(k)].Append(*fields[k]);
+    const auto fields = fields_of(e);
+    for (int k = 0; k < kStrings; ++k) cols[static_cast<size_t>(k)].Append(*fields[static_cast<size_t>(k)]);
+    cols[1].AppendDomainOfLastTo(&destination);
   }
   py::dict events;  // the order of the event table's columns
   events["record"] = IntColumn(record);
@@ -161,9 +208,15 @@ py::dict BatchToPython(const ParseBatch& batch) {
   events["message_id"] = cols[3].Finish();
   events["reply_code"] = IntColumn(reply_code);
   for (int k = 4; k < kStrings; ++k) events[kNames[k]] = cols[static_cast<size_t>(k)].Finish();
+  events["destination"] = destination.Finish();
   const size_t m = batch.errors.size();
   std::vector<int64_t> erec(m), eoff(m);
-  StringColumnBuilder ecode(m), emsg(m);
+  size_t code_bytes = 0, msg_bytes = 0;
+  for (const auto& err : batch.errors) {
+    code_bytes += err.code.size();
+    msg_bytes += err.message.size();
+  }
+  StringColumnBuilder ecode(m, code_bytes), emsg(m, msg_bytes);
   for (size_t i = 0; i < m; ++i) {
     erec[i] = batch.errors[i].record;
     eoff[i] = batch.errors[i].offset;

@@ -165,20 +165,36 @@ def _column(value: Any) -> pa.Array:
     return pa.array(np.frombuffer(value, dtype=np.int64))
 
 
-def _tables(chunks: List[Dict[str, Any]], names: List[List[str]],
+def _input_names(index: np.ndarray) -> pa.Array:
+    """``<input>[i]`` for each i of `index`: the source names of a list of raw records."""
+    import pyarrow.compute as pc
+    L = pa.large_string()
+    return pc.binary_join_element_wise(pa.scalar("<input>[", L), pc.cast(pa.array(index), L), pa.scalar("]", L),
+                                       pa.scalar("", L))
+
+
+def _tables(chunks: List[Dict[str, Any]], names: Sequence[Union[List[str], Tuple[int, int]]],
             offsets: Optional[List[List[int]]] = None) -> Tuple[pa.Table, pa.Table, int, int, int]:
     # The core returns each chunk's columns as Arrow buffers: they are joined
     # column by column into one Arrow table per kind (events, errors). At
     # least one chunk is needed, even of no records: it gives the types.
+    # A chunk's names are a list (one per record), or (start, count): the
+    # records are items start .. start + count - 1 of the caller's list,
+    # named "<input>[i]" (the names are then made for the rows of the tables
+    # only).
     tables: Dict[str, Dict[str, List[pa.Array]]] = {"events": {}, "errors": {}}
     records = with_events = skipped = 0
     base = 0
     for n, (out, nm) in enumerate(zip(chunks, names)):
-        sources = pa.array(nm, pa.large_string())
+        start = nm[0] if isinstance(nm, tuple) else -1
+        sources = pa.array(nm, pa.large_string()) if isinstance(nm, list) else None
         for kind, cols in tables.items():
             part = out[kind]
             rec = np.frombuffer(part["record"], dtype=np.int64)
-            cols.setdefault("source", []).append(sources.take(pa.array(rec)))
+            if sources is None:
+                cols.setdefault("source", []).append(_input_names(rec + start))
+            else:
+                cols.setdefault("source", []).append(sources.take(pa.array(rec)))
             for key, value in part.items():
                 if key == "record":
                     col = pa.array(rec + base)
@@ -187,7 +203,7 @@ def _tables(chunks: List[Dict[str, Any]], names: List[List[str]],
                 else:
                     col = _column(value)
                 cols.setdefault(key, []).append(col)
-        base += len(nm)
+        base += nm[1] if isinstance(nm, tuple) else len(nm)
         records += int(out["records"])
         with_events += int(out["records_with_events"])
         skipped += int(out.get("records_skipped", 0))
@@ -201,9 +217,8 @@ def _finish_events(events: pa.Table) -> pa.Table:
     i = events.schema.get_field_index("reply_code")
     codes = events.column(i)
     events = events.set_column(i, "reply_code", pc.if_else(pc.equal(codes, 0), pa.scalar(None, pa.int64()), codes))
-    # The part after the last "@" (the whole text when there is none), like
-    # str.rpartition (RE2: linear time).
-    events = events.append_column("destination", pc.replace_substring_regex(events["recipient"], r"(?s)^.*@", ""))
+    # (`destination`, the part of the recipient after its last "@", comes
+    # from the core.)
     return events.select([c for c in EVENT_COLUMNS if c in events.column_names])
 
 
@@ -251,8 +266,8 @@ def _output(table: pa.Table, output: str) -> Any:
     return df
 
 
-def _result(chunks: List[Dict[str, Any]], names: List[List[str]], offsets: Optional[List[List[int]]],
-            classify: bool, profile: str, rules: Any, output: str) -> ParseResult:
+def _result(chunks: List[Dict[str, Any]], names: Sequence[Union[List[str], Tuple[int, int]]],
+            offsets: Optional[List[List[int]]], classify: bool, profile: str, rules: Any, output: str) -> ParseResult:
     events, errors, records, with_events, skipped = _tables(chunks, names, offsets)
     events = _finish_events(events)
     if classify:
@@ -285,7 +300,22 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
     from ._progress import progress_bar
     _check_output(output)
     chunks: List[Dict[str, Any]] = []
-    names: List[List[str]] = []
+    names: List[Union[List[str], Tuple[int, int]]] = []
+    if isinstance(source, list) and all(type(x) is bytes for x in source):
+        # A list of raw e-mails (the common case in code): batches are
+        # slices of it, and the "<input>[i]" names are made in _tables for
+        # the rows of the result only.
+        bar = progress_bar(len(source), "parse e-mails", progress, unit="mails")
+        for i in range(0, len(source), _BATCH):
+            part = source[i:i + _BATCH]
+            chunks.append(_core.parse_emails(part, max_bytes))
+            names.append((i, len(part)))
+            bar.update(len(part))
+        bar.close()
+        if not chunks:
+            chunks.append(_core.parse_emails([], max_bytes))
+            names.append([])
+        return _result(chunks, names, None, classify, profile, rules, output)
     batch: List[bytes] = []
     bnames: List[str] = []
     bar = progress_bar(0, "parse e-mails", progress, unit="mails")

@@ -391,3 +391,20 @@ def test_an_unknown_output_is_an_error_naming_the_field() -> None:
         with pytest.raises(bouncekit.InvalidArgumentError) as e:
             fn(src, output="excel")
         assert e.value.field == "output"
+
+
+def test_a_list_of_raw_emails_names_its_rows_like_the_general_path() -> None:
+    # A list of bytes takes a fast path (slices, names made for the rows of
+    # the result only); over several batches of 512, with errors among the
+    # records, every row must match what the general (name, bytes) path gives.
+    good, junk = dsn(), b"\x00\x01 not an e-mail"
+    recs = [junk if i % 7 == 3 else good for i in range(1100)]
+    fast = parse_emails(recs, classify=False, output="arrow")
+    slow = parse_emails([(f"<input>[{i}]", r) for i, r in enumerate(recs)], classify=False, output="arrow")
+    assert fast.events.equals(slow.events) and fast.errors.equals(slow.errors)
+    assert fast.summary() == slow.summary()
+    assert fast.summary()["records"] == 1100 and len(fast.errors) == len([i for i in range(1100) if i % 7 == 3])
+    ev = fast.events.to_pydict()
+    assert all(s == f"<input>[{r}]" for s, r in zip(ev["source"], ev["record"]))
+    assert ev["destination"] == [x.rpartition("@")[2] for x in ev["recipient"]]
+    assert fast.errors.to_pydict()["source"][-1] == "<input>[1095]"
