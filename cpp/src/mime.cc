@@ -9,6 +9,11 @@
 #include <string>
 #include <utility>
 
+#if defined(__x86_64__)
+#include <immintrin.h>  // AVX2, in functions compiled for it only
+#define BOUNCEKIT_MIME_AVX2 1
+#endif
+
 #include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -16,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "internal/ascii.h"
 #include "internal/email_scan.h"
+#include "internal/mime_simd.h"
 
 namespace bouncekit::mime {
 namespace {
@@ -89,27 +95,69 @@ bool ContainsBytes(absl::string_view hay, absl::string_view needle) {
 // search linear in the text whatever the text holds.
 constexpr size_t kSimdDelimiterMax = 128;
 
+// Does `delim` found at h begin a line of `base` (see FindDelimiterLine)?
+inline bool StartsLine(const char* base, size_t h, size_t line_floor) {
+  return h <= line_floor || base[h - 1] == '\n' || base[h - 1] == '\r';
+}
+
+#if defined(BOUNCEKIT_MIME_AVX2)
+bool wide_delimiter_search = __builtin_cpu_supports("avx2");
+
+// FindDelimiterLine's blocks, 32 candidate positions at a time, from *io on
+// while a whole block fits; *io is left where the blocks stopped.
+__attribute__((target("avx2"))) size_t DelimiterBlocksAvx2(const char* base, size_t n, absl::string_view delim,
+                                                            size_t line_floor, size_t* io) {
+  const size_t k = delim.size();
+  const __m256i first = _mm256_set1_epi8(delim[0]);
+  const __m256i second = _mm256_set1_epi8(delim[1]);
+  const __m256i last = _mm256_set1_epi8(delim[k - 1]);
+  size_t i = *io;
+  while (i + 31 + k <= n) {
+    const char* p = base + i;
+    const __m256i a = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), first);
+    const __m256i b = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1)), second);
+    const __m256i c = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + k - 1)), last);
+    unsigned m = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(_mm256_and_si256(a, b), c)));
+    while (m != 0) {
+      const size_t h = i + static_cast<size_t>(__builtin_ctz(m));
+      if (std::memcmp(base + h, delim.data(), k) == 0 && StartsLine(base, h, line_floor)) {
+        *io = i;
+        return h;
+      }
+      m &= m - 1;
+    }
+    i += 32;
+  }
+  *io = i;
+  return absl::string_view::npos;
+}
+#endif
+
 // Position of the first occurrence of `delim` (a MIME delimiter, "--" +
 // boundary) in `hay` at or after `from` that begins a line: preceded by CR
 // or LF, or at `from` itself when `from` is `line_floor` (the start of the
 // multipart body). npos when there is none. Same answer as a FindBytes
 // loop that skips hits in mid-line; for delimiters of up to
-// kSimdDelimiterMax bytes it looks at sixteen positions at a time, keeping
-// those whose first two bytes and last byte match, before comparing the
-// rest (memmem looks at most bytes one at a time).
+// kSimdDelimiterMax bytes it looks at 32 (AVX2) or 16 (SSE2) positions at
+// a time, keeping those whose first two bytes and last byte match, before
+// comparing the rest (memmem looks at most bytes one at a time).
 size_t FindDelimiterLine(absl::string_view hay, absl::string_view delim, size_t from, size_t line_floor) {
   const size_t n = hay.size();
   const size_t k = delim.size();
   const char* const base = hay.data();
-  auto starts_line = [&](size_t h) {
-    return h <= line_floor || base[h - 1] == '\n' || base[h - 1] == '\r';
-  };
+  auto starts_line = [&](size_t h) { return StartsLine(base, h, line_floor); };
 #if defined(__SSE2__)
   if (k >= 2 && k <= kSimdDelimiterMax && from <= n) {
     const __m128i first = _mm_set1_epi8(delim[0]);
     const __m128i second = _mm_set1_epi8(delim[1]);
     const __m128i last = _mm_set1_epi8(delim[k - 1]);
     size_t i = from;
+#if defined(BOUNCEKIT_MIME_AVX2)
+    if (wide_delimiter_search) {
+      const size_t h = DelimiterBlocksAvx2(base, n, delim, line_floor, &i);
+      if (h != absl::string_view::npos) return h;
+    }
+#endif
     // Blocks whose every candidate ends inside the text: i + 15 + k <= n.
     while (i + 15 + k <= n) {
       const char* p = base + i;
@@ -771,3 +819,24 @@ absl::Status ParseInto(absl::string_view raw, const MimeOptions& options, Messag
 }
 
 }  // namespace bouncekit::mime
+
+namespace bouncekit::internal {
+
+bool MimeWideDelimiterSearch() {
+#if defined(BOUNCEKIT_MIME_AVX2)
+  return mime::wide_delimiter_search;
+#else
+  return false;
+#endif
+}
+
+void SetMimeWideDelimiterSearch(bool on) {
+#if defined(BOUNCEKIT_MIME_AVX2)
+  mime::wide_delimiter_search = on && __builtin_cpu_supports("avx2");
+#else
+  (void)on;
+#endif
+}
+
+}  // namespace bouncekit::internal
+

@@ -3,6 +3,7 @@
 // Tests of the bounce readers in the core: MIME decoding, DSN fields,
 // heuristic bounces, the JSON parser, ESP mappings and log lines.
 
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "bouncekit/mime.h"
 #include "bouncekit/parse.h"
 #include "internal/email_scan.h"
+#include "internal/mime_simd.h"
 
 namespace bouncekit {
 namespace {
@@ -199,35 +201,43 @@ TEST(Mime, BoundaryWithALineBreak) {
 // bytes): every boundary length and every alignment of the delimiters must
 // give the same parts, with decoys in mid-line and longer boundaries skipped.
 TEST(Mime, DelimiterLinesAtEveryAlignmentAndBoundaryLength) {
-  for (const size_t blen : {1, 2, 7, 14, 15, 16, 17, 40, 70, 125, 126, 127, 128, 200}) {
-    std::string boundary;
-    for (size_t i = 0; i < blen; ++i) boundary.push_back(static_cast<char>('a' + i % 26));
-    for (const absl::string_view eol : {"\n", "\r\n", "\r"}) {
-      for (size_t pad = 0; pad < 40; ++pad) {
-        const std::string d = "--" + boundary;
-        const std::string one = std::string(pad, 'p') + " x" + d + std::string(eol) + "y" + d + " in mid-line" +
-                                std::string(eol) + d + "x longer";
-        const std::string two = "last " + d.substr(0, d.size() - 1);
-        std::string raw = absl::StrCat("Content-Type: multipart/mixed; boundary=\"", boundary, "\"", eol, eol,
-                                       "preamble", eol, d, eol, eol, one, eol, d, "  ", eol, eol, two, eol, d,
-                                       "--", eol);
-        auto m = mime::Parse(raw);
-        ASSERT_TRUE(m.ok()) << m.status();
-        SCOPED_TRACE(absl::StrCat("boundary ", blen, " pad ", pad, " eol ", eol.size()));
-        EXPECT_FALSE(m->truncated);
-        ASSERT_EQ(m->parts.size(), 3u);
-        EXPECT_EQ(m->parts[1].body, one);
-        EXPECT_EQ(m->parts[2].body, two);
-        // Without its closing delimiter: the last part runs to the end.
-        raw.resize(raw.size() - d.size() - 2 - eol.size());
-        m = mime::Parse(raw);
-        ASSERT_TRUE(m.ok()) << m.status();
-        EXPECT_TRUE(m->truncated);
-        ASSERT_EQ(m->parts.size(), 3u);
-        EXPECT_EQ(m->parts[1].body, one);
+  // With AVX2 (where the CPU has it: 32 positions at a time) and without.
+  const bool wide = internal::MimeWideDelimiterSearch();
+  if (!wide) std::printf("Mime: this CPU has no AVX2; only the SSE2 delimiter search is tested\n");
+  for (const bool use_wide : {wide, false}) {
+    internal::SetMimeWideDelimiterSearch(use_wide);
+    for (const size_t blen : {1, 2, 7, 14, 15, 16, 17, 31, 32, 33, 40, 70, 125, 126, 127, 128, 200}) {
+      std::string boundary;
+      for (size_t i = 0; i < blen; ++i) boundary.push_back(static_cast<char>('a' + i % 26));
+      for (const absl::string_view eol : {"\n", "\r\n", "\r"}) {
+        for (size_t pad = 0; pad < 70; ++pad) {
+          const std::string d = "--" + boundary;
+          const std::string one = std::string(pad, 'p') + " x" + d + std::string(eol) + "y" + d + " in mid-line" +
+                                  std::string(eol) + d + "x longer";
+          const std::string two = "last " + d.substr(0, d.size() - 1);
+          std::string raw = absl::StrCat("Content-Type: multipart/mixed; boundary=\"", boundary, "\"", eol, eol,
+                                         "preamble", eol, d, eol, eol, one, eol, d, "  ", eol, eol, two, eol, d,
+                                         "--", eol);
+          auto m = mime::Parse(raw);
+          ASSERT_TRUE(m.ok()) << m.status();
+          SCOPED_TRACE(absl::StrCat("boundary ", blen, " pad ", pad, " eol ", eol.size()));
+          EXPECT_FALSE(m->truncated);
+          ASSERT_EQ(m->parts.size(), 3u);
+          EXPECT_EQ(m->parts[1].body, one);
+          EXPECT_EQ(m->parts[2].body, two);
+          // Without its closing delimiter: the last part runs to the end.
+          raw.resize(raw.size() - d.size() - 2 - eol.size());
+          m = mime::Parse(raw);
+          ASSERT_TRUE(m.ok()) << m.status();
+          EXPECT_TRUE(m->truncated);
+          ASSERT_EQ(m->parts.size(), 3u);
+          EXPECT_EQ(m->parts[1].body, one);
+        }
       }
     }
   }
+  internal::SetMimeWideDelimiterSearch(true);
+  EXPECT_EQ(internal::MimeWideDelimiterSearch(), wide);
 }
 
 TEST(Mime, ParseIntoReusesPartsInPlace) {
