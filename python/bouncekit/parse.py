@@ -236,17 +236,19 @@ def _classify_events(events: pa.Table, profile: str, rules: Any) -> pa.Table:
             continue
         col = out[name]
         if name == "sisimai_reason":
-            # Complaints and auto-replies are what their source says they are
-            # (re-encoded over the classifier's own dictionary of reasons).
-            kind = events["kind"]
-            reason = pc.if_else(pc.equal(kind, "complaint"), "feedback",
-                                pc.if_else(pc.equal(kind, "auto_reply"), "vacation", col.cast(pa.string())))
-            values = col.combine_chunks().dictionary if col.num_chunks else pa.array([], pa.string())
-            extra = [v for v in ("feedback", "vacation") if v not in values.to_pylist()]
-            values = pa.concat_arrays([values.cast(pa.string()), pa.array(extra, pa.string())])
-            indices = pc.index_in(reason, value_set=values)
-            if isinstance(indices, pa.ChunkedArray):
-                indices = indices.combine_chunks()
+            # Complaints and auto-replies are what their source says they are:
+            # "feedback" and "vacation", added to the classifier's dictionary
+            # of reasons when missing; only those rows' indices change.
+            arr = col.combine_chunks() if col.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+            values = arr.dictionary.cast(pa.string())
+            have = values.to_pylist()
+            extra = [v for v in ("feedback", "vacation") if v not in have]
+            values = pa.concat_arrays([values, pa.array(extra, pa.string())])
+            where = {v: i for i, v in enumerate(values.to_pylist())}
+            indices = arr.indices.cast(pa.int32())
+            kind = events["kind"].combine_chunks() if events.num_rows else pa.array([], pa.large_string())
+            for k, reason in (("complaint", "feedback"), ("auto_reply", "vacation")):
+                indices = pc.if_else(pc.equal(kind, k), pa.scalar(where[reason], pa.int32()), indices)
             col = pa.DictionaryArray.from_arrays(indices, values)
         events = events.append_column(name, col)
     return events
