@@ -101,7 +101,12 @@ inline bool StartsLine(const char* base, size_t h, size_t line_floor) {
 }
 
 #if defined(BOUNCEKIT_MIME_AVX2)
-bool wide_delimiter_search = __builtin_cpu_supports("avx2");
+// (Set while the library's static objects are built: __builtin_cpu_init
+// first, as GCC asks of code that may run before the CPU model is known.)
+bool wide_delimiter_search = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
 
 // FindDelimiterLine's blocks, 32 candidate positions at a time, from *io on
 // while a whole block fits; *io is left where the blocks stopped.
@@ -832,6 +837,7 @@ bool MimeWideDelimiterSearch() {
 
 void SetMimeWideDelimiterSearch(bool on) {
 #if defined(BOUNCEKIT_MIME_AVX2)
+  __builtin_cpu_init();
   mime::wide_delimiter_search = on && __builtin_cpu_supports("avx2");
 #else
   (void)on;

@@ -101,7 +101,7 @@ class PhraseSet {
         high_[j][c >> 4] |= bit;
       }
     }
-    shuffle_ = num_prefixes_ > 0 && __builtin_cpu_supports("ssse3");
+    set_shuffle(true);
 #endif
   }
 
@@ -154,6 +154,7 @@ class PhraseSet {
   bool shuffle() const { return shuffle_; }
   void set_shuffle(bool on) {
 #if defined(BOUNCEKIT_PHRASE_SET_SHUFFLE)
+    __builtin_cpu_init();  // harmless when done; needed if this runs before the CPU model is known
     shuffle_ = on && num_prefixes_ > 0 && __builtin_cpu_supports("ssse3");
 #else
     (void)on;
