@@ -100,6 +100,16 @@ inline bool StartsLine(const char* base, size_t h, size_t line_floor) {
   return h <= line_floor || base[h - 1] == '\n' || base[h - 1] == '\r';
 }
 
+// The first of the candidate positions i + (bits of m) where `delim`
+// really is, at the start of a line; npos when none is.
+inline size_t FirstDelimiterOf(unsigned m, size_t i, const char* base, absl::string_view delim, size_t line_floor) {
+  for (; m != 0; m &= m - 1) {
+    const size_t h = i + static_cast<size_t>(__builtin_ctz(m));
+    if (std::memcmp(base + h, delim.data(), delim.size()) == 0 && StartsLine(base, h, line_floor)) return h;
+  }
+  return absl::string_view::npos;
+}
+
 #if defined(BOUNCEKIT_MIME_AVX2)
 // (Set while the library's static objects are built: __builtin_cpu_init
 // first, as GCC asks of code that may run before the CPU model is known.)
@@ -122,14 +132,11 @@ __attribute__((target("avx2"))) size_t DelimiterBlocksAvx2(const char* base, siz
     const __m256i a = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), first);
     const __m256i b = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1)), second);
     const __m256i c = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + k - 1)), last);
-    unsigned m = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(_mm256_and_si256(a, b), c)));
-    while (m != 0) {
-      const size_t h = i + static_cast<size_t>(__builtin_ctz(m));
-      if (std::memcmp(base + h, delim.data(), k) == 0 && StartsLine(base, h, line_floor)) {
-        *io = i;
-        return h;
-      }
-      m &= m - 1;
+    const unsigned m = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_and_si256(_mm256_and_si256(a, b), c)));
+    const size_t h = FirstDelimiterOf(m, i, base, delim, line_floor);
+    if (h != absl::string_view::npos) {
+      *io = i;
+      return h;
     }
     i += 32;
   }
@@ -169,12 +176,9 @@ size_t FindDelimiterLine(absl::string_view hay, absl::string_view delim, size_t 
       const __m128i a = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), first);
       const __m128i b = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1)), second);
       const __m128i c = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k - 1)), last);
-      unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(a, b), c)));
-      while (m != 0) {
-        const size_t h = i + static_cast<size_t>(__builtin_ctz(m));
-        if (std::memcmp(base + h, delim.data(), k) == 0 && starts_line(h)) return h;
-        m &= m - 1;
-      }
+      const unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(_mm_and_si128(a, b), c)));
+      const size_t h = FirstDelimiterOf(m, i, base, delim, line_floor);
+      if (h != absl::string_view::npos) return h;
       i += 16;
     }
     // The last few positions one by one.

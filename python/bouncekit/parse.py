@@ -313,29 +313,25 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
             chunks.append(_core.parse_emails(part, max_bytes))
             names.append((i, len(part)))
             bar.update(len(part))
-        bar.close()
-        if not chunks:
-            chunks.append(_core.parse_emails([], max_bytes))
-            names.append([])
-        return _result(chunks, names, None, classify, profile, rules, output)
-    batch: List[bytes] = []
-    bnames: List[str] = []
-    bar = progress_bar(0, "parse e-mails", progress, unit="mails")
+    else:
+        batch: List[bytes] = []
+        bnames: List[str] = []
+        bar = progress_bar(0, "parse e-mails", progress, unit="mails")
 
-    def flush() -> None:
-        if batch:
-            chunks.append(_core.parse_emails(list(batch), max_bytes))
-            names.append(list(bnames))
-            bar.update(len(batch))
-            batch.clear()
-            bnames.clear()
+        def flush() -> None:
+            if batch:
+                chunks.append(_core.parse_emails(list(batch), max_bytes))
+                names.append(list(bnames))
+                bar.update(len(batch))
+                batch.clear()
+                bnames.clear()
 
-    for name, data in iter_email_sources(source):
-        batch.append(data)
-        bnames.append(name)
-        if len(batch) >= _BATCH:
-            flush()
-    flush()
+        for name, data in iter_email_sources(source):
+            batch.append(data)
+            bnames.append(name)
+            if len(batch) >= _BATCH:
+                flush()
+        flush()
     bar.close()
     if not chunks:  # no records: the core's empty tables give the column types
         chunks.append(_core.parse_emails([], max_bytes))

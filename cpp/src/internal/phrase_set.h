@@ -183,14 +183,12 @@ class PhraseSet {
       low[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(low_[j].data()));
       high[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(high_[j].data()));
     }
-    auto buckets = [&](const unsigned char* at, int j) __attribute__((target("ssse3"))) {
-      return Buckets(at, low[j], high[j], fold, nibble);
-    };
     size_t k = 0;
     // Blocks of 16 start positions whose three bytes are all in the text.
     for (; k + 18 <= n; k += 16) {
-      const __m128i any = _mm_and_si128(_mm_and_si128(buckets(bytes + k, 0), buckets(bytes + k + 1, 1)),
-                                        buckets(bytes + k + 2, 2));
+      const __m128i any = _mm_and_si128(_mm_and_si128(Buckets(bytes + k, low[0], high[0], fold, nibble),
+                                                      Buckets(bytes + k + 1, low[1], high[1], fold, nibble)),
+                                        Buckets(bytes + k + 2, low[2], high[2], fold, nibble));
       unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(any, _mm_setzero_si128()))) ^ 0xffffu;
       while (mask != 0) {
         const size_t at = k + static_cast<size_t>(__builtin_ctz(mask));
