@@ -624,9 +624,17 @@ class WriteCombiner {
 };
 
 // A bump allocator for big, long-lived blocks (W2 event lists, staging
-// buffers): chunks from 256 KiB doubling to 32 MiB; from 4 MiB on they are
-// 2 MiB aligned with transparent huge pages asked for (a W2 run appends ~16
-// bytes per event: on 4 KiB pages that is a page fault per 256 events).
+// buffers): chunks from 256 KiB doubling to 32 MiB, from 4 MiB on 2 MiB
+// aligned. Transparent huge pages (MADV_HUGEPAGE) are asked for only once
+// the arena holds kHugePagesFrom: they save TLB misses over big tables,
+// but on virtual machines that hand free memory back to the host (balloon
+// free page reporting, e.g. Firecracker) a fresh huge page is often one the
+// host must back again, and faulting it in cost 2-5x more per byte than
+// 4 KiB pages. On the 2-core benchmark VM, W2 end to end: at 10^7 rows
+// (arenas of 40-80 MiB) median 1.29 s wall / 2.06 s CPU with huge pages
+// throughout, 1.13 s / 1.76 s without (8 alternating runs, each after a
+// DuckDB run as in bench_history.py); at 10^8 rows (arenas of 300-400 MiB)
+// 9.5-10.5 s with them, 9.9-11.4 s without.
 // Everything is freed at once when the arena goes. Not thread-safe.
 class BlockArena {
  public:
@@ -643,9 +651,10 @@ class BlockArena {
     if (bytes > static_cast<size_t>(end_ - next_)) {
       size_t size = chunks_.empty() ? kFirstChunk : std::min(kChunk, 2 * chunks_.back().size);
       if (size < bytes) size = (bytes + kHuge - 1) & ~(kHuge - 1);
-      Chunk c = Map(size);
+      Chunk c = Map(size, mapped_ >= kHugePagesFrom);
       if (c.base == nullptr) return nullptr;
       chunks_.push_back(c);
+      mapped_ += size;
       next_ = c.data;
       end_ = c.data + size;
     }
@@ -663,6 +672,7 @@ class BlockArena {
   static constexpr size_t kHuge = size_t{2} << 20;
   static constexpr size_t kChunk = size_t{32} << 20;
   static constexpr size_t kFirstChunk = size_t{256} << 10;
+  static constexpr size_t kHugePagesFrom = size_t{128} << 20;
   struct Chunk {
     void* base;    // what to release
     size_t bytes;  // how much was mapped
@@ -670,9 +680,9 @@ class BlockArena {
     size_t size;   // usable bytes from data
   };
 
-  static Chunk Map(size_t size) {
+  static Chunk Map(size_t size, bool huge_pages) {
 #if defined(__linux__)
-    if (size < 2 * kHuge) {  // small: no huge pages, no alignment
+    if (size < 2 * kHuge) {  // small: not aligned
       void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (p == MAP_FAILED) return Chunk{nullptr, 0, nullptr, 0};
       return Chunk{p, size, static_cast<char*>(p), size};
@@ -682,10 +692,11 @@ class BlockArena {
     if (p == MAP_FAILED) return Chunk{nullptr, 0, nullptr, 0};
     char* data = reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1));
 #if defined(MADV_HUGEPAGE)
-    madvise(data, size, MADV_HUGEPAGE);  // a hint: nothing changes where THP is off
+    if (huge_pages) madvise(data, size, MADV_HUGEPAGE);  // a hint: nothing changes where THP is off
 #endif
     return Chunk{p, bytes, data, size};
 #else
+    (void)huge_pages;
     void* p = std::aligned_alloc(64, size);
     return Chunk{p, size, static_cast<char*>(p), p == nullptr ? 0 : size};
 #endif
@@ -701,6 +712,7 @@ class BlockArena {
   std::vector<Chunk> chunks_;
   char* next_ = nullptr;
   char* end_ = nullptr;
+  size_t mapped_ = 0;  // bytes of all chunks
 };
 
 inline void* ArenaAllocate(BlockArena* arena, size_t bytes) { return arena->Allocate(bytes); }
@@ -729,8 +741,7 @@ static_assert(sizeof(EventRecord) == 16);
 
 // An append-only list of records of type T (4, 8 or 16 bytes) in 64-byte
 // aligned blocks (16 KiB first, doubling up to 64 KiB): no reallocation,
-// little slack (at most one part-filled block per list: with 256 lists in
-// huge pages, bigger blocks would leave tens of MiB touched but unused).
+// little slack (at most one part-filled block per list).
 // Blocks come from the heap (freed by Clear) or from an arena. Appends are
 // staged in one cache line and written out a full line at a time with
 // non-temporal stores, so that the destination lines are never read from
