@@ -27,6 +27,12 @@ constexpr int32_t kBail = -2;
 constexpr size_t kMaxNodes = 1 << 16;
 constexpr int kMaxRepeat = 1000;
 
+// Sets of ASCII bytes, and bit kNonAscii: whether the set takes every
+// non-ASCII character (`.`, negated classes, \D \S \W); a text's non-ASCII
+// characters are each read as that one symbol (see FindUtf8).
+using ByteSet = std::bitset<129>;
+constexpr size_t kNonAscii = 128;
+
 bool IsWordByte(int c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -34,7 +40,7 @@ bool IsWordByte(int c) {
 // Syntax tree of one pattern.
 struct Ast {
   enum Kind { kBytes, kConcat, kAlternate, kRepeat, kAssert, kNothing } kind = kNothing;
-  std::bitset<128> bytes;  // kBytes (case folded)
+  ByteSet bytes;  // kBytes (case folded)
   std::vector<Ast> subs;   // kConcat, kAlternate; kRepeat: one
   int min = 0, max = 0;    // kRepeat; max -1 = unbounded
   int assertion = 0;       // kAssert: TextDfa op
@@ -49,6 +55,7 @@ struct TextDfa::Parser {
   size_t i = 0;
   int depth = 0;
   absl::Status error;
+  bool non_ascii = false;  // the pattern names a non-ASCII character
 
   bool Fail(absl::string_view why) {
     if (error.ok()) error = absl::UnimplementedError(absl::StrCat("at offset ", i, ": ", why));
@@ -69,6 +76,7 @@ struct TextDfa::Parser {
       cp = cp << 6 | (b & 0x3F);
     }
     i += static_cast<size_t>(len);
+    non_ascii = true;
     return cp;
   }
   // Non-ASCII characters match no ASCII text, except those that case
@@ -82,12 +90,12 @@ struct TextDfa::Parser {
   }
   char Peek() const { return p[i]; }
 
-  static std::bitset<128> Range(int lo, int hi) {
-    std::bitset<128> b;
+  static ByteSet Range(int lo, int hi) {
+    ByteSet b;
     for (int c = lo; c <= hi; ++c) b.set(static_cast<size_t>(c));
     return b;
   }
-  static std::bitset<128> Fold(std::bitset<128> b) {
+  static ByteSet Fold(ByteSet b) {
     for (int c = 'a'; c <= 'z'; ++c) {
       if (b.test(static_cast<size_t>(c)) || b.test(static_cast<size_t>(c - 32))) {
         b.set(static_cast<size_t>(c));
@@ -96,8 +104,8 @@ struct TextDfa::Parser {
     }
     return b;
   }
-  static std::bitset<128> Perl(char c) {
-    std::bitset<128> b;
+  static ByteSet Perl(char c) {
+    ByteSet b;
     switch (c | 0x20) {
       case 'd': b = Range('0', '9'); break;
       case 's':
@@ -184,11 +192,13 @@ struct TextDfa::Parser {
         lo = 0, hi = 1, ++i;
       } else if (c == '{') {
         size_t j = i + 1;
+        bool leading_zero = false;
         auto number = [&](int* v) {
           const size_t s = j;
           int64_t x = 0;
           while (j < p.size() && p[j] >= '0' && p[j] <= '9' && x <= kMaxRepeat) x = x * 10 + (p[j++] - '0');
           *v = static_cast<int>(x);
+          if (j - s > 1 && p[s] == '0') leading_zero = true;
           return j > s;
         };
         if (!number(&lo)) return true;  // a literal '{' (RE2 reads it so); the caller sees it next
@@ -197,7 +207,9 @@ struct TextDfa::Parser {
           ++j;
           if (!number(&hi)) hi = -1;
         }
-        if (j >= p.size() || p[j] != '}') return true;
+        // RE2 takes no count with a leading zero ("{08,}"): the braces are
+        // then literal text, as when they are not closed.
+        if (j >= p.size() || p[j] != '}' || leading_zero) return true;
         if (lo > kMaxRepeat || hi > kMaxRepeat || (hi >= 0 && hi < lo)) return Fail("bad repeat");
         i = j + 1;
       } else {
@@ -246,6 +258,7 @@ struct TextDfa::Parser {
         out->kind = Ast::kBytes;
         out->bytes = Range(0, 127);
         out->bytes.reset('\n');
+        out->bytes.set(kNonAscii);
         return true;
       case '^':
         ++i;
@@ -298,7 +311,7 @@ struct TextDfa::Parser {
       negate = true;
       ++i;
     }
-    std::bitset<128> set;
+    ByteSet set;
     bool first = true;
     while (true) {
       if (!More()) return Fail("missing ]");
@@ -317,7 +330,7 @@ struct TextDfa::Parser {
       int hi = lo;
       if (i + 1 < p.size() && Peek() == '-' && p[i + 1] != ']') {
         ++i;
-        std::bitset<128> unused;
+        ByteSet unused;
         if (!ClassByte(&hi, &unused)) return false;
         if (hi < 0 || hi < lo) return Fail("bad class range");
       }
@@ -332,7 +345,7 @@ struct TextDfa::Parser {
   }
 
   // One class element: a character (*b) or a Perl class added to *set (*b = -1).
-  bool ClassByte(int* b, std::bitset<128>* set) {
+  bool ClassByte(int* b, ByteSet* set) {
     const char c = Peek();
     if (static_cast<unsigned char>(c) >= 0x80) {
       *b = CodePoint();
@@ -455,17 +468,23 @@ absl::StatusOr<std::unique_ptr<TextDfa>> TextDfa::Compile(const std::vector<std:
     }
     d->starts_.push_back(start);
     d->pattern_of_.resize(d->prog_.size(), static_cast<int32_t>(k));
+    if (parser.non_ascii) d->non_ascii_patterns_.push_back(static_cast<int32_t>(k));
   }
   // Byte classes: bytes that every set (and the word test) treats alike.
   for (int c = 0; c < 128; ++c) d->word_.set(static_cast<size_t>(c), IsWordByte(c));
   absl::flat_hash_map<std::string, uint8_t> classes;
-  for (int c = 0; c < 128; ++c) {
+  // c = kNonAscii stands for any non-ASCII character (FindUtf8's symbol).
+  for (int c = 0; c <= static_cast<int>(kNonAscii); ++c) {
     std::string sig(d->sets_.size() + 1, '0');
     for (size_t s = 0; s < d->sets_.size(); ++s) sig[s] = d->sets_[s].test(static_cast<size_t>(c)) ? '1' : '0';
     sig.back() = d->word_.test(static_cast<size_t>(c)) ? '1' : '0';
     auto [it, inserted] = classes.try_emplace(sig, static_cast<uint8_t>(classes.size()));
     if (inserted) d->class_byte_[it->second] = static_cast<uint8_t>(c);
-    d->byte_class_[static_cast<size_t>(c)] = it->second;
+    if (c < 128) {
+      d->byte_class_[static_cast<size_t>(c)] = it->second;
+    } else {
+      d->non_ascii_class_ = it->second;
+    }
   }
   d->num_classes_ = static_cast<int>(classes.size()) + 1;
   for (int c = 128; c < 256; ++c) d->byte_class_[static_cast<size_t>(c)] = static_cast<uint8_t>(classes.size());
@@ -619,8 +638,12 @@ bool TextDfa::FlushKeeping(absl::Span<int32_t* const> keep) {
 }
 
 int32_t TextDfa::SlowStep(int32_t at, uint8_t byte, absl::Span<int32_t* const> keep) {
+  return SlowStepClass(at, byte_class_[byte], byte, keep);
+}
+
+int32_t TextDfa::SlowStepClass(int32_t at, int32_t cls, uint8_t byte, absl::Span<int32_t* const> keep) {
   const int32_t nc = num_classes_;
-  const int32_t cell = at + byte_class_[byte];
+  const int32_t cell = at + cls;
   if (trans_[static_cast<size_t>(cell)] == kBail || given_up_) return kBail;
   int32_t made = Transition(at / nc, byte);
   int32_t from = at / nc;
@@ -634,7 +657,7 @@ int32_t TextDfa::SlowStep(int32_t at, uint8_t byte, absl::Span<int32_t* const> k
     from = here / nc;
     made = Transition(from, byte);
   }
-  trans_[static_cast<size_t>(from * nc + byte_class_[byte])] = made * nc;
+  trans_[static_cast<size_t>(from * nc + cls)] = made * nc;
   return made * nc;
 }
 
@@ -663,6 +686,79 @@ const std::vector<int32_t>* TextDfa::Find(absl::string_view text) {
     at = next;
   }
   return &end_lists_[static_cast<size_t>(EndMatches(at / num_classes_))];
+}
+
+namespace {
+// The code point of the UTF-8 character at p (of at most `left` bytes) and
+// its length in *len; -1 when the bytes there are not UTF-8 (overlong
+// forms, surrogates and values past U+10FFFF included).
+int32_t DecodeUtf8(const uint8_t* p, size_t left, int* len) {
+  const uint8_t b0 = p[0];
+  int n;
+  int32_t cp, min;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return -1;
+  }
+  if (left < static_cast<size_t>(n)) return -1;
+  for (int k = 1; k < n; ++k) {
+    if ((p[k] & 0xC0) != 0x80) return -1;
+    cp = cp << 6 | (p[k] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+  *len = n;
+  return cp;
+}
+}  // namespace
+
+const std::vector<int32_t>* TextDfa::FindUtf8(absl::string_view text) {
+  if (given_up_) return nullptr;
+  ++texts_since_flush_;
+  int32_t s = StartState();
+  if (s < 0) {
+    Flush();
+    s = StartState();
+  }
+  const int32_t nc = num_classes_;
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  const auto* const end = p + text.size();
+  int32_t at = s * nc;
+  while (p < end) {
+    int32_t cls;
+    uint8_t byte;
+    if (*p < 0x80) {
+      byte = *p++;
+      cls = byte_class_[byte];
+    } else {
+      int len = 0;
+      const int32_t cp = DecodeUtf8(p, static_cast<size_t>(end - p), &len);
+      // Case folding ties these to ASCII letters (the Kelvin sign to k, the
+      // long s to s; the dotted and dotless i kept out to be safe), so they
+      // are not "any non-ASCII character" to a pattern: RE2 reads the text.
+      if (cp < 0 || cp == 0x130 || cp == 0x131 || cp == 0x17F || cp == 0x212A) return nullptr;
+      p += len;
+      byte = static_cast<uint8_t>(kNonAscii);
+      cls = non_ascii_class_;
+    }
+    int32_t next = trans_[static_cast<size_t>(at + cls)];
+    if (next < 0) {
+      next = SlowStepClass(at, cls, byte, {});
+      if (next == kBail) return nullptr;
+    }
+    at = next;
+  }
+  const std::vector<int32_t>& all = end_lists_[static_cast<size_t>(EndMatches(at / nc))];
+  if (non_ascii_patterns_.empty()) return &all;
+  utf8_found_.clear();
+  for (int32_t k : all) {
+    if (!std::binary_search(non_ascii_patterns_.begin(), non_ascii_patterns_.end(), k)) utf8_found_.push_back(k);
+  }
+  return &utf8_found_;
 }
 
 void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int32_t>* found,

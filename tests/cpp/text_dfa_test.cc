@@ -77,7 +77,7 @@ void ExpectSame(TextDfa& dfa, const Reference& ref, const std::vector<std::strin
 
 // The diagnostic texts of the Sisimai corpus (JSON escapes undone roughly:
 // any text will do, as long as both engines read the same one).
-std::vector<std::string> CorpusTexts() {
+std::vector<std::string> CorpusTexts(bool non_ascii = false) {
   std::vector<std::string> out;
   const std::string data = Slurp(std::string(BOUNCEKIT_SHARED_DIR) + "/corpora/sisimai/dev.jsonl");
   const std::string key = "\"diagnosticcode\": \"";
@@ -95,9 +95,27 @@ std::vector<std::string> CorpusTexts() {
     }
     bool ascii = true;
     for (char c : text) ascii &= static_cast<unsigned char>(c) < 0x80;
-    if (ascii) out.push_back(std::move(text));
+    if (ascii != non_ascii) out.push_back(std::move(text));
   }
   return out;
+}
+
+// FindUtf8 plus RE2 for the patterns it leaves out, as the classifier asks.
+std::vector<uint8_t> Utf8Hits(TextDfa& dfa, const std::vector<std::string>& patterns, const std::string& text,
+                              bool* answered) {
+  std::vector<uint8_t> hits(patterns.size(), 0);
+  const std::vector<int32_t>* found = dfa.FindUtf8(text);
+  *answered = found != nullptr;
+  if (found == nullptr) return hits;
+  for (int32_t k : *found) hits[static_cast<size_t>(k)] = 1;
+  RE2::Options o;
+  o.set_case_sensitive(false);
+  o.set_log_errors(false);
+  for (int32_t k : dfa.NonAsciiPatterns()) {
+    EXPECT_EQ(hits[static_cast<size_t>(k)], 0) << "pattern " << k << " is left out of FindUtf8's answer";
+    hits[static_cast<size_t>(k)] = RE2::PartialMatch(text, RE2(patterns[static_cast<size_t>(k)], o)) ? 1 : 0;
+  }
+  return hits;
 }
 
 TEST(TextDfa, RuleFilesAgreeWithRe2OnCorpusTexts) {
@@ -131,12 +149,13 @@ TEST(TextDfa, CornerCasesAgreeWithRe2OnRandomTexts) {
       "x*", "[^a]", "[^a-c]b", ".", "a.c", "a..b", "[]a]", "[a-]x", "[-a]", "\\x41b", "[\\d_]+x", "\\s+$",
       "\\S\\s\\S", "\\w\\W", "\\D{2}", "a|b|", "(|a)x", "a*?b", "a+?b", "a??b", "b{1,3}?c", "\\.", "\\-\\[",
       "gr[ae]y[ -]?list", "(mailbox|inbox)( is)? full", "[^ ]+ (blocked|rejected)", "a\\nb", "^\\s*[0-9]{1,3}\\s*$",
-      "\\Aab", "ab\\z", "caf\xc3\xa9", "[\xc3\xa9" "a]b", "[^\xc3\xa9]x", "[_-\xc3\xa9]", "(x|\xc3\xa9)+b", "_\\b", "\\b_", "(a{1,2}){2}", "(a|ab)(c|bcd)(d*)", "[a-c]{3,5}$"};
+      "\\Aab", "ab\\z", "caf\xc3\xa9", "[\xc3\xa9" "a]b", "[^\xc3\xa9]x", "[_-\xc3\xa9]", "(x|\xc3\xa9)+b", "_\\b", "\\b_", "(a{1,2}){2}", "(a|ab)(c|bcd)(d*)", "[a-c]{3,5}$",
+      ".{08,}b", "a{01}", "x{0,02}a", "b{00}"};
   auto dfa = TextDfa::Compile(patterns);
   ASSERT_TRUE(dfa.ok()) << dfa.status();
   Reference ref(patterns);
   std::mt19937 rng(12345);
-  const std::string alphabets[] = {"abc", "abx -_", "aAbB\n 0.[-", "abcdx0 _\t\n.-]AB", "grayls- ilt"};
+  const std::string alphabets[] = {"abc", "abx -_", "aAbB\n 0.[-", "abcdx0 _\t\n.-]AB", "grayls- ilt", "ab{}0128,x"};
   for (int round = 0; round < 20000; ++round) {
     const std::string& alpha = alphabets[static_cast<size_t>(round) % std::size(alphabets)];
     std::string text(rng() % 12, ' ');
@@ -156,6 +175,106 @@ TEST(TextDfa, NonAsciiTextsAreLeftToRe2) {
   EXPECT_EQ(hits, (std::vector<uint8_t>{1, 0}));
   EXPECT_TRUE((*dfa)->Match("", &hits));
   EXPECT_EQ(hits, (std::vector<uint8_t>{0, 0}));
+}
+
+// Non-ASCII texts through FindUtf8: every non-ASCII character is one
+// symbol that `.`, negated classes and \D \S \W take (RE2's UTF-8 mode):
+// counted repeats count characters, not bytes; \b sees a non-word
+// character. Patterns that name non-ASCII characters are left to RE2.
+TEST(TextDfa, NonAsciiTextsAgreeWithRe2OnRandomTexts) {
+  const std::vector<std::string> patterns = {
+      "^$", "^.$", "^..$", "^.{3}$", "a.b", "a..b", "a.{2,3}b", "[^a]", "^[^a]+$", "[^a-c]b", "\\D\\D\\D", "\\S\\s\\S",
+      "\\w\\W", "\\W{2}", "\\bab\\b", "\\Ba", "a\\B", "\\b", "x$", "^x", "(a|.)b", "[^ ]+ (blocked|rejected)",
+      ".*z", "[\\D]a", "[^\\d]{2}b", "[^\\W]b", "[a-z]+", "caf\xc3\xa9", "[\xc3\xa9x]b", "\xe6\x97\xa5.",
+      "(x|\xc3\xa9)+b"};
+  auto dfa = TextDfa::Compile(patterns);
+  ASSERT_TRUE(dfa.ok()) << dfa.status();
+  EXPECT_EQ((*dfa)->NonAsciiPatterns(), (std::vector<int32_t>{27, 28, 29, 30}));
+  Reference ref(patterns);
+  std::mt19937 rng(4242);
+  // Characters of 1 to 4 bytes (and ASCII letters, a digit, spaces).
+  const std::vector<std::string> alphabets[] = {
+      {"a", "b", "\xc3\xa9", "\xe6\x97\xa5", " "},
+      {"a", "b", "x", "z", "0", "\xc3\x89", "\xf0\x9f\x98\x80", "\n", "_"},
+      {"a", "\xc3\xa9", "\xce\xb4", "\xd7\xa9", "\xe3\x83\xa1", " ", "-", "c", "f"}};
+  int non_ascii = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const auto& alpha = alphabets[static_cast<size_t>(round) % std::size(alphabets)];
+    std::string text;
+    for (int n = static_cast<int>(rng() % 10); n > 0; --n) text += alpha[rng() % alpha.size()];
+    bool answered = false;
+    const std::vector<uint8_t> got = Utf8Hits(**dfa, patterns, text, &answered);
+    ASSERT_TRUE(answered) << absl::CEscape(text);
+    const std::vector<uint8_t> want = ref.Hits(text);
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      ASSERT_EQ(got[i], want[i]) << "pattern " << i << " /" << absl::CEscape(patterns[i]) << "/ on \""
+                                 << absl::CEscape(text) << "\"";
+    }
+    for (char c : text) non_ascii += static_cast<unsigned char>(c) >= 0x80 ? 1 : 0;
+  }
+  EXPECT_GT(non_ascii, 10000);
+}
+
+// Texts FindUtf8 leaves to RE2: not UTF-8 (stray, truncated, overlong,
+// surrogate, past U+10FFFF), or holding a character that case folding ties
+// to an ASCII letter.
+TEST(TextDfa, FindUtf8RefusesWhatItCannotReadLikeRe2) {
+  auto dfa = TextDfa::Compile({"k", "s", "[^a]", "i"});
+  ASSERT_TRUE(dfa.ok());
+  for (const std::string t : {"\xff", "a\x80", "\xc3", "x\xe6\x97", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                              "\xf4\x90\x80\x80", "\xe2\x84\xaa", "\xc5\xbf", "\xc4\xb0", "\xc4\xb1", "ok \xe2\x84\xaa"}) {
+    EXPECT_EQ((*dfa)->FindUtf8(t), nullptr) << absl::CEscape(t);
+  }
+  const std::vector<int32_t>* f = (*dfa)->FindUtf8("\xc3\xa9s");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(*f, (std::vector<int32_t>{1, 2}));
+  f = (*dfa)->FindUtf8("");
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(f->empty());
+}
+
+// The rule files on the corpus' non-ASCII diagnostics and on bounce texts
+// in other languages: FindUtf8 with RE2 for the patterns it leaves out
+// finds what RE2 finds.
+TEST(TextDfa, RuleFilesAgreeWithRe2OnNonAsciiTexts) {
+  std::vector<std::string> texts = CorpusTexts(/*non_ascii=*/true);
+  for (const char* t : {
+           "550 5.1.1 <j\xc3\xbcrgen@example.de>: Empf\xc3\xa4nger unbekannt / user unknown",
+           "552 5.2.2 Postfach voll \xe2\x80\x94 mailbox full",
+           "\xe9\x80\x81\xe4\xbf\xa1\xe5\x85\x88\xe3\x81\xae\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab\xe3\x83\x9c"
+           "\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9\xe3\x81\x8c\xe4\xb8\x80\xe6\x9d\xaf 452 4.2.2 over quota",
+           "\xce\x94\xce\xb5\xce\xbd \xce\xad\xcf\x87\xce\xb5\xcf\x84\xce\xb5 \xce\xb4\xce\xb9\xce\xba\xce\xb1"
+           "\xce\xaf\xcf\x89\xce\xbc\xce\xb1 \xce\xb1\xce\xbd\xce\xac\xcf\x81\xcf\x84\xce\xb7\xcf\x83\xce\xb7\xcf\x82",
+           "The group you tried to contact (caf\xc3\xa9) may not exist",
+           "554 5.7.1 Service unavailable; client host [192.0.2.1] blocked \xe2\x80\x9cspamhaus\xe2\x80\x9d",
+           "421 4.7.0 Try again later, closing connection. \xf0\x9f\x93\xa7"}) {
+    texts.push_back(t);
+  }
+  ASSERT_GT(texts.size(), 8u);
+  for (const std::string path : {std::string(BOUNCEKIT_BUILTIN_RULES),
+                                 std::string(BOUNCEKIT_SHARED_DIR) + "/bench/rules.tsv"}) {
+    const std::vector<std::string> patterns = TextPatterns(path);
+    auto dfa = TextDfa::Compile(patterns);
+    ASSERT_TRUE(dfa.ok()) << path << ": " << dfa.status();
+    Reference ref(patterns);
+    int found = 0;
+    for (const std::string& t : texts) {
+      for (const std::string& v : {t, absl::AsciiStrToUpper(t), t.substr(0, t.size() / 2 + 1)}) {
+        bool answered = false;
+        const std::vector<uint8_t> got = Utf8Hits(**dfa, patterns, v, &answered);
+        if (!answered) {  // only a text cut inside a character may be refused
+          EXPECT_NE(v.size(), t.size()) << absl::CEscape(v);
+          continue;
+        }
+        const std::vector<uint8_t> want = ref.Hits(v);
+        for (size_t i = 0; i < patterns.size(); ++i) {
+          ASSERT_EQ(got[i], want[i]) << path << " pattern " << i << " on \"" << absl::CEscape(v) << "\"";
+        }
+        for (uint8_t h : got) found += h;
+      }
+    }
+    EXPECT_GT(found, static_cast<int>(texts.size())) << path;
+  }
 }
 
 TEST(TextDfa, SyntaxOutsideTheSubsetIsRefused) {

@@ -6,7 +6,9 @@
 // loader refuses them too). When TextDfa compiles the set and reads the text
 // (ASCII), every pattern's verdict must be RE2's, with the classifier's
 // options (case-insensitive, UTF-8); a pattern TextDfa refuses must be one
-// RE2 accepts (the classifier then keeps RE2), never a crash.
+// RE2 accepts (the classifier then keeps RE2), never a crash. FindUtf8 (any
+// text, non-ASCII characters read as one symbol) must agree with RE2 on
+// every pattern outside NonAsciiPatterns() whenever it answers.
 
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +43,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (patterns.empty()) return 0;
   auto dfa = bouncekit::internal::TextDfa::Compile(patterns);
   if (!dfa.ok()) return 0;
+  std::vector<uint8_t> want(patterns.size());
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    want[i] = RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *res[i]) ? 1 : 0;
+  }
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass runs on cached states
+    if (const std::vector<int32_t>* found = (*dfa)->FindUtf8(text)) {
+      std::vector<uint8_t> got(patterns.size(), 0);
+      for (int32_t k : *found) {
+        BK_FUZZ_CHECK(k >= 0 && static_cast<size_t>(k) < patterns.size());
+        got[static_cast<size_t>(k)] = 1;
+      }
+      std::vector<uint8_t> left_out(patterns.size(), 0);
+      for (int32_t k : (*dfa)->NonAsciiPatterns()) left_out[static_cast<size_t>(k)] = 1;
+      for (size_t i = 0; i < patterns.size(); ++i) {
+        BK_FUZZ_CHECK(left_out[i] ? got[i] == 0 : got[i] == want[i]);
+      }
+    }
+  }
   for (int pass = 0; pass < 2; ++pass) {  // the second pass runs on cached states
     std::vector<uint8_t> hits;
     if (!(*dfa)->Match(text, &hits)) {
@@ -50,10 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return 0;
     }
     BK_FUZZ_CHECK(hits.size() == patterns.size());
-    for (size_t i = 0; i < patterns.size(); ++i) {
-      const bool want = RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *res[i]);
-      BK_FUZZ_CHECK(hits[i] == (want ? 1 : 0));
-    }
+    for (size_t i = 0; i < patterns.size(); ++i) BK_FUZZ_CHECK(hits[i] == want[i]);
   }
   return 0;
 }

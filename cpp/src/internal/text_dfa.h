@@ -4,8 +4,10 @@
 // (unanchored) in an ASCII text, in one pass, by a lazily built DFA over all
 // of them at once. It answers what RE2::Set::Match answers for the same
 // patterns (RE2 syntax, case-insensitive, UTF-8 mode), for the texts it can
-// read: a text with a byte >= 0x80 is not read (Match returns false) and the
-// caller asks RE2, whose Unicode case folding and UTF-8 `.` then apply.
+// read: Find and Match read ASCII texts only (a text with a byte >= 0x80 is
+// left to RE2, whose Unicode case folding and UTF-8 `.` then apply);
+// FindUtf8 also reads UTF-8 texts, for the patterns that name no non-ASCII
+// character.
 //
 // Why not RE2::Set alone: classifying a diagnostic asks this question once
 // per row over ~100-byte texts, and RE2's DFA spends ~30 instructions a byte
@@ -59,6 +61,16 @@ class TextDfa {
   // given up (its state cache kept filling up: patterns whose DFA is too big
   // for the texts at hand, where RE2's own cache does better).
   const std::vector<int32_t>* Find(absl::string_view text);
+  // Find for a text that may hold non-ASCII characters (UTF-8): each one is
+  // read as one symbol that the patterns' `.`, negated classes and \D \S
+  // \W take, as RE2 in UTF-8 mode does, so the answer is RE2's for every
+  // pattern except those that name a non-ASCII character themselves
+  // (NonAsciiPatterns(): they are always left out of it, and the caller
+  // asks RE2 about them). nullptr when the text is not UTF-8, holds a character that
+  // case folding ties to an ASCII letter (U+017F, U+212A; U+0130, U+0131 to
+  // be safe), or the DFA gave up.
+  const std::vector<int32_t>* FindUtf8(absl::string_view text);
+  const std::vector<int32_t>& NonAsciiPatterns() const { return non_ascii_patterns_; }
   // Find for many texts, eight at a time in lockstep (a DFA walk waits on
   // each table load; independent walks overlap those waits). For text
   // i, spans[i] = {offset, count} of its patterns in *found, or {0, -1} when
@@ -88,7 +100,7 @@ class TextDfa {
     int32_t out1 = -1;  // kSplit's second branch
     int32_t arg = -1;   // kSet: index into sets_; kMatch: pattern
   };
-  using ByteSet = std::bitset<128>;
+  using ByteSet = std::bitset<129>;  // ASCII bytes; bit 128: every non-ASCII character
   struct State {
     std::vector<int32_t> nodes;     // kSet and assertion nodes, sorted
     std::vector<uint64_t> matched;  // patterns found so far
@@ -114,6 +126,9 @@ class TextDfa {
   // kBail (-2) for a non-ASCII byte or once given up. A flush on the way
   // keeps the states at the row offsets in `keep` (updating them).
   int32_t SlowStep(int32_t at, uint8_t byte, absl::Span<int32_t* const> keep);
+  // The same over byte class `cls` with `byte` one of its bytes (128 for
+  // the class of non-ASCII characters).
+  int32_t SlowStepClass(int32_t at, int32_t cls, uint8_t byte, absl::Span<int32_t* const> keep);
   // Flushes the cache, then adds the states at the row offsets in `keep`
   // again (updating them); false when the DFA gave up instead.
   bool FlushKeeping(absl::Span<int32_t* const> keep);
@@ -126,8 +141,11 @@ class TextDfa {
   std::vector<int32_t> pattern_of_;  // node -> pattern
   std::vector<int32_t> starts_;      // first node of each pattern
   std::array<uint8_t, 256> byte_class_{};
-  std::array<uint8_t, 128> class_byte_{};  // one byte of each class
+  std::array<uint8_t, 130> class_byte_{};  // one byte of each class (128: non-ASCII characters)
   int num_classes_ = 0;                    // the last class is bytes >= 0x80
+  int32_t non_ascii_class_ = 0;            // the class of FindUtf8's non-ASCII characters
+  std::vector<int32_t> non_ascii_patterns_;  // patterns naming a non-ASCII character, ascending
+  std::vector<int32_t> utf8_found_;          // FindUtf8's answer when it leaves some out
   ByteSet word_;
 
   std::vector<State> states_;
