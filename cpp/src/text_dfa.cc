@@ -6,7 +6,10 @@
 // nodes alive before the next byte (byte-consuming nodes and empty-width
 // assertions not yet decided), the patterns already found, and the two
 // facts the assertions need (position 0; whether the last byte was a word
-// byte). Unanchored search adds every pattern's start at every position.
+// byte). Unanchored search adds every pattern's start at every position;
+// that part (the start set) is the same in every state, so states keep only
+// their other nodes and transitions take the start set's moves from a table
+// built once per (context, byte).
 
 #include "internal/text_dfa.h"
 
@@ -540,11 +543,13 @@ void TextDfa::Closure(const std::vector<int32_t>& from, bool resolve, bool at_st
 
 int32_t TextDfa::AddState(State s) {
   // Nodes of patterns already found can go: they change nothing any more.
+  // Start set members go too: every state has them (see StartMoves).
   std::vector<int32_t>& nodes = s.nodes;
   nodes.erase(std::remove_if(nodes.begin(), nodes.end(),
                              [&](int32_t id) {
                                const size_t pat = static_cast<size_t>(pattern_of_[static_cast<size_t>(id)]);
-                               return (s.matched[pat / 64] >> (pat % 64) & 1) != 0;
+                               return in_start_set_[static_cast<size_t>(id)] != 0 ||
+                                      (s.matched[pat / 64] >> (pat % 64) & 1) != 0;
                              }),
               nodes.end());
   std::sort(nodes.begin(), nodes.end());
@@ -576,22 +581,80 @@ void TextDfa::Flush() {
   ++flushes_;
 }
 
+void TextDfa::BuildStartSet() {
+  if (start_set_built_) return;
+  start_set_built_ = true;
+  in_start_set_.assign(prog_.size(), 0);
+  start_set_matched_.assign((num_patterns_ + 63) / 64, 0);
+  start_set_.clear();
+  Closure(starts_, /*resolve=*/false, false, false, false, false, &start_set_, &start_set_matched_);
+  std::sort(start_set_.begin(), start_set_.end());
+  start_set_.erase(std::unique(start_set_.begin(), start_set_.end()), start_set_.end());
+  for (int32_t id : start_set_) in_start_set_[static_cast<size_t>(id)] = 1;
+  start_moves_.assign(4 * 129, StartMove());
+  start_end_ready_.fill(false);
+}
+
+const TextDfa::StartMove& TextDfa::StartMoves(bool at_start, bool prev_word, uint8_t byte) {
+  StartMove& m = start_moves_[static_cast<size_t>(((at_start ? 2 : 0) + (prev_word ? 1 : 0)) * 129 + byte)];
+  if (m.ready) return m;
+  // As Transition does for a whole state: decide the start set's pending
+  // assertions, move over the byte, follow the empty moves.
+  const bool next_word = IsWordByte(byte);
+  m.matched = start_set_matched_;
+  scratch_a_.clear();
+  Closure(start_set_, /*resolve=*/true, at_start, /*at_end=*/false, prev_word, next_word, &scratch_a_, &m.matched);
+  scratch_b_.clear();
+  for (int32_t id : scratch_a_) {
+    const Node& n = prog_[static_cast<size_t>(id)];
+    if (n.op == kSet && sets_[static_cast<size_t>(n.arg)].test(byte)) scratch_b_.push_back(n.out);
+  }
+  m.nodes.clear();
+  Closure(scratch_b_, /*resolve=*/false, false, false, false, false, &m.nodes, &m.matched);
+  m.nodes.erase(std::remove_if(m.nodes.begin(), m.nodes.end(),
+                               [&](int32_t id) { return in_start_set_[static_cast<size_t>(id)] != 0; }),
+                m.nodes.end());
+  std::sort(m.nodes.begin(), m.nodes.end());
+  m.nodes.erase(std::unique(m.nodes.begin(), m.nodes.end()), m.nodes.end());
+  m.ready = true;
+  return m;
+}
+
+const std::vector<uint64_t>& TextDfa::StartEndMatches(bool at_start, bool prev_word) {
+  const size_t k = (at_start ? 2 : 0) + (prev_word ? 1 : 0);
+  std::vector<uint64_t>& matched = start_end_matched_[k];
+  if (start_end_ready_[k]) return matched;
+  matched = start_set_matched_;
+  scratch_a_.clear();
+  Closure(start_set_, /*resolve=*/true, at_start, /*at_end=*/true, prev_word, /*next_word=*/false, &scratch_a_,
+          &matched);
+  start_end_ready_[k] = true;
+  return matched;
+}
+
 int32_t TextDfa::StartState() {
   if (start_ >= 0) return start_;
+  BuildStartSet();
   State s;
-  s.matched.assign((num_patterns_ + 63) / 64, 0);
+  s.matched = start_set_matched_;  // the start set's nodes are implied
   s.at_start = true;
-  Closure(starts_, /*resolve=*/false, false, false, false, false, &s.nodes, &s.matched);
   start_ = AddState(std::move(s));
   return start_;
 }
 
 int32_t TextDfa::Transition(int32_t state, uint8_t byte) {
+  // The start set's part comes from its table (it is the same for every
+  // state with this context); the state's own nodes are stepped here. The
+  // start set's nodes of patterns found already would be dropped anyway
+  // (AddState), so taking all of them changes nothing.
+  const StartMove& sm = StartMoves(states_[static_cast<size_t>(state)].at_start,
+                                   states_[static_cast<size_t>(state)].prev_word, byte);
   const State& from = states_[static_cast<size_t>(state)];
   const bool next_word = IsWordByte(byte);
   std::vector<uint64_t> matched = from.matched;
+  for (size_t w = 0; w < matched.size(); ++w) matched[w] |= sm.matched[w];
   // Decide the pending assertions now that the next byte is known, then
-  // move over the byte, then add every pattern's start (unanchored).
+  // move over the byte.
   scratch_a_.clear();
   Closure(from.nodes, /*resolve=*/true, from.at_start, /*at_end=*/false, from.prev_word, next_word, &scratch_a_,
           &matched);
@@ -600,18 +663,21 @@ int32_t TextDfa::Transition(int32_t state, uint8_t byte) {
     const Node& n = prog_[static_cast<size_t>(id)];
     if (n.op == kSet && sets_[static_cast<size_t>(n.arg)].test(byte)) scratch_b_.push_back(n.out);
   }
-  scratch_b_.insert(scratch_b_.end(), starts_.begin(), starts_.end());
   State to;
   to.prev_word = next_word;
   to.matched = std::move(matched);
   Closure(scratch_b_, /*resolve=*/false, false, false, false, false, &to.nodes, &to.matched);
+  to.nodes.insert(to.nodes.end(), sm.nodes.begin(), sm.nodes.end());
   return AddState(std::move(to));
 }
 
 int32_t TextDfa::EndMatches(int32_t state) {
+  if (states_[static_cast<size_t>(state)].end_matches >= 0) return states_[static_cast<size_t>(state)].end_matches;
+  const std::vector<uint64_t>& from_start = StartEndMatches(states_[static_cast<size_t>(state)].at_start,
+                                                            states_[static_cast<size_t>(state)].prev_word);
   State& s = states_[static_cast<size_t>(state)];
-  if (s.end_matches >= 0) return s.end_matches;
   std::vector<uint64_t> matched = s.matched;
+  for (size_t w = 0; w < matched.size(); ++w) matched[w] |= from_start[w];
   scratch_a_.clear();
   Closure(s.nodes, /*resolve=*/true, s.at_start, /*at_end=*/true, s.prev_word, /*next_word=*/false, &scratch_a_,
           &matched);

@@ -142,6 +142,22 @@ TEST(TextDfa, RuleFilesAgreeWithRe2OnCorpusTexts) {
   }
 }
 
+// A state keeps the nodes it adds to the start set, not the start set
+// itself (hundreds of nodes for the built-in rules, the same in every
+// state): the cost of making a state, and its memory, follow what is
+// particular to it.
+TEST(TextDfa, StatesLeaveTheStartSetOut) {
+  const std::vector<std::string> patterns = TextPatterns(BOUNCEKIT_BUILTIN_RULES);
+  auto dfa = TextDfa::Compile(patterns);
+  ASSERT_TRUE(dfa.ok()) << dfa.status();
+  for (const std::string& t : CorpusTexts()) (*dfa)->Find(t);
+  ASSERT_GT((*dfa)->num_states(), 1000u);
+  ASSERT_GT((*dfa)->start_set_size(), 100u);
+  const double own = static_cast<double>((*dfa)->state_own_nodes()) / static_cast<double>((*dfa)->num_states());
+  EXPECT_LT(own, static_cast<double>((*dfa)->start_set_size()) / 8)
+      << (*dfa)->num_states() << " states, start set of " << (*dfa)->start_set_size() << " nodes";
+}
+
 TEST(TextDfa, CornerCasesAgreeWithRe2OnRandomTexts) {
   const std::vector<std::string> patterns = {
       "^$", "^", "$", "^a", "a$", "^ab$", "\\bab\\b", "\\Bb", "b\\B", "\\b", "\\B", "a\\b", "\\ba",
