@@ -727,14 +727,20 @@ int32_t TextDfa::SlowStepClass(int32_t at, int32_t cls, uint8_t byte, absl::Span
   return made * nc;
 }
 
-const std::vector<int32_t>* TextDfa::Find(absl::string_view text) {
-  if (given_up_) return nullptr;
+int32_t TextDfa::BeginText() {
+  if (given_up_) return -1;
   ++texts_since_flush_;
   int32_t s = StartState();
   if (s < 0) {  // the cache was flushed while full: start a new one
     Flush();
     s = StartState();
   }
+  return s;
+}
+
+const std::vector<int32_t>* TextDfa::Find(absl::string_view text) {
+  const int32_t s = BeginText();
+  if (s < 0) return nullptr;
   // The table holds states as offsets of their rows (state * classes), so
   // a step is two loads and an add.
   const int32_t* table = trans_.data();
@@ -783,13 +789,8 @@ int32_t DecodeUtf8(const uint8_t* p, size_t left, int* len) {
 }  // namespace
 
 const std::vector<int32_t>* TextDfa::FindUtf8(absl::string_view text) {
-  if (given_up_) return nullptr;
-  ++texts_since_flush_;
-  int32_t s = StartState();
-  if (s < 0) {
-    Flush();
-    s = StartState();
-  }
+  const int32_t s = BeginText();
+  if (s < 0) return nullptr;
   const int32_t nc = num_classes_;
   const auto* p = reinterpret_cast<const uint8_t*>(text.data());
   const auto* const end = p + text.size();

@@ -145,6 +145,9 @@ class TextDfa {
   // again (updating them); false when the DFA gave up instead.
   bool FlushKeeping(absl::Span<int32_t* const> keep);
   int32_t StartState();
+  // Find's and FindUtf8's first step: the start state for a new text
+  // (flushing a full cache), or -1 once the DFA has given up.
+  int32_t BeginText();
   // The start set: the closure of every pattern's start, which unanchored
   // search adds at every position. Every state holds it (less the nodes of
   // patterns already found), so states leave it out of their node lists and
