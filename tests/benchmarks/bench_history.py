@@ -118,6 +118,15 @@ def main() -> None:
     # With --repeat N the programs run N rounds, interleaved, so that each sees
     # the same machine states; the tables take each one's best wall time and
     # its highest peak RSS, and the per-round ratios show the spread.
+    # Every program runs with OPENBLAS_NUM_THREADS=1 unless the caller set it:
+    # none of them does linear algebra, but each that imports numpy (pandas'
+    # and bouncekit's, through pyarrow) starts OpenBLAS threads that
+    # busy-wait for a while, and on a machine of two cores that takes CPU
+    # from the program's own threads (about 0.1 CPU s for bouncekit's W2 at
+    # 10^7). DuckDB's program does not import numpy, so this changes nothing
+    # for it. bench_parse.py does the same.
+    env = dict(os.environ)
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     every: Dict[str, List[Tuple[float, float, int]]] = {}
     results: Dict[str, Tuple[float, float, int, Path]] = {}
     for rnd in range(a.repeat):
@@ -129,7 +138,7 @@ def main() -> None:
             target = out / f"{name}.csv"
             if target.exists():
                 target.unlink()
-            wall, rss, rc = B.timed(cmd + ["--out", str(target)], out / f"{name}.log")
+            wall, rss, rc = B.timed(cmd + ["--out", str(target)], out / f"{name}.log", env)
             every.setdefault(name, []).append((wall, rss, rc))
             print(f"  {name}: {wall:.2f} s, {rss:.0f} MiB, exit {rc}", flush=True)
     for name, seen in every.items():
