@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -251,16 +252,43 @@ def _native_parquet_enabled() -> bool:
     return os.environ.get("BOUNCEKIT_PARQUET_READER", "").lower() != "pyarrow"
 
 
+# How much lower the read-ahead threads run than the thread that feeds the
+# core (Linux nice levels): see _lower_priority.
+_READ_AHEAD_NICE = 3
+
+
+def _lower_priority() -> None:
+    """Runs the calling thread (a read-ahead worker) at a lower priority.
+
+    The reads have slack and the core's ingest of the batch before them is
+    the critical path: on a machine with fewer free cores than threads, the
+    scheduler then gives the ingest (and the helper threads it starts, which
+    inherit its priority) the cores first. With idle cores it changes
+    nothing. W2 at 10^7 on 2 cores, 12 alternating runs: median wall 1.060 s
+    at equal priority, 1.020 s with nice 3 (1.030 s with nice 5). Linux only
+    (there a thread has its own nice value); a failure is ignored.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + _READ_AHEAD_NICE)
+    except OSError:
+        pass
+
+
 def _read_ahead(read: Callable[[int], Any], n: int, threads: int) -> Iterator[Any]:
     """read(0), ..., read(n - 1) in that order; with threads > 1 they run on
-    that many threads, one read per thread in flight while the consumer works
-    on the item before them (a deeper queue only holds more decoded row
-    groups in memory: the reads keep up either way)."""
+    that many threads (at a lower priority: _lower_priority), one read per
+    thread in flight while the consumer works on the item before them (a
+    deeper queue only holds more decoded row groups in memory: the reads keep
+    up either way)."""
     if threads <= 1:
         for i in range(n):
             yield read(i)
         return
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bouncekit-read") as pool:
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bouncekit-read",
+                            initializer=_lower_priority) as pool:
         ahead: Deque[Future[Any]] = deque(pool.submit(read, i) for i in range(min(n, threads)))
         following = len(ahead)
         while ahead:

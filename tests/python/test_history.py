@@ -4,6 +4,7 @@ oracles byte for byte, input kinds, outputs, errors, batch/thread invariance."""
 from __future__ import annotations
 
 import filecmp
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -407,3 +408,26 @@ def test_bad_arguments() -> None:
     with pytest.raises(bouncekit.InvalidArgumentError):
         bouncekit.suppress(ev, batch_rows=0)
     assert bouncekit.SUPPRESSION_POLICIES == ("standard",)
+
+
+def test_read_ahead_keeps_file_order_and_reads_at_lower_priority():
+    # The read-ahead threads yield their items in order, and on Linux run at
+    # a higher nice value than the thread that feeds the core (which keeps
+    # its own): the ingest is the critical path when cores are short.
+    import threading
+
+    from bouncekit.history import _READ_AHEAD_NICE, _read_ahead
+
+    me = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, me)
+    seen = []
+
+    def read(i):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return i * 10
+
+    assert list(_read_ahead(read, 7, 2)) == [i * 10 for i in range(7)]
+    assert os.getpriority(os.PRIO_PROCESS, me) == before
+    assert len(seen) == 7
+    if sys.platform.startswith("linux"):
+        assert seen == [min(before + _READ_AHEAD_NICE, 19)] * 7
