@@ -33,8 +33,8 @@ constexpr int kMaxRepeat = 1000;
 // Sets of ASCII bytes, and bit kNonAscii: whether the set takes every
 // non-ASCII character (`.`, negated classes, \D \S \W); a text's non-ASCII
 // characters are each read as that one symbol (see FindUtf8).
-using ByteSet = std::bitset<129>;
-constexpr size_t kNonAscii = 128;
+using ByteSet = TextDfa::ByteSet;
+constexpr size_t kNonAscii = TextDfa::kSymbols - 1;
 
 bool IsWordByte(int c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
@@ -591,26 +591,16 @@ void TextDfa::BuildStartSet() {
   std::sort(start_set_.begin(), start_set_.end());
   start_set_.erase(std::unique(start_set_.begin(), start_set_.end()), start_set_.end());
   for (int32_t id : start_set_) in_start_set_[static_cast<size_t>(id)] = 1;
-  start_moves_.assign(4 * 129, StartMove());
+  start_moves_.assign(4 * kSymbols, StartMove());
   start_end_ready_.fill(false);
 }
 
 const TextDfa::StartMove& TextDfa::StartMoves(bool at_start, bool prev_word, uint8_t byte) {
-  StartMove& m = start_moves_[static_cast<size_t>(((at_start ? 2 : 0) + (prev_word ? 1 : 0)) * 129 + byte)];
+  StartMove& m = start_moves_[static_cast<size_t>(((at_start ? 2 : 0) + (prev_word ? 1 : 0)) * kSymbols + byte)];
   if (m.ready) return m;
-  // As Transition does for a whole state: decide the start set's pending
-  // assertions, move over the byte, follow the empty moves.
-  const bool next_word = IsWordByte(byte);
   m.matched = start_set_matched_;
-  scratch_a_.clear();
-  Closure(start_set_, /*resolve=*/true, at_start, /*at_end=*/false, prev_word, next_word, &scratch_a_, &m.matched);
-  scratch_b_.clear();
-  for (int32_t id : scratch_a_) {
-    const Node& n = prog_[static_cast<size_t>(id)];
-    if (n.op == kSet && sets_[static_cast<size_t>(n.arg)].test(byte)) scratch_b_.push_back(n.out);
-  }
   m.nodes.clear();
-  Closure(scratch_b_, /*resolve=*/false, false, false, false, false, &m.nodes, &m.matched);
+  Advance(start_set_, at_start, prev_word, byte, &m.matched, &m.nodes);
   m.nodes.erase(std::remove_if(m.nodes.begin(), m.nodes.end(),
                                [&](int32_t id) { return in_start_set_[static_cast<size_t>(id)] != 0; }),
                 m.nodes.end());
@@ -650,25 +640,27 @@ int32_t TextDfa::Transition(int32_t state, uint8_t byte) {
   const StartMove& sm = StartMoves(states_[static_cast<size_t>(state)].at_start,
                                    states_[static_cast<size_t>(state)].prev_word, byte);
   const State& from = states_[static_cast<size_t>(state)];
-  const bool next_word = IsWordByte(byte);
-  std::vector<uint64_t> matched = from.matched;
-  for (size_t w = 0; w < matched.size(); ++w) matched[w] |= sm.matched[w];
+  State to;
+  to.prev_word = IsWordByte(byte);
+  to.matched = from.matched;
+  for (size_t w = 0; w < to.matched.size(); ++w) to.matched[w] |= sm.matched[w];
+  Advance(from.nodes, from.at_start, from.prev_word, byte, &to.matched, &to.nodes);
+  to.nodes.insert(to.nodes.end(), sm.nodes.begin(), sm.nodes.end());
+  return AddState(std::move(to));
+}
+
+void TextDfa::Advance(const std::vector<int32_t>& from, bool at_start, bool prev_word, uint8_t byte,
+                      std::vector<uint64_t>* matched, std::vector<int32_t>* out) {
   // Decide the pending assertions now that the next byte is known, then
-  // move over the byte.
+  // move over the byte and follow the empty moves.
   scratch_a_.clear();
-  Closure(from.nodes, /*resolve=*/true, from.at_start, /*at_end=*/false, from.prev_word, next_word, &scratch_a_,
-          &matched);
+  Closure(from, /*resolve=*/true, at_start, /*at_end=*/false, prev_word, IsWordByte(byte), &scratch_a_, matched);
   scratch_b_.clear();
   for (int32_t id : scratch_a_) {
     const Node& n = prog_[static_cast<size_t>(id)];
     if (n.op == kSet && sets_[static_cast<size_t>(n.arg)].test(byte)) scratch_b_.push_back(n.out);
   }
-  State to;
-  to.prev_word = next_word;
-  to.matched = std::move(matched);
-  Closure(scratch_b_, /*resolve=*/false, false, false, false, false, &to.nodes, &to.matched);
-  to.nodes.insert(to.nodes.end(), sm.nodes.begin(), sm.nodes.end());
-  return AddState(std::move(to));
+  Closure(scratch_b_, /*resolve=*/false, false, false, false, false, out, matched);
 }
 
 int32_t TextDfa::EndMatches(int32_t state) {

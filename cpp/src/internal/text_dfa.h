@@ -53,6 +53,10 @@ class TextDfa {
   // The patterns, numbered from 0 in the order given. Unimplemented when one
   // uses syntax outside the subset above (or would make too big an NFA).
   using Limits = TextDfaLimits;
+  // The symbols a DFA step reads: the 128 ASCII bytes and, as symbol 128,
+  // any non-ASCII character (FindUtf8); sets of them.
+  static constexpr size_t kSymbols = 129;
+  using ByteSet = std::bitset<kSymbols>;
   static absl::StatusOr<std::unique_ptr<TextDfa>> Compile(const std::vector<std::string>& patterns,
                                                           Limits limits = Limits());
 
@@ -109,7 +113,6 @@ class TextDfa {
     int32_t out1 = -1;  // kSplit's second branch
     int32_t arg = -1;   // kSet: index into sets_; kMatch: pattern
   };
-  using ByteSet = std::bitset<129>;  // ASCII bytes; bit 128: every non-ASCII character
   struct State {
     // kSet and assertion nodes alive, sorted, other than those of the start
     // set (see start_set_): a state's whole node set is these plus the start
@@ -131,6 +134,12 @@ class TextDfa {
   void Closure(const std::vector<int32_t>& from, bool resolve, bool at_start, bool at_end, bool prev_word,
                bool next_word, std::vector<int32_t>* nodes_out, std::vector<uint64_t>* matched);
   int32_t AddState(State s);  // index of an equal state, or a new one; -1 when the cache is full
+  // One step of the nodes `from` over `byte`: their pending assertions
+  // decided (position 0 when `at_start`; `prev_word`: the byte before was a
+  // word byte), the byte consumed, empty moves followed. The nodes reached go
+  // to *out (not sorted, not deduplicated), the patterns found to *matched.
+  void Advance(const std::vector<int32_t>& from, bool at_start, bool prev_word, uint8_t byte,
+               std::vector<uint64_t>* matched, std::vector<int32_t>* out);
   int32_t Transition(int32_t state, uint8_t byte);  // the next state (made now)
   int32_t EndMatches(int32_t state);
   void Flush();
@@ -157,7 +166,7 @@ class TextDfa {
   // diagnostics took 0.44 s to make with whole node sets, 0.03 s like this.
   void BuildStartSet();
   // What the start set contributes to a transition from a state with
-  // `at_start` and `prev_word` over `byte` (0-128): the nodes it moves to
+  // `at_start` and `prev_word` over `byte` (a symbol, < kSymbols): the nodes it moves to
   // (closed, start set members left out, sorted) and the patterns found.
   struct StartMove {
     bool ready = false;
@@ -186,7 +195,7 @@ class TextDfa {
   std::vector<uint8_t> in_start_set_;       // node -> member of the start set (kSet or assertion)
   std::vector<int32_t> start_set_;          // its members, sorted
   std::vector<uint64_t> start_set_matched_; // patterns found by the start set alone (empty matches)
-  std::vector<StartMove> start_moves_;      // [(at_start * 2 + prev_word) * 129 + byte]
+  std::vector<StartMove> start_moves_;      // [(at_start * 2 + prev_word) * kSymbols + byte]
   std::array<std::vector<uint64_t>, 4> start_end_matched_;
   std::array<bool, 4> start_end_ready_{};
 
