@@ -5,12 +5,21 @@
 // back as numpy arrays that own the C++ buffers (no copy).
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -22,6 +31,7 @@
 #include "bouncekit/error_location.h"
 #include "bouncekit/history.h"
 #include "errors.h"
+#include "parquet_source.h"
 
 namespace py = pybind11;
 
@@ -62,6 +72,31 @@ py::object Required(const py::dict& columns, const char* name) {
   }
   return columns[name];
 }
+
+// How much lower the read-ahead threads of add_parquet run than the thread
+// that ingests (Linux nice levels): the reads have slack, the ingest of the
+// row group before them is the critical path. Same as history.py's
+// _READ_AHEAD_NICE for the reads it runs itself.
+constexpr int kReadAheadNice = 3;
+
+void LowerThisThreadsPriority() {
+#if defined(__linux__)
+  const id_t tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) (void)::setpriority(PRIO_PROCESS, tid, now + kReadAheadNice);  // failure: same priority
+#endif
+}
+
+// The columns add_parquet reads, in this order, and what it needs of them.
+enum HistoryColumnIndex { kRecipientCol = 0, kCampaignCol, kTsCol, kClassCol, kNumHistoryCols };
+constexpr const char* kHistoryColumnNames[kNumHistoryCols] = {"recipient", "campaign_id", "ts", "bounce_class"};
+
+// One row group's columns as add_parquet reads them.
+struct GroupColumns {
+  absl::Status status;
+  std::vector<parquet::Column> columns;
+};
 
 class PyHistory {
  public:
@@ -128,6 +163,29 @@ class PyHistory {
     ThrowIfError(st);
   }
 
+  // Adds row groups first_group.. of a ParquetFile whose columns `columns`
+  // (file column indices of recipient, campaign_id, ts, bounce_class) are
+  // text, integers, integers and text: reads them with the core's reader on
+  // `read_threads` threads a row group ahead of the ingest, all without the
+  // GIL, and adds them in batches of at most `batch_rows` rows. Returns the
+  // row group where it stopped: num_row_groups, or the first one with a
+  // column the core's reader does not decode (an encoding or codec it
+  // lacks), for the caller to read another way from there on.
+  int add_parquet(py::handle file, const std::vector<int>& columns, int64_t batch_rows, int read_threads,
+                  int first_group) {
+    ParquetChunkSource* source = AsParquetChunkSource(file);
+    if (source == nullptr) throw py::type_error("add_parquet() takes a bouncekit._core.ParquetFile");
+    if (columns.size() != kNumHistoryCols) throw py::value_error("add_parquet() takes 4 column indices");
+    if (batch_rows < 1) throw py::value_error("batch_rows must be positive");
+    absl::StatusOr<int> r;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mu_);
+      r = AddParquet(*source, columns, batch_rows, read_threads, first_group);
+    }
+    return ValueOrThrow(std::move(r));
+  }
+
   py::dict finish(int threads) {
     absl::StatusOr<HistoryResult> r;
     {
@@ -175,6 +233,8 @@ class PyHistory {
     return out;
   }
 
+  // (Read while add_parquet runs on another thread, for a progress bar.)
+  int64_t rows_added() const { return rows_added_.load(std::memory_order_relaxed); }
   int64_t rows_seen() const { return impl_->rows_seen(); }
   int64_t recipients() const { return impl_->num_recipients(); }
   int64_t memory_usage() const { return impl_->MemoryUsage(); }
@@ -183,6 +243,140 @@ class PyHistory {
   std::string policy() const { return impl_->options().policy.name; }
 
  private:
+  absl::StatusOr<int> AddParquet(const ParquetChunkSource& source, const std::vector<int>& columns,
+                                 int64_t batch_rows, int read_threads, int first_group) {
+    const int n = source.num_row_groups();
+    if (first_group < 0 || first_group > n) return absl::OutOfRangeError("no such row group");
+    auto read = [&source, &columns](int g, bool background) {
+      if (background) LowerThisThreadsPriority();
+      GroupColumns out;
+      out.columns.reserve(kNumHistoryCols);
+      for (int k = 0; k < kNumHistoryCols; ++k) {
+        absl::StatusOr<parquet::Column> c = source.ReadChunk(g, columns[k], /*prefer_dictionary=*/k == kClassCol);
+        if (!c.ok()) {
+          out.status = c.status();
+          break;
+        }
+        out.columns.push_back(*std::move(c));
+      }
+      return out;
+    };
+    // Row groups being read, in file order: one per read thread in flight.
+    std::deque<std::future<GroupColumns>> ahead;
+    int next = first_group;
+    auto refill = [&] {
+      while (read_threads > 1 && static_cast<int>(ahead.size()) < read_threads && next < n) {
+        ahead.push_back(std::async(std::launch::async, read, next++, true));
+      }
+    };
+    refill();
+    for (int g = first_group; g < n; ++g) {
+      GroupColumns got;
+      if (read_threads > 1) {
+        got = ahead.front().get();
+        ahead.pop_front();
+        refill();
+      } else {
+        got = read(g, false);
+      }
+      if (absl::IsUnimplemented(got.status)) return g;  // (the futures left finish before `ahead` goes)
+      if (!got.status.ok()) return got.status;
+      absl::Status st = AddGroup(got.columns, batch_rows);
+      if (!st.ok()) return st;
+    }
+    return n;
+  }
+
+  // One row group's columns (as read by AddParquet) through impl_->Add.
+  absl::Status AddGroup(const std::vector<parquet::Column>& c, int64_t batch_rows) {
+    const int64_t rows = c[kRecipientCol].length;
+    for (int k = 0; k < kNumHistoryCols; ++k) {
+      if (c[k].length != rows) {
+        return WithColumn(absl::DataLossError(absl::StrCat("column '", kHistoryColumnNames[k], "' has ",
+                                                           c[k].length, " rows in a row group of ", rows)),
+                          kHistoryColumnNames[k]);
+      }
+    }
+    const parquet::Column& rec = c[kRecipientCol];
+    if (rec.kind != parquet::Column::Kind::kStringViews) {
+      return WithColumn(absl::InvalidArgumentError("column 'recipient' must be text"), "recipient");
+    }
+    std::vector<const char*> rec_buffers;
+    rec_buffers.reserve(rec.buffers.size());
+    for (const parquet::Buffer& b : rec.buffers) rec_buffers.push_back(b.data());
+    Int64ColumnView ints[2];
+    std::vector<int64_t> widened[2];
+    for (int k = 0; k < 2; ++k) {
+      const parquet::Column& col = c[kCampaignCol + k];
+      const uint8_t* validity = col.validity.empty() ? nullptr : col.validity.as<uint8_t>();
+      if (col.kind == parquet::Column::Kind::kInt64) {
+        ints[k] = Int64ColumnView{col.values.as<int64_t>(), validity, 0, rows};
+      } else if (col.kind == parquet::Column::Kind::kInt32) {
+        const int32_t* v = col.values.as<int32_t>();
+        widened[k].assign(v, v + rows);
+        ints[k] = Int64ColumnView{widened[k].data(), validity, 0, rows};
+      } else {
+        const char* name = kHistoryColumnNames[kCampaignCol + k];
+        return WithColumn(absl::InvalidArgumentError(absl::StrCat("column '", name, "' must be integers")), name);
+      }
+    }
+    const parquet::Column& cls = c[kClassCol];
+    std::vector<const char*> cls_buffers;
+    const bool dictionary = cls.kind == parquet::Column::Kind::kStringDictionary;
+    if (dictionary) {
+      // One EventClass per dictionary value, then one per row (null rows:
+      // other); the core checked each valid row's index against the
+      // dictionary.
+      const size_t values = cls.dict_offsets.empty() ? 0 : cls.dict_offsets.size() - 1;
+      uint8_t lut[256];
+      std::vector<uint8_t> big_lut;
+      uint8_t* map = values <= sizeof(lut) ? lut : (big_lut.resize(values), big_lut.data());
+      for (size_t v = 0; v < values; ++v) {
+        const absl::string_view s(cls.dict_data.data() + cls.dict_offsets[v],
+                                  static_cast<size_t>(cls.dict_offsets[v + 1] - cls.dict_offsets[v]));
+        map[v] = static_cast<uint8_t>(ParseEventClass(s));
+      }
+      const int32_t* idx = cls.indices.as<int32_t>();
+      const uint8_t* validity = cls.validity.empty() ? nullptr : cls.validity.as<uint8_t>();
+      codes_.resize(static_cast<size_t>(rows));
+      for (int64_t i = 0; i < rows; ++i) {
+        const bool valid = validity == nullptr || ArrowBitIsSet(validity, i);
+        codes_[i] = valid ? map[static_cast<uint32_t>(idx[i])] : static_cast<uint8_t>(EventClass::kOther);
+      }
+    } else if (cls.kind == parquet::Column::Kind::kStringViews) {
+      for (const parquet::Buffer& b : cls.buffers) cls_buffers.push_back(b.data());
+    } else {
+      return WithColumn(absl::InvalidArgumentError("column 'bounce_class' must be text"), "bounce_class");
+    }
+    for (int64_t start = 0; start < rows; start += batch_rows) {
+      const int64_t len = std::min(batch_rows, rows - start);
+      HistoryBatch b;
+      b.num_rows = len;
+      b.recipient = StringColumn::Utf8View(rec.views.as<uint8_t>(), rec_buffers.data(),
+                                           static_cast<int64_t>(rec_buffers.size()),
+                                           rec.validity.empty() ? nullptr : rec.validity.as<uint8_t>(), start, len);
+      b.campaign_id = ints[0];
+      b.ts = ints[1];
+      for (Int64ColumnView* v : {&b.campaign_id, &b.ts}) {
+        v->offset = start;
+        v->length = len;
+      }
+      if (dictionary) {
+        b.bounce_class = StringColumn::AllNull(0);  // not read when codes are given
+        b.bounce_class_codes = absl::Span<const uint8_t>(codes_.data() + start, static_cast<size_t>(len));
+      } else {
+        b.bounce_class = StringColumn::Utf8View(cls.views.as<uint8_t>(), cls_buffers.data(),
+                                                static_cast<int64_t>(cls_buffers.size()),
+                                                cls.validity.empty() ? nullptr : cls.validity.as<uint8_t>(), start,
+                                                len);
+      }
+      absl::Status st = impl_->Add(b);
+      if (!st.ok()) return st;
+      rows_added_.fetch_add(len, std::memory_order_relaxed);
+    }
+    return absl::OkStatus();
+  }
+
   // codes_[i] = lut[indices[i]], checked; b->bounce_class_codes then reads
   // codes_ (a buffer kept from batch to batch: no new memory per batch).
   absl::Status MapClassCodes(const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& indices,
@@ -223,6 +417,7 @@ class PyHistory {
 
   std::unique_ptr<HistoryAccumulator> impl_;
   std::vector<uint8_t> codes_;
+  std::atomic<int64_t> rows_added_{0};  // rows add_parquet has added
   std::mutex mu_;  // Add/Finish run without the GIL: one at a time
 };
 
@@ -247,9 +442,16 @@ void RegisterHistory(py::module_& m) {
       .def("add", &PyHistory::add, py::arg("columns"), py::arg("num_rows"),
            "Adds the next rows: a dict of Arrow capsule pairs (recipient, campaign_id and ts as int64, "
            "bounce_class) or bounce_class_codes as a uint8 array of EVENT_CLASSES indices.")
+      .def("add_parquet", &PyHistory::add_parquet, py::arg("file"), py::arg("columns"), py::arg("batch_rows"),
+           py::arg("read_threads"), py::arg("first_group") = 0,
+           "Adds row groups first_group.. of a ParquetFile (columns: the file's indices of recipient, "
+           "campaign_id, ts, bounce_class), read and added without the GIL; returns the row group it "
+           "stopped at (num_row_groups, or one the core's reader does not decode).")
       .def("finish", &PyHistory::finish, py::arg("threads") = 1,
            "Computes the results (once) as dicts of numpy arrays.")
       .def_property_readonly("rows_seen", &PyHistory::rows_seen)
+      .def_property_readonly("rows_added", &PyHistory::rows_added,
+                             "Rows add_parquet has added so far (safe to read while it runs).")
       .def_property_readonly("recipients", &PyHistory::recipients)
       .def_property_readonly("memory_usage", &PyHistory::memory_usage)
       .def_property_readonly("suppressions", &PyHistory::suppressions)

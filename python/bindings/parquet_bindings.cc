@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "bouncekit/parquet.h"
 #include "errors.h"
+#include "parquet_source.h"
 
 namespace py = pybind11;
 
@@ -69,7 +70,7 @@ py::array_t<T> Over(const T* data, size_t n, const py::object& owner) {
   return py::array_t<T>({static_cast<py::ssize_t>(n)}, {static_cast<py::ssize_t>(sizeof(T))}, data, owner);
 }
 
-class PyParquetFile {
+class PyParquetFile final : public ParquetChunkSource {
  public:
   explicit PyParquetFile(const std::string& path) : path_(path) {
     file_ = ValueOrThrow(OpenFile::Open(path));
@@ -77,10 +78,15 @@ class PyParquetFile {
   }
 
   int64_t num_rows() const { return info_.num_rows; }
-  int num_row_groups() const { return static_cast<int>(info_.row_groups.size()); }
-  int64_t row_group_rows(int g) const {
+  int num_row_groups() const override { return static_cast<int>(info_.row_groups.size()); }
+  int64_t row_group_rows(int g) const override {
     if (g < 0 || g >= num_row_groups()) throw py::index_error("no such row group");
     return info_.row_groups[g].num_rows;
+  }
+  absl::StatusOr<parquet::Column> ReadChunk(int row_group, int column, bool prefer_dictionary) const override {
+    absl::StatusOr<parquet::Column> col = ReadChunkUnlocated(row_group, column, prefer_dictionary);
+    if (!col.ok()) return Located(col.status());
+    return col;
   }
   // (name, physical type, optional, integer width or 0, converted type or -1,
   // logical type id or 0, signed) per column.
@@ -105,7 +111,7 @@ class PyParquetFile {
       py::gil_scoped_release release;
       col = ReadChunk(row_group, column, prefer_dictionary);
     }
-    if (!col.ok()) ThrowIfError(Located(col.status()));
+    ThrowIfError(col.status());
     auto* owned = new parquet::Column(*std::move(col));
     py::capsule owner(owned, [](void* p) { delete static_cast<parquet::Column*>(p); });
     py::dict d;
@@ -168,7 +174,7 @@ class PyParquetFile {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<parquet::Column> ReadChunk(int row_group, int column, bool prefer_dictionary) const {
+  absl::StatusOr<parquet::Column> ReadChunkUnlocated(int row_group, int column, bool prefer_dictionary) const {
     if (row_group < 0 || row_group >= num_row_groups() || column < 0 ||
         column >= static_cast<int>(info_.columns.size())) {
       return absl::OutOfRangeError(absl::StrCat("no row group ", row_group, " / column ", column));
@@ -195,6 +201,11 @@ class PyParquetFile {
 };
 
 }  // namespace
+
+ParquetChunkSource* AsParquetChunkSource(py::handle file) {
+  if (!py::isinstance<PyParquetFile>(file)) return nullptr;
+  return file.cast<PyParquetFile*>();
+}
 
 void RegisterParquet(py::module_& m) {
   py::class_<PyParquetFile>(m, "ParquetFile")

@@ -101,6 +101,10 @@ class History:
         """
         Adds the next rows: a dict of Arrow capsule pairs (recipient, campaign_id and ts as int64, bounce_class) or bounce_class_codes as a uint8 array of EVENT_CLASSES indices.
         """
+    def add_parquet(self, file: typing.Any, columns: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], batch_rows: typing.SupportsInt | typing.SupportsIndex, read_threads: typing.SupportsInt | typing.SupportsIndex, first_group: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
+        """
+        Adds row groups first_group.. of a ParquetFile (columns: the file's indices of recipient, campaign_id, ts, bounce_class), read and added without the GIL; returns the row group it stopped at (num_row_groups, or one the core's reader does not decode).
+        """
     def finish(self, threads: typing.SupportsInt | typing.SupportsIndex = 1) -> dict:
         """
         Computes the results (once) as dicts of numpy arrays.
@@ -117,6 +121,11 @@ class History:
     @property
     def recipients(self) -> int:
         ...
+    @property
+    def rows_added(self) -> int:
+        """
+        Rows add_parquet has added so far (safe to read while it runs).
+        """
     @property
     def rows_seen(self) -> int:
         ...

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
-import pyarrow as pa
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:  # imported on first use: `import bouncekit` stays light
+    pa = lazy_module("pyarrow")
 
 from .errors import InvalidArgumentError, NotFoundError
 

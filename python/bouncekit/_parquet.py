@@ -10,9 +10,14 @@ make :func:`open_native` return None, and callers use pyarrow instead.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
-import pyarrow as pa
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:  # imported on first use: `import bouncekit` stays light
+    pa = lazy_module("pyarrow")
 
 from . import _core
 from .errors import BouncekitError, UnimplementedError
@@ -45,6 +50,19 @@ class NativeParquet:
     def row_group_rows(self, index: int) -> int:
         """Rows in row group `index`."""
         return int(self._f.row_group_rows(index))
+
+    @property
+    def file(self) -> Any:
+        """The core's ``_core.ParquetFile``."""
+        return self._f
+
+    def column_index(self, name: str) -> int:
+        """The file's index of column `name`."""
+        return int(self._columns[name][0])
+
+    def is_integer(self, name: str) -> bool:
+        """Whether column `name` is one the core reads as (signed) integers."""
+        return name in self._columns and self._columns[name][1] in (_INT32, _INT64)
 
     def is_text(self, name: str) -> bool:
         """Whether column `name` is one the core reads as text."""

@@ -19,13 +19,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Tuple, Union
 
-import numpy as np
-
 from ._lazy import lazy_module
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 else:
+    np = lazy_module("numpy")
     pd = lazy_module("pandas")  # imported on first use: `import bouncekit` stays light
 
 from . import _core

@@ -11,10 +11,16 @@ passed to the C++ core without copying; Python objects are converted once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-import numpy as np
-import pyarrow as pa
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+else:  # imported on first use: `import bouncekit` stays light
+    np = lazy_module("numpy")
+    pa = lazy_module("pyarrow")
 
 from .errors import InvalidArgumentError, NotFoundError
 

@@ -22,10 +22,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-import numpy as np
-import pyarrow as pa
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+else:  # imported on first use: `import bouncekit` stays light
+    np = lazy_module("numpy")
+    pa = lazy_module("pyarrow")
 
 from . import _core
 from ._progress import _NoBar, progress_bar

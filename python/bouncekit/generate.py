@@ -37,9 +37,14 @@ from __future__ import annotations
 import string
 from importlib import resources
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Sequence, Tuple
 
-import numpy as np
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported on first use: `import bouncekit` stays light
+    np = lazy_module("numpy")
 
 from .sample import _TEMPLATES
 

@@ -19,9 +19,14 @@ x,1
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
 
-import pyarrow as pa
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:  # imported on first use: `import bouncekit` stays light
+    pa = lazy_module("pyarrow")
 
 from . import _core
 from .errors import InvalidArgumentError

@@ -31,14 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
-import pyarrow as pa
-
 from ._lazy import lazy_module
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
     import pandas as pd
 else:
+    np = lazy_module("numpy")
+    pa = lazy_module("pyarrow")
     pd = lazy_module("pandas")  # imported on first use: `import bouncekit` stays light
 
 from . import _core

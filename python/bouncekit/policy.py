@@ -41,14 +41,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-import numpy as np
-import pyarrow as pa
-
 from ._lazy import lazy_module
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 else:
+    np = lazy_module("numpy")
+    pa = lazy_module("pyarrow")
     pc = lazy_module("pyarrow.compute")  # imported on first use: the W2/W3 paths never need it
 
 from . import _core

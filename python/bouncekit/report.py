@@ -30,9 +30,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-import numpy as np
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported on first use: `import bouncekit` stays light
+    np = lazy_module("numpy")
 
 __all__ = ["AnalysisResult", "analyze", "alerts_from_aggregates", "render_html", "write_html",
            "RECOMMENDED_ACTIONS"]

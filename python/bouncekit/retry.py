@@ -28,13 +28,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
-import numpy as np
-
 from ._lazy import lazy_module, loaded_instance
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 else:
+    np = lazy_module("numpy")
     pd = lazy_module("pandas")  # imported on first use: `import bouncekit` stays light
 
 from . import _core

@@ -26,9 +26,14 @@ Usually called through :func:`bouncekit.analyze`:
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported on first use: `import bouncekit` stays light
+    np = lazy_module("numpy")
 
 __all__ = ["HARD_THRESHOLDS", "COMPLAINT_THRESHOLDS", "RISK_WEIGHTS", "example_history", "cell_table", "score",
            "detect_spikes", "threshold_level"]

@@ -18,9 +18,14 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, List, Sequence, Tuple
 
-import numpy as np
+from ._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported on first use: `import bouncekit` stays light
+    np = lazy_module("numpy")
 
 __all__ = ["responses", "sample_path", "load_sample"]
 

@@ -151,6 +151,90 @@ def test_history_from_parquet_is_the_same_with_either_reader(tmp_path: Path, mon
     assert native.aggregates.equals(ref.aggregates)
 
 
+def _history_table(n: int, seed: int, int_type: pa.DataType = pa.int64(), nulls: bool = False) -> pa.Table:
+    rng = random.Random(seed)
+    classes = ["delivered", "delivered", "soft", "hard", "block", "complaint"]
+    return pa.table({
+        "rcpt": [None if nulls and rng.random() < 0.01 else f"user{rng.randrange(2000)}@d{rng.randrange(30)}.example"
+                 for _ in range(n)],
+        "camp": pa.array([100 + rng.randrange(12) for _ in range(n)], int_type),
+        "t": pa.array([rng.randrange(2 ** 30) for _ in range(n)], int_type),
+        "cls": [None if nulls and rng.random() < 0.02 else rng.choice(classes) for _ in range(n)],
+    })
+
+
+_MAPPING = {"recipient": "rcpt", "campaign_id": "camp", "ts": "t", "bounce_class": "cls"}
+
+
+@pytest.mark.parametrize("case", ["int32", "nulls", "plain_classes", "delta_ts", "one_thread"])
+def test_history_read_in_cpp_equals_the_pyarrow_reader(tmp_path: Path, monkeypatch: Any, case: str) -> None:
+    # A file the core reads by itself goes through History.add_parquet (read
+    # and ingested in C++, no GIL); the result must be the one of pyarrow's
+    # reader feeding the same engine batch by batch, whatever the file holds:
+    # int32 columns (widened), null recipients and classes, classes in PLAIN
+    # pages (strings, not a dictionary), or a column the core's reader does
+    # not decode (DELTA_BINARY_PACKED: add_parquet stops at row group 0 and
+    # the Python path reads the file, that column through pyarrow).
+    t = _history_table(20_000, 5, pa.int32() if case == "int32" else pa.int64(), nulls=case == "nulls")
+    path = tmp_path / "h.parquet"
+    kw: Any = {}
+    if case == "plain_classes":
+        kw["use_dictionary"] = ["rcpt"]
+    if case == "delta_ts":
+        kw.update(use_dictionary=["rcpt", "cls"], column_encoding={"t": "DELTA_BINARY_PACKED", "camp": "PLAIN"})
+    pq.write_table(t, path, row_group_size=3000, compression="snappy", **kw)
+    threads = 1 if case == "one_thread" else 2
+    stopped: List[int] = []
+    real = _core.History.add_parquet
+
+    def spy(self: Any, *a: Any, **k: Any) -> int:
+        stopped.append(real(self, *a, **k))
+        return stopped[-1]
+
+    monkeypatch.setattr(_core.History, "add_parquet", spy)
+    got = bouncekit.analyze_history(path, columns=_MAPPING, output="arrow", threads=threads, batch_rows=1000)
+    assert stopped == [0 if case == "delta_ts" else 7], stopped
+    monkeypatch.setenv("BOUNCEKIT_PARQUET_READER", "pyarrow")
+    want = bouncekit.analyze_history(path, columns=_MAPPING, output="arrow", threads=threads)
+    assert got.rows == want.rows == 20_000
+    assert got.suppressions.num_rows > 0
+    assert got.suppressions.equals(want.suppressions)
+    assert got.aggregates.equals(want.aggregates)
+
+
+def test_add_parquet_from_a_row_group_and_the_python_path_from_there(tmp_path: Path) -> None:
+    # add_parquet(first_group=k) adds row groups k.. only, and _file_batches
+    # with first_group=k (where the Python path goes on after add_parquet
+    # stopped) yields exactly the rows of groups k..; together they add up
+    # to the whole file.
+    from bouncekit.history import HISTORY_COLUMNS, _file_batches
+    t = _history_table(9000, 6)
+    path = tmp_path / "h.parquet"
+    pq.write_table(t, path, row_group_size=2000)
+    native = open_native(path, list(_MAPPING.values()))
+    assert native is not None and native.num_row_groups == 5
+    cols = [native.column_index(_MAPPING[c]) for c in HISTORY_COLUMNS]
+    h = _core.History("standard", True, True, 2)
+    assert h.add_parquet(native.file, cols, 700, 2, 3) == 5
+    assert h.rows_seen == h.rows_added == 3000
+    batches, _ = _file_batches(path, _MAPPING, 1000, 2, first_group=3)
+    assert sum(b.num_rows for b in batches) == 3000
+    batches, _ = _file_batches(path, _MAPPING, 1000, 1, first_group=1)
+    assert [b.column("campaign_id")[0].as_py() for b in batches][0] == t.column("camp")[2000].as_py()
+    with pytest.raises(TypeError):
+        h.add_parquet(object(), cols, 700, 2)
+
+
+def test_history_errors_from_the_cpp_reader_name_the_users_column(tmp_path: Path) -> None:
+    t = _history_table(5000, 7)
+    t = t.set_column(2, "t", pa.array([None if i == 4321 else 5 for i in range(5000)], pa.int64()))
+    path = tmp_path / "h.parquet"
+    pq.write_table(t, path, row_group_size=1000)
+    with pytest.raises(bouncekit.InvalidArgumentError) as e:
+        bouncekit.analyze_history(path, columns=_MAPPING, threads=2)
+    assert "'t'" in str(e.value) and "4321" in str(e.value) and e.value.column == "t"
+
+
 def test_annotated_columns_are_left_to_pyarrow(tmp_path: Path) -> None:
     import datetime
     path = tmp_path / "a.parquet"

@@ -50,3 +50,26 @@ def test_import_does_not_load_pandas() -> None:
             "assert len(bouncekit.retry.default_causes()) > 0; print('ok')")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
+
+
+def test_import_does_not_load_numpy_or_pyarrow_and_the_history_imports_them_beside_its_work(
+        tmp_path: Path) -> None:
+    # numpy and pyarrow cost ~0.12 s to import; analyze_history on a Parquet
+    # file the core reads itself imports pyarrow while C++ reads and ingests
+    # it, and the results come back as usual (the deferred modules behave as
+    # the real ones, including names reached after the first import).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    path = tmp_path / "h.parquet"
+    pq.write_table(pa.table({"recipient": ["a@x.org", "a@x.org", "b@y.org"], "campaign_id": [1, 2, 3],
+                             "ts": [10, 20, 30], "bounce_class": ["hard", "soft", "delivered"]}), path)
+    code = ("import sys, bouncekit\n"
+            "loaded = [m for m in ('numpy', 'pyarrow', 'pandas') if m in sys.modules]\n"
+            "assert not loaded, loaded\n"
+            f"r = bouncekit.analyze_history({str(path)!r}, output='arrow', threads=2)\n"
+            "assert 'pyarrow' in sys.modules and 'pandas' not in sys.modules\n"
+            "from bouncekit import history\n"
+            "assert history.np.int64 is sys.modules['numpy'].int64 and history.pa.Table is r.suppressions.__class__\n"
+            "print(r.rows, r.suppressions.column('recipient').to_pylist())\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "3 ['a@x.org']", r.stdout + r.stderr
