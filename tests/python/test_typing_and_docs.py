@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import os
 import pkgutil
 import subprocess
 import sys
@@ -71,5 +72,14 @@ def test_import_does_not_load_numpy_or_pyarrow_and_the_history_imports_them_besi
             "from bouncekit import history\n"
             "assert history.np.int64 is sys.modules['numpy'].int64 and history.pa.Table is r.suppressions.__class__\n"
             "print(r.rows, r.suppressions.column('recipient').to_pylist())\n")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    env = dict(os.environ)
+    if "ASAN_OPTIONS" in env:
+        # Under .ci/sanitize.sh this child inherits ASan. The exit of any
+        # process that has built a history's Arrow results leaves 19 objects
+        # of ~96 bytes that LeakSanitizer reports (the same with the code
+        # before deferred imports, and as many after 1 call as after 5: a
+        # one-time cache, not a leak per call). Leaks per call are checked
+        # in the pytest process itself, which runs these paths many times.
+        env["ASAN_OPTIONS"] += ":detect_leaks=0"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert r.returncode == 0 and r.stdout.strip() == "3 ['a@x.org']", r.stdout + r.stderr
