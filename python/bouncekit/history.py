@@ -43,7 +43,6 @@ import os
 import sys
 import threading
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
@@ -51,6 +50,8 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, Iterator
 from ._lazy import lazy_module, loaded_instance
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import numpy as np
     import pyarrow as pa
 else:  # imported on first use: `import bouncekit` stays light
@@ -290,6 +291,7 @@ def _read_ahead(read: Callable[[int], Any], n: int, threads: int) -> Iterator[An
         for i in range(n):
             yield read(i)
         return
+    from concurrent.futures import ThreadPoolExecutor  # (not imported with bouncekit: ~5 ms, logging included)
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bouncekit-read",
                             initializer=_lower_priority) as pool:
         ahead: Deque[Future[Any]] = deque(pool.submit(read, i) for i in range(min(n, threads)))
@@ -713,6 +715,7 @@ class BounceHistory:
             return
         # Read and convert batch k+1 here while the core ingests batch k (the
         # core releases the GIL); one batch in flight keeps the row order.
+        from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bouncekit-history") as pool:
             pending: Optional[Future[None]] = None
             pending_rows = 0
