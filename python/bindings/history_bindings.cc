@@ -328,9 +328,7 @@ class PyHistory {
       // other); the core checked each valid row's index against the
       // dictionary.
       const size_t values = cls.dict_offsets.empty() ? 0 : cls.dict_offsets.size() - 1;
-      uint8_t lut[256];
-      std::vector<uint8_t> big_lut;
-      uint8_t* map = values <= sizeof(lut) ? lut : (big_lut.resize(values), big_lut.data());
+      std::vector<uint8_t> map(values);
       for (size_t v = 0; v < values; ++v) {
         const absl::string_view s(cls.dict_data.data() + cls.dict_offsets[v],
                                   static_cast<size_t>(cls.dict_offsets[v + 1] - cls.dict_offsets[v]));

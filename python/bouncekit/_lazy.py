@@ -35,9 +35,11 @@ class _LazyModule(types.ModuleType):
             # (copy, pickle and inspect probe dunders; they must not import)
             raise AttributeError(attr)
         module = importlib.import_module(self.__name__)
-        if _TRACE:
-            _trace(self.__name__)
-        self.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+        if not self.__dict__.get("_bk_loaded"):  # once: later misses (hasattr probes) copy nothing
+            if _TRACE:
+                _trace(self.__name__)
+            self.__dict__.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+            self.__dict__["_bk_loaded"] = True
         return getattr(module, attr)
 
 
