@@ -186,6 +186,45 @@ class PyHistory {
     return ValueOrThrow(std::move(r));
   }
 
+  // finish() with the tables written to CSV files by the core (an empty
+  // path: that table is not written) instead of handed to Python; returns
+  // {rows, recipients, suppressions: rows written, aggregates: rows written}.
+  // Needs neither numpy nor pyarrow.
+  py::dict finish_csv(int threads, const std::string& suppressions_path, const std::string& aggregates_path,
+                      int float_digits, bool durable) {
+    if (!suppressions_path.empty() && !impl_->options().suppressions) {
+      ThrowIfError(absl::FailedPreconditionError("this history does not compute the suppression list"));
+    }
+    if (!aggregates_path.empty() && !impl_->options().aggregates) {
+      ThrowIfError(absl::FailedPreconditionError("this history does not compute the aggregates"));
+    }
+    absl::Status st;
+    int64_t rows = 0, recipients = 0, suppressed = 0, cells = 0;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::StatusOr<HistoryResult> r = impl_->Finish(threads);
+      st = r.status();
+      if (st.ok()) {
+        rows = r->rows;
+        recipients = r->recipients;
+        suppressed = r->suppressions.size();
+        cells = r->aggregates.size();
+        if (!suppressions_path.empty()) st = WriteSuppressionsCsv(r->suppressions, suppressions_path, durable);
+        if (st.ok() && !aggregates_path.empty()) {
+          st = WriteAggregatesCsv(r->aggregates, aggregates_path, float_digits, durable);
+        }
+      }
+    }
+    ThrowIfError(st);
+    py::dict out;
+    out["rows"] = rows;
+    out["recipients"] = recipients;
+    out["suppressions"] = suppressed;
+    out["aggregates"] = cells;
+    return out;
+  }
+
   py::dict finish(int threads) {
     absl::StatusOr<HistoryResult> r;
     {
@@ -447,6 +486,9 @@ void RegisterHistory(py::module_& m) {
            "stopped at (num_row_groups, or one the core's reader does not decode).")
       .def("finish", &PyHistory::finish, py::arg("threads") = 1,
            "Computes the results (once) as dicts of numpy arrays.")
+      .def("finish_csv", &PyHistory::finish_csv, py::arg("threads"), py::arg("suppressions_path"),
+           py::arg("aggregates_path"), py::arg("float_digits") = 12, py::arg("durable") = false,
+           "finish() with the tables written to CSV by the core ('' leaves one out); returns row counts.")
       .def_property_readonly("rows_seen", &PyHistory::rows_seen)
       .def_property_readonly("rows_added", &PyHistory::rows_added,
                              "Rows add_parquet has added so far (safe to read while it runs).")

@@ -55,10 +55,12 @@ from .history import (
     SUPPRESSION_POLICIES,
     SUPPRESSION_REASONS,
     BounceHistory,
+    HistoryFiles,
     HistoryResult,
     aggregate,
     analyze_history,
     suppress,
+    write_history_csv,
 )
 from .io import CsvWriter, write_csv
 from .policy import PRESETS as POLICY_PRESETS, Analysis, Policy, PolicyRunner, Rule, analyze, load_policy
@@ -108,8 +110,10 @@ __all__ = [
     "suppress",
     "aggregate",
     "analyze_history",
+    "write_history_csv",
     "BounceHistory",
     "HistoryResult",
+    "HistoryFiles",
     "HISTORY_COLUMNS",
     "SUPPRESSION_POLICIES",
     "SUPPRESSION_REASONS",

@@ -109,6 +109,10 @@ class History:
         """
         Computes the results (once) as dicts of numpy arrays.
         """
+    def finish_csv(self, threads: typing.SupportsInt | typing.SupportsIndex, suppressions_path: str, aggregates_path: str, float_digits: typing.SupportsInt | typing.SupportsIndex = 12, durable: bool = False) -> dict:
+        """
+        finish() with the tables written to CSV by the core ('' leaves one out); returns row counts.
+        """
     @property
     def aggregates(self) -> bool:
         ...

@@ -73,9 +73,11 @@ __all__ = [
     "AGGREGATE_COLUMNS",
     "BounceHistory",
     "HistoryResult",
+    "HistoryFiles",
     "suppress",
     "aggregate",
     "analyze_history",
+    "write_history_csv",
 ]
 
 #: Input columns the history functions read (all required).
@@ -553,6 +555,28 @@ def _check_threads(threads: Optional[int]) -> int:
     return int(threads)
 
 
+@dataclass(frozen=True)
+class HistoryFiles:
+    """What :func:`write_history_csv` and :meth:`BounceHistory.finish_csv` return.
+
+    Attributes:
+        rows: events read.
+        recipients: distinct recipients among them (``None`` when only the
+            aggregates were computed).
+        suppressions: the suppression list's file (``None``: not written).
+        aggregates: the aggregates' file (``None``: not written).
+        suppressed: rows written to the suppression list (``None``: not written).
+        aggregate_cells: rows written to the aggregates (``None``: not written).
+    """
+
+    rows: int
+    recipients: Optional[int]
+    suppressions: Optional[Path]
+    aggregates: Optional[Path]
+    suppressed: Optional[int]
+    aggregate_cells: Optional[int]
+
+
 class BounceHistory:
     """Accumulates bounce events, batch by batch, for :func:`suppress` (W2) and
     :func:`aggregate` (W3) results.
@@ -590,6 +614,9 @@ class BounceHistory:
         self._core = _core.History(policy, bool(suppressions), bool(aggregates), self._threads)
         self._submitted = 0  # rows handed to the core (or on their way)
         self._finished = False
+        # add() imports pyarrow beside the core's own Parquet reads, for the
+        # tables finish() builds; write_history_csv, which builds none, says no.
+        self._import_arrow_aside = True
 
     @property
     def rows_seen(self) -> int:
@@ -679,7 +706,7 @@ class BounceHistory:
         worker.start()
         bar = progress_bar(native.num_rows, "history", progress)
         try:
-            if "pyarrow" not in sys.modules:
+            if self._import_arrow_aside and "pyarrow" not in sys.modules:
                 # (Without the cyclic GC, which would otherwise walk the
                 # objects of every module imported so far several times.)
                 gc_was_on = gc.isenabled()
@@ -756,6 +783,60 @@ class BounceHistory:
         return HistoryResult(suppressions=sup, aggregates=agg, rows=int(d["rows"]),
                              recipients=recipients if recipients >= 0 else None)
 
+    def finish_csv(self, suppressions: Optional[PathLike] = None, aggregates: Optional[PathLike] = None, *,
+                   threads: Optional[int] = None, float_digits: int = 12, durable: bool = False) -> HistoryFiles:
+        """Computes the results like :meth:`finish` and writes them to CSV files
+        from the core, without building pandas or Arrow tables (so neither numpy
+        nor pyarrow is needed): the fastest way from a history to files.
+
+        The files are byte for byte what :func:`write_csv` writes of
+        :meth:`finish`'s tables; each is written under a temporary name and
+        renamed when complete.
+
+        Args:
+            suppressions: where to write the suppression list (``None``: not written).
+            aggregates: where to write the campaign x domain aggregates.
+            threads: threads for the computation (default: the constructor's).
+            float_digits: digits after the decimal point of the rates.
+            durable: fsync each file before its rename.
+
+        >>> import bouncekit, tempfile
+        >>> from pathlib import Path
+        >>> h = bouncekit.BounceHistory(aggregates=False)
+        >>> h.add({"recipient": ["a@x.org"], "campaign_id": [1], "ts": [5], "bounce_class": ["hard"]})
+        >>> path = Path(tempfile.mkdtemp()) / "suppressions.csv"
+        >>> h.finish_csv(suppressions=path).suppressed
+        1
+        >>> print(path.read_text(), end="")
+        recipient,reason,suppressed_at,event_count_seen
+        a@x.org,hard_bounce,5,1
+        """
+        th = self._threads if threads is None else _check_threads(threads)
+        if not _is_integer(float_digits) or not 0 <= float_digits <= 17:
+            raise InvalidArgumentError(f"float_digits must be an integer from 0 to 17, not {float_digits!r}",
+                                       field="float_digits")
+        if suppressions is None and aggregates is None:
+            raise InvalidArgumentError("finish_csv() needs a path for the suppressions, the aggregates or both",
+                                       field="suppressions")
+        if suppressions is not None and not self._core.suppressions:
+            raise InvalidArgumentError("this history was made with suppressions=False: it has no suppression "
+                                       "list to write", field="suppressions")
+        if aggregates is not None and not self._core.aggregates:
+            raise InvalidArgumentError("this history was made with aggregates=False: it has no aggregates "
+                                       "to write", field="aggregates")
+        if self._finished:
+            raise InvalidArgumentError("finish() was already called")
+        self._finished = True
+        sup = None if suppressions is None else Path(os.fspath(suppressions))
+        agg = None if aggregates is None else Path(os.fspath(aggregates))
+        d = self._core.finish_csv(th, "" if sup is None else str(sup), "" if agg is None else str(agg),
+                                  int(float_digits), bool(durable))
+        recipients = int(d["recipients"])
+        return HistoryFiles(rows=int(d["rows"]), recipients=recipients if recipients >= 0 else None,
+                            suppressions=sup, aggregates=agg,
+                            suppressed=None if sup is None else int(d["suppressions"]),
+                            aggregate_cells=None if agg is None else int(d["aggregates"]))
+
 
 def analyze_history(
     events: Any,
@@ -802,6 +883,54 @@ def analyze_history(
     h = BounceHistory(policy=policy, suppressions=suppressions, aggregates=aggregates, threads=threads)
     h.add(events, columns=columns, batch_rows=batch_rows, progress=progress)
     return h.finish(output=output)
+
+
+def write_history_csv(
+    events: Any,
+    *,
+    suppressions: Optional[PathLike] = None,
+    aggregates: Optional[PathLike] = None,
+    policy: str = "standard",
+    columns: Optional[Mapping[str, str]] = None,
+    threads: Optional[int] = None,
+    batch_rows: int = _DEFAULT_BATCH_ROWS,
+    progress: Optional[bool] = None,
+    float_digits: int = 12,
+    durable: bool = False,
+) -> HistoryFiles:
+    """:func:`analyze_history` straight to CSV files: the suppression list
+    and/or the aggregates are written by the core, and only what has a path is
+    computed. No pandas or Arrow table is built, so a Parquet file the core
+    reads by itself goes from file to files without numpy or pyarrow (a daily
+    job that hands the list to an ESP needs nothing else).
+
+    Args:
+        events: as :func:`analyze_history`.
+        suppressions: where to write the suppression list (``None``: not computed).
+        aggregates: where to write the campaign x domain aggregates (``None``: not computed).
+        policy, columns, threads, batch_rows, progress: as :func:`analyze_history`.
+        float_digits, durable: as :meth:`BounceHistory.finish_csv`.
+
+    >>> import bouncekit, tempfile
+    >>> from pathlib import Path
+    >>> out = Path(tempfile.mkdtemp())
+    >>> files = write_history_csv({"recipient": ["a@x.org", "b@x.org"], "campaign_id": [7, 7],
+    ...                            "ts": [100, 100], "bounce_class": ["hard", "delivered"]},
+    ...                           aggregates=out / "aggregates.csv")
+    >>> (files.rows, files.recipients, files.suppressed, files.aggregate_cells)
+    (2, None, None, 1)
+    >>> print(files.aggregates.read_text(), end="")
+    campaign_id,domain,sent,delivered,soft,hard,block,hard_rate,soft_rate,block_rate,hard_flag,soft_flag,block_flag
+    7,x.org,2,1,0,1,0,0.500000000000,0.000000000000,0.000000000000,1,0,0
+    """
+    if suppressions is None and aggregates is None:
+        raise InvalidArgumentError("write_history_csv() needs a path for the suppressions, the aggregates or both",
+                                   field="suppressions")
+    h = BounceHistory(policy=policy, suppressions=suppressions is not None, aggregates=aggregates is not None,
+                      threads=threads)
+    h._import_arrow_aside = False
+    h.add(events, columns=columns, batch_rows=batch_rows, progress=progress)
+    return h.finish_csv(suppressions, aggregates, float_digits=float_digits, durable=durable)
 
 
 def suppress(

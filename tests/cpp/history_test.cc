@@ -669,31 +669,15 @@ std::vector<Event> ReadEdgeCases() {
   return ev;
 }
 
-std::string WriteCsv(const std::vector<std::string>& header, const std::vector<CsvColumn>& cols, int64_t rows) {
+// What `write` (WriteSuppressionsCsv or WriteAggregatesCsv) puts in a file.
+template <typename Fn>
+std::string WrittenBy(Fn write) {
   const std::string path = ::testing::TempDir() + "/history_test_out.csv";
-  auto w = CsvFileWriter::Open(path, header);
-  EXPECT_TRUE(w.ok()) << w.status();
-  EXPECT_TRUE((*w)->Write(cols, rows).ok());
-  EXPECT_TRUE((*w)->Commit().ok());
+  const absl::Status st = write(path);
+  EXPECT_TRUE(st.ok()) << st;
   std::string out = ReadFile(path);
   std::remove(path.c_str());
   return out;
-}
-
-CsvColumn IntCol(const void* v, int width = 8) {
-  CsvColumn c;
-  c.kind = CsvColumn::Kind::kInt;
-  c.values = v;
-  c.width = width;
-  return c;
-}
-
-CsvColumn DoubleCol(const std::vector<double>& v) {
-  CsvColumn c;
-  c.kind = CsvColumn::Kind::kDouble;
-  c.values = v.data();
-  c.float_digits = 12;
-  return c;
 }
 
 TEST(HistoryBench, EdgeCasesMatchTheExpectedFilesByteForByte) {
@@ -705,42 +689,22 @@ TEST(HistoryBench, EdgeCasesMatchTheExpectedFilesByteForByte) {
       HistoryResult r = RunHistory(ev, batch, threads);
       EXPECT_EQ(W2Rows(r), ReferenceW2(ev));
 
-      const SuppressionTable& s = r.suppressions;
-      const std::string reasons = "hard_bouncesoft_streaksoft_window";
-      const int64_t reason_offsets[] = {0, 11, 22, 33};
-      CsvColumn recipient;
-      recipient.kind = CsvColumn::Kind::kString;
-      recipient.strings = StringColumn::LargeUtf8(s.recipient_offsets.data(), s.recipient_data.data(), nullptr, 0,
-                                                  s.size());
-      CsvColumn reason;
-      reason.kind = CsvColumn::Kind::kDictionary;
-      reason.strings = StringColumn::LargeUtf8(reason_offsets, reasons.data(), nullptr, 0, 3);
-      reason.values = s.reason.data();
-      reason.width = 1;
-      const std::string w2 = WriteCsv({"recipient", "reason", "suppressed_at", "event_count_seen"},
-                                      {recipient, reason, IntCol(s.suppressed_at.data()),
-                                       IntCol(s.event_count_seen.data())},
-                                      s.size());
+      const std::string w2 =
+          WrittenBy([&](const std::string& path) { return WriteSuppressionsCsv(r.suppressions, path); });
       EXPECT_EQ(w2, ReadFile(dir + "edge_cases.expected_w2.csv"));
-
-      const AggregateTable& a = r.aggregates;
-      CsvColumn domain;
-      domain.kind = CsvColumn::Kind::kDictionary;
-      domain.strings = StringColumn::LargeUtf8(a.domain_offsets.data(), a.domain_data.data(), nullptr, 0,
-                                               a.num_domains());
-      domain.values = a.domain.data();
-      domain.width = 4;
-      const std::string w3 = WriteCsv(
-          {"campaign_id", "domain", "sent", "delivered", "soft", "hard", "block", "hard_rate", "soft_rate",
-           "block_rate", "hard_flag", "soft_flag", "block_flag"},
-          {IntCol(a.campaign_id.data()), domain, IntCol(a.sent.data()), IntCol(a.delivered.data()),
-           IntCol(a.soft.data()), IntCol(a.hard.data()), IntCol(a.block.data()), DoubleCol(a.hard_rate),
-           DoubleCol(a.soft_rate), DoubleCol(a.block_rate), IntCol(a.hard_flag.data(), 1),
-           IntCol(a.soft_flag.data(), 1), IntCol(a.block_flag.data(), 1)},
-          a.size());
+      const std::string w3 =
+          WrittenBy([&](const std::string& path) { return WriteAggregatesCsv(r.aggregates, path, 12); });
       EXPECT_EQ(w3, ReadFile(dir + "edge_cases.expected_w3.csv"));
     }
   }
+}
+
+TEST(HistoryBench, WritingToAMissingFolderIsAnErrorNamingIt) {
+  HistoryResult r = RunHistory(ReadEdgeCases(), 0, 1);
+  const std::string path = ::testing::TempDir() + "/no_such_folder/w2.csv";
+  const absl::Status st = WriteSuppressionsCsv(r.suppressions, path);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("no_such_folder"), absl::string_view::npos) << st;
 }
 
 TEST(HistoryNames, ClassesAndReasons) {

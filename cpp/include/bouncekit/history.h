@@ -185,6 +185,14 @@ struct HistoryResult {
                                   // aggregates were computed (recipients are not kept)
 };
 
+// The tables as CSV files, with the columns and text of write_csv on the
+// tables Python builds from them (spec conventions: floats with
+// `float_digits` digits after the point, flags as 1/0). Written under a
+// temporary name and renamed when complete; `durable` fsyncs first.
+absl::Status WriteSuppressionsCsv(const SuppressionTable& table, absl::string_view path, bool durable = false);
+absl::Status WriteAggregatesCsv(const AggregateTable& table, absl::string_view path, int float_digits = 12,
+                                bool durable = false);
+
 struct HistoryOptions {
   bool suppressions = true;  // compute W2 (keeps ~8 bytes per event until Finish)
   bool aggregates = true;    // compute W3
