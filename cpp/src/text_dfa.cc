@@ -327,7 +327,7 @@ struct TextDfa::Parser {
       if (c == '[' && i + 1 < p.size() && (p[i + 1] == ':' || p[i + 1] == '=' || p[i + 1] == '.')) {
         return Fail("POSIX class");
       }
-      int lo;
+      int lo = -1;  // (set by ClassByte on success)
       if (!ClassByte(&lo, &set)) return false;
       if (lo < 0) continue;  // a \d-like class was added
       int hi = lo;

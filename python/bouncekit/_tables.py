@@ -101,7 +101,7 @@ def _code_array_from_objects(values: Sequence[Any], column: str) -> pa.Array:
         elif isinstance(v, (float, np.floating)):
             if v != int(v):
                 raise InvalidArgumentError(
-                    f"column '{column}' row {i}: reply code {v!r} is not a whole number",
+                    f"column '{column}' row {i}: reply code {float(v)!r} is not a whole number",
                     column=column, row=i)
             out.append(int(v) if abs(v) < 1e6 else -1)
         elif isinstance(v, (str, bytes)):
@@ -297,7 +297,7 @@ def _normalise_code(arr: pa.Array, column: str) -> pa.Array:
         if nonint.any():
             row = int(np.flatnonzero(nonint)[0])
             raise InvalidArgumentError(
-                f"column '{column}' row {row}: reply code {vals[row]!r} is not a whole number",
+                f"column '{column}' row {row}: reply code {float(vals[row])!r} is not a whole number",
                 column=column, row=row)
         ints = np.where(finite & (np.abs(np.where(finite, vals, 0)) < 1e6), vals, -1).astype(np.int64)
         return pa.array(ints, mask=~finite, type=pa.int64())

@@ -211,7 +211,7 @@ def _int64_column(arr: pa.Array, column: str, first_row: int) -> pa.Array:
         bad = np.flatnonzero((~finite & ~np.isnan(vals)) | (finite & (vals != np.trunc(np.where(finite, vals, 0)))))
         if len(bad):
             row = first_row + int(bad[0])
-            raise InvalidArgumentError(f"column '{column}' row {row}: {vals[bad[0]]!r} is not a whole number",
+            raise InvalidArgumentError(f"column '{column}' row {row}: {float(vals[bad[0]])!r} is not a whole number",
                                        column=column, row=row)
         mask = ~finite if not finite.all() else None
         return pa.array(np.where(finite, vals, 0).astype(np.int64), mask=mask, type=pa.int64())
