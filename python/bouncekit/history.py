@@ -456,14 +456,40 @@ def _file_batches(path: Path, names: Mapping[str, str], batch_rows: int, read_th
             convert_options=pcsv.ConvertOptions(include_columns=theirs, column_types=types,
                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
-        raise InvalidArgumentError(f"{path}: cannot read as CSV: {e}", source=str(path)) from None
+        raise _csv_read_error(e, path, header) from None
 
     def csv_batches() -> Iterator[pa.RecordBatch]:
-        for b in reader:
-            cols = [b.column(b.schema.get_field_index(c)) for c in theirs]
-            for start in range(0, b.num_rows, batch_rows):
-                yield pa.RecordBatch.from_arrays([c.slice(start, batch_rows) for c in cols], names=ours)
+        try:
+            for b in reader:
+                cols = [b.column(b.schema.get_field_index(c)) for c in theirs]
+                for start in range(0, b.num_rows, batch_rows):
+                    yield pa.RecordBatch.from_arrays([c.slice(start, batch_rows) for c in cols], names=ours)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise _csv_read_error(e, path, header) from None
     return _wrap_read_errors(csv_batches(), path), 0
+
+
+def _csv_read_error(e: Exception, path: Path, header: Sequence[str]) -> InvalidArgumentError:
+    """pyarrow's CSV conversion error ("In CSV column #2: CSV conversion error
+    to int64: invalid value 'x'") with the column's name and the (0-based)
+    data row of the first such value, found by reading the file again."""
+    import re
+    m = re.search(r"CSV column #(\d+): CSV conversion error to (\w+): invalid value '(.*)'", str(e))
+    if m is None or int(m.group(1)) >= len(header):
+        return InvalidArgumentError(f"{path}: cannot read as CSV: {e}", source=str(path))
+    k, value = int(m.group(1)), m.group(3)
+    column = header[k]
+    row: Optional[int] = None
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        records = csv.reader(f)
+        next(records, None)
+        for i, rec in enumerate(records):
+            if k < len(rec) and rec[k] == value:
+                row = i
+                break
+    where = "" if row is None else f" row {row}"
+    return InvalidArgumentError(f"{path}: column '{column}'{where}: {value!r} is not an integer "
+                                f"(the column is read as {m.group(2)})", column=column, row=row, source=str(path))
 
 
 def _wrap_read_errors(batches: Iterator[pa.RecordBatch], path: Path) -> Iterator[pa.RecordBatch]:
@@ -628,7 +654,7 @@ class BounceHistory:
         """Distinct recipients added so far (``None`` when only aggregates are computed)."""
         return int(self._core.recipients) if self._core.suppressions else None
 
-    def add(self, events: Any, *, columns: Optional[Mapping[str, str]] = None,
+    def add(self, events: Any, *, columns: Optional[Mapping[str, Optional[str]]] = None,
             batch_rows: int = _DEFAULT_BATCH_ROWS, progress: Optional[bool] = None) -> None:
         """Adds events: a table (pandas, polars, pyarrow, Arrow PyCapsule, dict of
         columns), a ``pyarrow.RecordBatchReader`` (streamed), or the path of a
@@ -891,7 +917,7 @@ def write_history_csv(
     suppressions: Optional[PathLike] = None,
     aggregates: Optional[PathLike] = None,
     policy: str = "standard",
-    columns: Optional[Mapping[str, str]] = None,
+    columns: Optional[Mapping[str, Optional[str]]] = None,
     threads: Optional[int] = None,
     batch_rows: int = _DEFAULT_BATCH_ROWS,
     progress: Optional[bool] = None,

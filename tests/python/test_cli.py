@@ -301,3 +301,33 @@ def test_analyze_with_a_declarative_policy(tmp_path: Path) -> None:
     assert set(sup_std["reason"]) <= {"hard_bounce", "soft_streak", "soft_window"}
     assert sup["recipient"].is_unique and len(sup) > 0
     assert (tmp_path / "o" / "report.html").stat().st_size > 10_000
+
+
+def test_history_writes_w2_and_w3_like_the_python_api(tmp_path: Path) -> None:
+    import bouncekit
+    df = pd.DataFrame({"email": ["a@x.org", "a@x.org", "b@y.org", "c@Y.org"], "campaign_id": [1, 2, 1, 2],
+                       "ts": [10, 20, 10, 30], "bounce_class": ["soft", "hard", "delivered", "block"]})
+    df.to_parquet(tmp_path / "e.parquet")
+    p = run(["history", "e.parquet", "--suppressions", "s.csv", "--aggregates", "a.csv",
+             "--column", "recipient=email", "--threads", "2"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["read 4 events, 3 recipients",
+                                     "wrote 1 suppressed recipients to s.csv",
+                                     "wrote 4 campaign x domain rows to a.csv"]
+    r = bouncekit.analyze_history(df, columns={"recipient": "email"}, output="arrow")
+    bouncekit.write_csv(r.suppressions, tmp_path / "s_api.csv")
+    bouncekit.write_csv(r.aggregates, tmp_path / "a_api.csv")
+    assert (tmp_path / "s.csv").read_bytes() == (tmp_path / "s_api.csv").read_bytes()
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "a_api.csv").read_bytes()
+    h = run(["history", "--help"], tmp_path)
+    assert h.returncode == 0 and "bouncekit history events.parquet" in h.stdout
+
+
+def test_history_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text("recipient,campaign_id,ts,bounce_class\na@b.c,1,x,hard\n")
+    assert_one_line_error(run(["history", "e.csv"], tmp_path), 1, "--suppressions")
+    assert_one_line_error(run(["history", "e.csv", "--suppressions", "s.parquet"], tmp_path), 1, "s.parquet",
+                          ".csv")
+    assert_one_line_error(run(["history", "e.csv", "--suppressions", "s.csv"], tmp_path), 1, "column 'ts' row 0", "'x'")
+    assert_one_line_error(run(["history", "nope.parquet", "--aggregates", "a.csv"], tmp_path), 1, "nope.parquet")
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["e.csv"]
