@@ -816,8 +816,9 @@ class BounceHistory:
         nor pyarrow is needed): the fastest way from a history to files.
 
         The files are byte for byte what :func:`write_csv` writes of
-        :meth:`finish`'s tables; each is written under a temporary name and
-        renamed when complete.
+        :meth:`finish`'s tables. Each file is complete or absent (written
+        under a temporary name, then renamed); with both tables, the
+        suppressions are written first.
 
         Args:
             suppressions: where to write the suppression list (``None``: not written).
@@ -850,11 +851,14 @@ class BounceHistory:
         if aggregates is not None and not self._core.aggregates:
             raise InvalidArgumentError("this history was made with aggregates=False: it has no aggregates "
                                        "to write", field="aggregates")
+        sup = None if suppressions is None else Path(os.fspath(suppressions))
+        agg = None if aggregates is None else Path(os.fspath(aggregates))
+        if sup is not None and agg is not None and os.path.abspath(sup) == os.path.abspath(agg):
+            raise InvalidArgumentError(f"the suppressions and the aggregates would both be written to {sup}",
+                                       field="aggregates")
         if self._finished:
             raise InvalidArgumentError("finish() was already called")
         self._finished = True
-        sup = None if suppressions is None else Path(os.fspath(suppressions))
-        agg = None if aggregates is None else Path(os.fspath(aggregates))
         d = self._core.finish_csv(th, "" if sup is None else str(sup), "" if agg is None else str(agg),
                                   int(float_digits), bool(durable))
         recipients = int(d["recipients"])

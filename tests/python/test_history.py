@@ -167,6 +167,9 @@ def test_finish_csv_refuses_what_it_cannot_write(tmp_path: Path) -> None:
     assert e.value.field == "suppressions"
     with pytest.raises(bouncekit.InvalidArgumentError, match="float_digits"):
         h.finish_csv(aggregates=tmp_path / "w3.csv", float_digits=-1)
+    with pytest.raises(bouncekit.InvalidArgumentError, match="both be written to") as e:
+        bouncekit.write_history_csv(ev, suppressions=tmp_path / "x.csv", aggregates=str(tmp_path / "x.csv"))
+    assert e.value.field == "aggregates"
     # A folder that does not exist: an error naming the file; nothing left behind.
     with pytest.raises(bouncekit.BouncekitError, match="no_such_dir"):
         h.finish_csv(aggregates=tmp_path / "no_such_dir" / "w3.csv")
