@@ -393,15 +393,28 @@ def test_an_unknown_output_is_an_error_naming_the_field() -> None:
         assert e.value.field == "output"
 
 
-def test_a_list_of_raw_emails_names_its_rows_like_the_general_path() -> None:
+@pytest.mark.parametrize("batch,batch_bytes", [(100, 1 << 30), (1 << 20, 20_000)])
+def test_a_list_of_raw_emails_names_its_rows_like_the_general_path(monkeypatch: pytest.MonkeyPatch, batch: int,
+                                                                    batch_bytes: int) -> None:
     # A list of bytes takes a fast path (slices, names made for the rows of
-    # the result only); over several batches of 512, with errors among the
-    # records, every row must match what the general (name, bytes) path gives.
+    # the result only); over several batches (cut by count, or by bytes),
+    # with errors among the records, every row must match what the general
+    # (name, bytes) path gives, and what one batch gives.
+    import bouncekit.parse as P
     good, junk = dsn(), b"\x00\x01 not an e-mail"
     recs = [junk if i % 7 == 3 else good for i in range(1100)]
+    whole = parse_emails(recs, classify=False, output="arrow")
+    calls = []
+    real = P._core.parse_emails
+    monkeypatch.setattr(P._core, "parse_emails", lambda part, *a: calls.append(len(part)) or real(part, *a))
+    monkeypatch.setattr(P, "_BATCH", batch)
+    monkeypatch.setattr(P, "_BATCH_BYTES", batch_bytes)
     fast = parse_emails(recs, classify=False, output="arrow")
+    assert len(calls) > 5 and sum(calls) == 1100, calls
     slow = parse_emails([(f"<input>[{i}]", r) for i, r in enumerate(recs)], classify=False, output="arrow")
+    assert len(calls) > 10 and sum(calls) == 2200
     assert fast.events.equals(slow.events) and fast.errors.equals(slow.errors)
+    assert fast.events.equals(whole.events) and fast.errors.equals(whole.errors)
     assert fast.summary() == slow.summary()
     assert fast.summary()["records"] == 1100 and len(fast.errors) == len([i for i in range(1100) if i % 7 == 3])
     ev = fast.events.to_pydict()
