@@ -311,17 +311,20 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
     _check_output(output)
     chunks: List[Dict[str, Any]] = []
     names: List[Union[List[str], Tuple[int, int]]] = []
-    if isinstance(source, list) and all(type(x) is bytes for x in source):
+    if isinstance(source, list) and set(map(type, source)) <= {bytes}:  # (a loop in C, not in Python)
         # A list of raw e-mails (the common case in code): batches are
         # slices of it, and the "<input>[i]" names are made in _tables for
         # the rows of the result only.
         bar = progress_bar(len(source), "parse e-mails", progress, unit="mails")
+        import bisect
+        import itertools
+        ends = list(itertools.accumulate(map(len, source)))  # bytes up to and including each e-mail
         i = 0
         while i < len(source):
-            j, size = i, 0
-            while j < len(source) and j - i < _BATCH and (size < _BATCH_BYTES or j == i):
-                size += len(source[j])
-                j += 1
+            # Up to _BATCH e-mails, ending with the first that brings the
+            # batch to _BATCH_BYTES.
+            before = ends[i - 1] if i else 0
+            j = min(len(source), i + _BATCH, bisect.bisect_left(ends, before + _BATCH_BYTES, i) + 1)
             part = source[i:j]
             chunks.append(_core.parse_emails(part, max_bytes))
             names.append((i, len(part)))
