@@ -230,14 +230,14 @@ def _finish_events(events: pa.Table) -> pa.Table:
     return events.select([c for c in EVENT_COLUMNS if c in events.column_names])
 
 
-def _classify_events(events: pa.Table, profile: str, rules: Any) -> pa.Table:
+def _classify_events(events: pa.Table, profile: str, rules: Any, threads: Optional[int] = None) -> pa.Table:
     import pyarrow.compute as pc
 
     from .classify import classify
     inputs = events.select(["reply_code", "enhanced_status", "diagnostic", "smtp_command", "remote_host",
                             "action", "destination"])
     out = classify(inputs, profile=profile, rules=rules, mappings=["sisimai", "ses"], output="arrow",
-                   fields=["bounce_class", "category", "blame", "retryable", "rule_id"])
+                   fields=["bounce_class", "category", "blame", "retryable", "rule_id"], threads=threads)
     for name in ("bounce_class", "category", "blame", "retryable", "rule_id", "sisimai_reason",
                  "ses_bounce_type", "ses_bounce_subtype"):
         if name not in out.column_names:
@@ -277,17 +277,19 @@ def _output(table: pa.Table, output: str) -> Any:
 
 
 def _result(chunks: List[Dict[str, Any]], names: Sequence[Union[List[str], Tuple[int, int]]],
-            offsets: Optional[List[List[int]]], classify: bool, profile: str, rules: Any, output: str) -> ParseResult:
+            offsets: Optional[List[List[int]]], classify: bool, profile: str, rules: Any, output: str,
+            threads: Optional[int] = None) -> ParseResult:
     events, errors, records, with_events, skipped = _tables(chunks, names, offsets)
     events = _finish_events(events)
     if classify:
-        events = _classify_events(events, profile, rules)
+        events = _classify_events(events, profile, rules, threads)
     return ParseResult(_output(events, output), _output(errors, output), records, with_events, skipped)
 
 
 def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "default",
                  rules: Any = None, max_bytes: int = 32 << 20,
-                 progress: Optional[bool] = None, output: str = "pandas") -> ParseResult:
+                 progress: Optional[bool] = None, output: str = "pandas",
+                 threads: Optional[int] = None) -> ParseResult:
     """Parses bounce e-mails into one event per failed recipient.
 
     Args:
@@ -300,6 +302,8 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
         progress: show a progress bar (None: automatic).
         output: ``"pandas"`` (default), ``"arrow"`` or ``"polars"``: the type of
             ``events`` and ``errors``. The tables are built in Arrow either way.
+        threads: threads for the classification (default: all cores); the
+            e-mails themselves are read on the calling thread.
 
     >>> r = parse_emails([b"\\x00\\x01binary junk"], classify=False)
     >>> (len(r.events), r.errors.iloc[0]["code"])
@@ -356,7 +360,7 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
     if not chunks:  # no records: the core's empty tables give the column types
         chunks.append(_core.parse_emails([], max_bytes))
         names.append([])
-    return _result(chunks, names, None, classify, profile, rules, output)
+    return _result(chunks, names, None, classify, profile, rules, output, threads)
 
 
 LineInput = Union[PathLike, Iterable[Union[str, bytes]]]
@@ -392,7 +396,8 @@ def _iter_lines(source: LineInput) -> Iterator[Tuple[str, int, bytes]]:
 
 
 def _run_lines(fn: Any, source: LineInput, arg: str, classify: bool, profile: str, rules: Any,
-               progress: Optional[bool], desc: str, output: str, batch_size: int = 1 << 16) -> ParseResult:
+               progress: Optional[bool], desc: str, output: str, threads: Optional[int] = None,
+               batch_size: int = 1 << 16) -> ParseResult:
     from ._progress import progress_bar
     _check_output(output)
     chunks: List[Dict[str, Any]] = []
@@ -427,12 +432,13 @@ def _run_lines(fn: Any, source: LineInput, arg: str, classify: bool, profile: st
         chunks.append(fn([], arg))
         names.append([])
         offs.append([])
-    return _result(chunks, names, offs, classify, profile, rules, output)
+    return _result(chunks, names, offs, classify, profile, rules, output, threads)
 
 
 def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = True,
                   profile: str = "default", rules: Any = None,
-                  progress: Optional[bool] = None, output: str = "pandas") -> ParseResult:
+                  progress: Optional[bool] = None, output: str = "pandas",
+                  threads: Optional[int] = None) -> ParseResult:
     """Parses Postfix / Exim log lines into events (``offset`` = line number).
 
     Postfix ``from=`` and ``message-id=`` lines are joined to later delivery
@@ -444,6 +450,7 @@ def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = T
         source: a log file (``.gz`` too), a folder of them, or an iterable of lines.
         format: ``auto``, ``postfix`` or ``exim``.
         output: ``"pandas"`` (default), ``"arrow"`` or ``"polars"`` (see :func:`parse_emails`).
+        threads: threads for the classification (default: all cores).
 
     >>> log = ["Jan  1 00:00:01 mx postfix/cleanup[10]: 4F2A1: message-id=<m1@example.com>",
     ...        "Jan  1 00:00:02 mx postfix/smtp[11]: 4F2A1: to=<bob@example.net>, "
@@ -456,12 +463,13 @@ def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = T
     ('bob@example.net', 'm1@example.com', 'RCPT', 'user_unknown', 2)
     """
     return _run_lines(_core.parse_maillog, source, format, classify, profile, rules, progress,
-                      "parse log", output)
+                      "parse log", output, threads)
 
 
 def parse_esp_json(source: LineInput, *, provider: str = "auto", classify: bool = True,
                    profile: str = "default", rules: Any = None,
-                   progress: Optional[bool] = None, output: str = "pandas") -> ParseResult:
+                   progress: Optional[bool] = None, output: str = "pandas",
+                   threads: Optional[int] = None) -> ParseResult:
     """Parses ESP events (SES, SendGrid, Mailgun, Postmark, SparkPost).
 
     One record is one JSON document: a line of a JSON-lines file, or an item
@@ -469,7 +477,8 @@ def parse_esp_json(source: LineInput, *, provider: str = "auto", classify: bool 
     array of events (SendGrid and SparkPost webhooks post arrays). The
     ESP's own classification stays in ``esp_event`` / ``esp_class`` /
     ``esp_subclass`` next to bouncekit's columns. ``output``: ``"pandas"``
-    (default), ``"arrow"`` or ``"polars"`` (see :func:`parse_emails`).
+    (default), ``"arrow"`` or ``"polars"`` (see :func:`parse_emails`);
+    ``threads``: threads for the classification (default: all cores).
 
     >>> ses = {"notificationType": "Bounce", "mail": {"messageId": "m-1"},
     ...        "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
@@ -484,4 +493,4 @@ def parse_esp_json(source: LineInput, *, provider: str = "auto", classify: bool 
     [True]
     """
     return _run_lines(_core.parse_esp_json, source, provider, classify, profile, rules, progress,
-                      "parse ESP events", output)
+                      "parse ESP events", output, threads)

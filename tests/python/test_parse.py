@@ -421,3 +421,15 @@ def test_a_list_of_raw_emails_names_its_rows_like_the_general_path(monkeypatch: 
     assert all(s == f"<input>[{r}]" for s, r in zip(ev["source"], ev["record"]))
     assert ev["destination"] == [x.rpartition("@")[2] for x in ev["recipient"]]
     assert fast.errors.to_pydict()["source"][-1] == "<input>[1095]"
+
+
+def test_threads_change_nothing_but_are_checked() -> None:
+    recs = [dsn(), dsn("\r\n")] * 20
+    one = parse_emails(recs, threads=1, output="arrow")
+    assert one.events.equals(parse_emails(recs, threads=2, output="arrow").events)
+    log = ["Jan  1 00:00:02 mx postfix/smtp[11]: 4F2A1: to=<bob@example.net>, relay=none, delay=1, dsn=5.1.1, "
+           "status=bounced (host mx.example.net[192.0.2.1] said: 550 5.1.1 User unknown)"]
+    assert parse_maillog(log, threads=1).events["category"].tolist() == ["user_unknown"]
+    with pytest.raises(bouncekit.InvalidArgumentError) as e:
+        parse_emails(recs, threads=0)
+    assert e.value.field == "threads"
