@@ -581,6 +581,24 @@ def _check_threads(threads: Optional[int]) -> int:
     return int(threads)
 
 
+def _csv_targets(caller: str, suppressions: Optional[PathLike], aggregates: Optional[PathLike],
+                 float_digits: Any) -> Tuple[Optional[Path], Optional[Path]]:
+    """The checked arguments of finish_csv / write_history_csv: the two paths
+    (at least one, not the same file) and float_digits."""
+    if not _is_integer(float_digits) or not 0 <= float_digits <= 17:
+        raise InvalidArgumentError(f"float_digits must be an integer from 0 to 17, not {float_digits!r}",
+                                   field="float_digits")
+    if suppressions is None and aggregates is None:
+        raise InvalidArgumentError(f"{caller} needs a path for the suppressions, the aggregates or both",
+                                   field="suppressions")
+    sup = None if suppressions is None else Path(os.fspath(suppressions))
+    agg = None if aggregates is None else Path(os.fspath(aggregates))
+    if sup is not None and agg is not None and os.path.abspath(sup) == os.path.abspath(agg):
+        raise InvalidArgumentError(f"the suppressions and the aggregates would both be written to {sup}",
+                                   field="aggregates")
+    return sup, agg
+
+
 @dataclass(frozen=True)
 class HistoryFiles:
     """What :func:`write_history_csv` and :meth:`BounceHistory.finish_csv` return.
@@ -839,23 +857,13 @@ class BounceHistory:
         a@x.org,hard_bounce,5,1
         """
         th = self._threads if threads is None else _check_threads(threads)
-        if not _is_integer(float_digits) or not 0 <= float_digits <= 17:
-            raise InvalidArgumentError(f"float_digits must be an integer from 0 to 17, not {float_digits!r}",
-                                       field="float_digits")
-        if suppressions is None and aggregates is None:
-            raise InvalidArgumentError("finish_csv() needs a path for the suppressions, the aggregates or both",
-                                       field="suppressions")
+        sup, agg = _csv_targets("finish_csv()", suppressions, aggregates, float_digits)
         if suppressions is not None and not self._core.suppressions:
             raise InvalidArgumentError("this history was made with suppressions=False: it has no suppression "
                                        "list to write", field="suppressions")
         if aggregates is not None and not self._core.aggregates:
             raise InvalidArgumentError("this history was made with aggregates=False: it has no aggregates "
                                        "to write", field="aggregates")
-        sup = None if suppressions is None else Path(os.fspath(suppressions))
-        agg = None if aggregates is None else Path(os.fspath(aggregates))
-        if sup is not None and agg is not None and os.path.abspath(sup) == os.path.abspath(agg):
-            raise InvalidArgumentError(f"the suppressions and the aggregates would both be written to {sup}",
-                                       field="aggregates")
         if self._finished:
             raise InvalidArgumentError("finish() was already called")
         self._finished = True
@@ -953,9 +961,7 @@ def write_history_csv(
     campaign_id,domain,sent,delivered,soft,hard,block,hard_rate,soft_rate,block_rate,hard_flag,soft_flag,block_flag
     7,x.org,2,1,0,1,0,0.500000000000,0.000000000000,0.000000000000,1,0,0
     """
-    if suppressions is None and aggregates is None:
-        raise InvalidArgumentError("write_history_csv() needs a path for the suppressions, the aggregates or both",
-                                   field="suppressions")
+    _csv_targets("write_history_csv()", suppressions, aggregates, float_digits)  # before the work, not after
     h = BounceHistory(policy=policy, suppressions=suppressions is not None, aggregates=aggregates is not None,
                       threads=threads)
     h._import_arrow_aside = False

@@ -26,6 +26,8 @@ Example::
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -320,8 +322,6 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
         # slices of it, and the "<input>[i]" names are made in _tables for
         # the rows of the result only.
         bar = progress_bar(len(source), "parse e-mails", progress, unit="mails")
-        import bisect
-        import itertools
         ends = list(itertools.accumulate(map(len, source)))  # bytes up to and including each e-mail
         i = 0
         while i < len(source):
