@@ -340,6 +340,22 @@ def test_text_that_is_not_utf8_is_replaced_like_python(junk: bytes) -> None:
     assert ev["recipient"].iloc[0] == "a@b.c"
 
 
+def test_replaced_text_lengthens_its_column_and_the_rows_after_it_stay_right() -> None:
+    # Each bad byte becomes U+FFFD (three bytes): the column's data buffer,
+    # sized from the raw fields, grows in mid-batch. Every row after that
+    # must still read its own text.
+    rows = [(f"u{i}@b.c", (b"\xff" * (i % 7) + f" user {i}".encode())) for i in range(300)]
+    lines = [(f"Dec  1 00:00:00 mx postfix/smtp[1]: Q{i}: to=<{r}>, relay=x[192.0.2.1]:25, delay=1, "
+              f"status=bounced (host x[192.0.2.1] said: 550 5.1.1 ").encode() + said + b")"
+             for i, (r, said) in enumerate(rows)]
+    ev = parse_maillog(lines, classify=False).events
+    assert len(ev) == len(rows)
+    for i, (r, said) in enumerate(rows):
+        assert ev["recipient"].iloc[i] == r
+        assert ev["diagnostic"].iloc[i].endswith(said.decode("utf-8", "replace")), (i, ev["diagnostic"].iloc[i])
+        assert ev["destination"].iloc[i] == "b.c"
+
+
 def _as_pandas(t: object) -> "object":
     import pandas as pd
     import pyarrow as pa
