@@ -217,7 +217,7 @@ def _tables(chunks: List[Dict[str, Any]], names: Sequence[Union[List[str], Tuple
         records += int(out["records"])
         with_events += int(out["records_with_events"])
         skipped += int(out.get("records_skipped", 0))
-    events, errors = (pa.table({k: pa.concat_arrays(v) for k, v in tables[kind].items()})
+    events, errors = (pa.table({k: pa.chunked_array(v) for k, v in tables[kind].items()})
                       for kind in ("events", "errors"))
     return events, errors, records, with_events, skipped
 
