@@ -38,8 +38,26 @@ inline const char* FindEither(const char* p, const char* end, char a, char b) {
   return p;
 }
 
-// First CR or LF in [p, end), or end.
-inline const char* FindEol(const char* p, const char* end) { return FindEither(p, end, '\n', '\r'); }
+// First CR or LF in [p, end), or end. Lines are looked at 64 bytes at a
+// time: most lines of an e-mail are shorter, so the loop's exit is taken
+// on its first test and predicted (with 16 bytes at a time it came after
+// a varying number of blocks, and was mispredicted about once a line).
+inline const char* FindEol(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
+  auto eol16 = [&](const char* at) -> uint64_t {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr))));
+  };
+  while (end - p >= 64) {
+    const uint64_t m = eol16(p) | (eol16(p + 16) << 16) | (eol16(p + 32) << 32) | (eol16(p + 48) << 48);
+    if (m != 0) return p + __builtin_ctzll(m);
+    p += 64;
+  }
+#endif
+  return FindEither(p, end, '\n', '\r');
+}
 
 // Same contract as mime::NextLine: the next line of `text` from `*pos`
 // without its terminator (CRLF, LF or CR); false at the end.
