@@ -9,7 +9,7 @@ flufl.bounce (python3-flufl.bounce, all_failures on the same messages),
 measured in the same run. Log lines/s: parse_maillog on generated Postfix
 lines (a realistic mix: connects, queue lines, sent/deferred/bounced).
 
-    python tests/benchmarks/bench_parse.py [--repeat 50] [--sisimai-passes 6] [--log-lines 300000] [--rounds N]
+    python tests/benchmarks/bench_parse.py [--repeat 50] [--sisimai-passes 6] [--log-lines 300000] [--rounds N] [--stages]
 
 Prints the rates and the ratios; the target is >= 100x Sisimai's e-mails/s.
 Everything bouncekit does here runs on the calling thread: the parse always,
@@ -160,6 +160,10 @@ def main() -> None:
     ap.add_argument("--sisimai-passes", type=int, default=6, help="timed passes, after one untimed warm-up pass")
     ap.add_argument("--flufl-passes", type=int, default=2)
     ap.add_argument("--log-lines", type=int, default=300_000)
+    ap.add_argument("--stages", action="store_true",
+                    help="also print where parse_emails with classification spends its time: the core calls "
+                         "(batched as parse_emails batches), the Arrow tables, the classification and the "
+                         "pandas conversion (best of 15 each; uses bouncekit.parse's internal steps)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="more than 1: after the report, that many alternating rounds of bouncekit (core parse, "
                          "and parse_emails with classification) and Sisimai, with the ratio of each round and "
@@ -203,9 +207,46 @@ def main() -> None:
               f"with classification {cls_rate / s_rate:,.0f}x (target >= 100x)")
     if f_rate:
         print(f"ratio vs flufl.bounce: core {core_rate / f_rate:,.0f}x, parse_emails {api_rate / f_rate:,.0f}x")
+    if args.stages:
+        result.update(stages(batch))
     if args.rounds > 1 and s_rate:
         result.update(alternating_rounds(args.rounds, batch, files, args.sisimai_passes))
     print(json.dumps(result))
+
+
+def stages(batch: List[bytes], n: int = 15) -> Dict[str, float]:
+    """Best CPU ms of each step of parse_emails(batch, profile="sisimai",
+    threads=1), run one after the other as parse_emails runs them. The core
+    calls take parse._BATCH e-mails each (parse_emails also cuts at
+    parse._BATCH_BYTES, which this corpus' batches stay under)."""
+    from bouncekit import _core
+    from bouncekit import parse as P
+    best: Dict[str, float] = {}
+
+    def timed(key: str, fn):  # type: ignore[no-untyped-def]
+        c = time.process_time()
+        out = fn()
+        best[key] = min(best.get(key, float("inf")), (time.process_time() - c) * 1e3)
+        return out
+
+    def core() -> tuple:
+        chunks, names = [], []
+        for i in range(0, len(batch), P._BATCH):
+            part = batch[i:i + P._BATCH]
+            chunks.append(_core.parse_emails(part))
+            names.append((i, len(part)))
+        return chunks, names
+
+    for _ in range(n):
+        chunks, names = timed("core", core)
+        events, errors, *_ = timed("tables", lambda: P._tables(chunks, names))
+        events = timed("finish", lambda: P._finish_events(events))
+        events = timed("classify", lambda: P._classify_events(events, "sisimai", None, 1))
+        timed("pandas", lambda: (P._output(events, "pandas"), P._output(errors, "pandas")))
+    total = sum(best.values())
+    print(f"stages of parse_emails + classify, {len(batch)} e-mails, best of {n} CPU ms: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in best.items()) + f" (sum {total:.1f})")
+    return {f"stage_{k}_ms": v for k, v in best.items()}
 
 
 def alternating_rounds(rounds: int, batch: List[bytes], files: List[Path], passes: int) -> Dict[str, float]:
