@@ -9,6 +9,7 @@
 #include "absl/base/attributes.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "internal/code_scan.h"
 #include "internal/email_scan.h"
 #include "internal/phrase_set.h"
 
@@ -16,37 +17,6 @@ namespace bouncekit::scan {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// The first position at or after `i` and before `end` where a reply code or
-// enhanced status may start (a '2', '4' or '5'; with `dot`, followed by a
-// '.'), or `end`. Texts have few such digits: sixteen positions at a time.
-// Reads t[i .. end] (one byte past `end` with `dot`), which must exist.
-// Always inlined: the scanners call it once per candidate digit.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t NextCodeStart(absl::string_view t, size_t i, size_t end, bool dot) {
-  const char* const p = t.data();
-#if defined(__SSE2__)
-  const __m128i two = _mm_set1_epi8('2'), four = _mm_set1_epi8('4'), five = _mm_set1_epi8('5');
-  const __m128i period = _mm_set1_epi8('.');
-  // A block of 16 starts needs bytes up to i + 16 (with `dot`) in the text.
-  while (i + 16 <= end) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, two), _mm_cmpeq_epi8(v, four)),
-                             _mm_cmpeq_epi8(v, five));
-    if (dot) {
-      const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
-      m = _mm_and_si128(m, _mm_cmpeq_epi8(w, period));
-    }
-    const int bits = _mm_movemask_epi8(m);
-    if (bits != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
-    i += 16;
-  }
-#endif
-  for (; i < end; ++i) {
-    const char c = p[i];
-    if ((c == '2' || c == '4' || c == '5') && (!dot || p[i + 1] == '.')) return i;
-  }
-  return end;
-}
 
 }  // namespace
 
@@ -64,7 +34,7 @@ bool IsDomainChar(char c) {
 int FindReplyCode(absl::string_view t) {
   if (t.size() < 3) return 0;
   const size_t end = t.size() - 2;  // starts with three bytes left
-  for (size_t i = NextCodeStart(t, 0, end, false); i < end; i = NextCodeStart(t, i + 1, end, false)) {
+  for (size_t i = internal::NextCodeStart(t, 0, end, false); i < end; i = internal::NextCodeStart(t, i + 1, end, false)) {
     char c = t[i];
     if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == '#' ||
                   absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])) ||
@@ -91,7 +61,7 @@ int FindReplyCode(absl::string_view t) {
 std::string FindEnhancedStatus(absl::string_view t) {
   if (t.size() < 5) return std::string();
   const size_t end = t.size() - 4;  // starts with five bytes left
-  for (size_t i = NextCodeStart(t, 0, end, true); i < end; i = NextCodeStart(t, i + 1, end, true)) {
+  for (size_t i = internal::NextCodeStart(t, 0, end, true); i < end; i = internal::NextCodeStart(t, i + 1, end, true)) {
     if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' ||
                   absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])))) {
       continue;

@@ -4,14 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "internal/code_scan.h"
 
 namespace bouncekit {
 namespace {
@@ -273,37 +271,13 @@ std::optional<int> ParseReplyCode(absl::string_view text) {
   return v;
 }
 
-namespace {
-
-// The first position at or after `i` holding a '2', '4' or '5' (where a
-// reply code or a status may start), or text.size(). Diagnostics hold few
-// such digits: sixteen bytes are ruled out at a time (the byte loop took
-// an eighth of the classifier's time on parsed bounces).
-inline size_t NextCodeDigit(absl::string_view text, size_t i) {
-  const char* const p = text.data();
-  const size_t n = text.size();
-#if defined(__SSE2__)
-  const __m128i two = _mm_set1_epi8('2'), four = _mm_set1_epi8('4'), five = _mm_set1_epi8('5');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const int bits = _mm_movemask_epi8(
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, two), _mm_cmpeq_epi8(v, four)), _mm_cmpeq_epi8(v, five)));
-    if (bits != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
-  }
-#endif
-  for (; i < n; ++i) {
-    if (p[i] == '2' || p[i] == '4' || p[i] == '5') return i;
-  }
-  return n;
-}
-
-}  // namespace
-
 TextCodes FindCodesInText(absl::string_view text) {
   TextCodes out;
   const size_t n = text.size();
   bool have_pair = false;
-  for (size_t i = NextCodeDigit(text, 0); i < n && !have_pair; i = NextCodeDigit(text, i + 1)) {
+  // Candidates are the '2's, '4's and '5's: sixteen bytes ruled out at a time.
+  for (size_t i = internal::NextCodeStart(text, 0, n, false); i < n && !have_pair;
+       i = internal::NextCodeStart(text, i + 1, n, false)) {
     const char c = text[i];
     if (i > 0) {
       char prev = text[i - 1];

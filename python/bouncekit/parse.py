@@ -288,6 +288,23 @@ def _result(chunks: List[Dict[str, Any]], names: Sequence[Union[List[str], Tuple
     return ParseResult(_output(events, output), _output(errors, output), records, with_events, skipped)
 
 
+def _batch_bounds(emails: List[bytes]) -> Iterator[Tuple[int, int]]:
+    """(start, stop) of each core call's slice of a list of raw e-mails: up
+    to _BATCH e-mails, ending with the first that brings the batch to
+    _BATCH_BYTES.
+
+    >>> list(_batch_bounds([b"x" * 10] * 3))
+    [(0, 3)]
+    """
+    ends = list(itertools.accumulate(map(len, emails)))  # bytes up to and including each e-mail
+    i = 0
+    while i < len(emails):
+        before = ends[i - 1] if i else 0
+        j = min(len(emails), i + _BATCH, bisect.bisect_left(ends, before + _BATCH_BYTES, i) + 1)
+        yield i, j
+        i = j
+
+
 def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "default",
                  rules: Any = None, max_bytes: int = 32 << 20,
                  progress: Optional[bool] = None, output: str = "pandas",
@@ -322,18 +339,11 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
         # slices of it, and the "<input>[i]" names are made in _tables for
         # the rows of the result only.
         bar = progress_bar(len(source), "parse e-mails", progress, unit="mails")
-        ends = list(itertools.accumulate(map(len, source)))  # bytes up to and including each e-mail
-        i = 0
-        while i < len(source):
-            # Up to _BATCH e-mails, ending with the first that brings the
-            # batch to _BATCH_BYTES.
-            before = ends[i - 1] if i else 0
-            j = min(len(source), i + _BATCH, bisect.bisect_left(ends, before + _BATCH_BYTES, i) + 1)
+        for i, j in _batch_bounds(source):
             part = source[i:j]
             chunks.append(_core.parse_emails(part, max_bytes))
             names.append((i, len(part)))
             bar.update(len(part))
-            i = j
     else:
         batch: List[bytes] = []
         bnames: List[str] = []

@@ -216,9 +216,8 @@ def main() -> None:
 
 def stages(batch: List[bytes], n: int = 15) -> Dict[str, float]:
     """Best CPU ms of each step of parse_emails(batch, profile="sisimai",
-    threads=1), run one after the other as parse_emails runs them. The core
-    calls take parse._BATCH e-mails each (parse_emails also cuts at
-    parse._BATCH_BYTES, which this corpus' batches stay under)."""
+    threads=1), run one after the other as parse_emails runs them (the core
+    calls on parse_emails' own batches)."""
     from bouncekit import _core
     from bouncekit import parse as P
     best: Dict[str, float] = {}
@@ -231,10 +230,9 @@ def stages(batch: List[bytes], n: int = 15) -> Dict[str, float]:
 
     def core() -> tuple:
         chunks, names = [], []
-        for i in range(0, len(batch), P._BATCH):
-            part = batch[i:i + P._BATCH]
-            chunks.append(_core.parse_emails(part))
-            names.append((i, len(part)))
+        for i, j in P._batch_bounds(batch):
+            chunks.append(_core.parse_emails(batch[i:j]))
+            names.append((i, j - i))
         return chunks, names
 
     for _ in range(n):
