@@ -647,6 +647,7 @@ class EmailReader {
     mo.max_depth = options_.max_depth;
     mo.decode_field = &IsReaderField;
     mo.decode_attached_field = &IsAttachedField;
+    mo.list_only_decoded_attached = true;
     mo.decode_part = &IsReaderBody;
     absl::Status parsed = mime::ParseInto(raw_, mo, &msg_);
     if (!parsed.ok()) return parsed;
@@ -699,6 +700,9 @@ class EmailReader {
     return absl::OkStatus();
   }
 
+  // The values this e-mail's events share (RecordFields), after Run.
+  void AddShared(RecordFields* out) const { out->Add(orig_message_id_, date_, orig_from_); }
+
  private:
   // Every member back to its initial state, capacity kept (msg_ is reset
   // by mime::ParseInto).
@@ -713,6 +717,8 @@ class EmailReader {
     orig_message_id_.clear();
     orig_from_.clear();
     orig_to_.clear();
+    orig_to_fields_.clear();
+    orig_to_done_ = false;
     text_ = Text();
     html_text_.clear();
     lines_.clear();
@@ -733,9 +739,11 @@ class EmailReader {
   size_t first_ = 0;  // index of this e-mail's first event in Run's vector
 
   void Finish(BounceEvent* e) {
-    if (e->message_id.empty()) e->message_id = orig_message_id_;
-    if (e->time.empty()) e->time = date_;
-    if (e->sender.empty()) e->sender = orig_from_;
+    if (!options_.share_record_fields) {
+      if (e->message_id.empty()) e->message_id = orig_message_id_;
+      if (e->time.empty()) e->time = date_;
+      if (e->sender.empty()) e->sender = orig_from_;
+    }
     // Recipients of one e-mail often share one diagnostic text (the whole
     // body on the heuristic path): scan each distinct text once.
     TextFacts& f = facts_;
@@ -848,7 +856,7 @@ class EmailReader {
     for (const auto& x : h) {
       const absl::string_view n = x.name;
       if (n.size() == 2 && (internal::EqualsLower(n, "to") || internal::EqualsLower(n, "cc"))) {
-        EachAddress(x.value, false, &addr_scratch_, [&](const std::string& a) { orig_to_.push_back(a); });
+        orig_to_fields_.push_back(x.value);  // its addresses: OrigTo(), when asked
       } else if (!have_from && n.size() == 4 && internal::EqualsLower(n, "from")) {
         have_from = true;
         from = x.value;
@@ -1110,7 +1118,7 @@ class EmailReader {
         if (!a.empty()) recips.push_back(a);
       }
     }
-    if (recips.empty()) recips = orig_to_;
+    if (recips.empty()) recips = OrigTo();
     if (recips.empty()) return;
     std::string diag = scan::CollapseSpace(text_.body);
     for (const std::string& r : recips) {
@@ -1336,7 +1344,7 @@ class EmailReader {
   }
 
   void FromText(std::vector<BounceEvent>* events) {
-    if (text_.body.empty() && orig_to_.empty()) return;
+    if (text_.body.empty() && OrigTo().empty()) return;
     if (!LooksLikeBounce()) return;
     // The recipients: a list the reader keeps (LeadingAddresses, the
     // original's To) is used where it stands; `found` holds those worked
@@ -1360,7 +1368,7 @@ class EmailReader {
       }
       // Addresses in prose are less certain: prefer the original's To when
       // it is among them or when the text names none.
-      if (!orig_to_.empty()) {
+      if (!OrigTo().empty()) {
         const absl::flat_hash_set<absl::string_view> to(orig_to_.begin(), orig_to_.end());
         std::vector<std::string> both;
         for (auto& r : found) {
@@ -1370,7 +1378,7 @@ class EmailReader {
       }
     }
     if (recips->empty()) {
-      recips = &orig_to_;
+      recips = &OrigTo();
       how = "heuristic-original-to";
     }
     if (recips->empty()) return;
@@ -1398,7 +1406,21 @@ class EmailReader {
   absl::flat_hash_set<std::string> own_;
   bool have_original_ = false;
   std::string orig_message_id_, orig_from_;
+  // The original's To and Cc addresses (OrigTo), worked out from their
+  // fields' values (views into msg_ or orig_headers_) only when a reader
+  // asks: most e-mails are read without them.
+  const std::vector<std::string>& OrigTo() {
+    if (!orig_to_done_) {
+      orig_to_done_ = true;
+      for (absl::string_view v : orig_to_fields_) {
+        EachAddress(v, false, &addr_scratch_, [&](const std::string& a) { orig_to_.push_back(a); });
+      }
+    }
+    return orig_to_;
+  }
   std::vector<std::string> orig_to_;
+  std::vector<absl::string_view> orig_to_fields_;
+  bool orig_to_done_ = false;
   Text text_;
   std::string html_text_;
   std::vector<absl::string_view> lines_;  // of text_.body, filled by FindText
@@ -1444,6 +1466,10 @@ ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
   // grows (an event is 16 strings). Capped: a huge batch of mostly
   // unreadable records reserves at most 64 Ki events up front.
   out.events.reserve(std::min<size_t>(records.size() + records.size() / 4 + 16, size_t{1} << 16));
+  if (options.share_record_fields) {
+    out.shared.bounds.reserve(records.size() * 4);
+    out.shared.text.reserve(std::min<size_t>(records.size() * 96, size_t{1} << 22));
+  }
   EmailReader reader(options);
   for (size_t i = 0; i < records.size(); ++i) {
     ++out.records;
@@ -1451,6 +1477,13 @@ ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
     // them out of).
     const size_t first = out.events.size();
     absl::Status status = reader.Run(records[i], &out.events);
+    if (options.share_record_fields) {
+      if (status.ok()) {
+        reader.AddShared(&out.shared);
+      } else {
+        out.shared.Add({}, {}, {});
+      }
+    }
     if (!status.ok()) {
       out.errors.push_back({static_cast<int64_t>(i), 0, CodeName(status.code()),
                             std::string(status.message())});

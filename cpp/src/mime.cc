@@ -71,7 +71,7 @@ struct WalkerFields {
 // for folded values.
 void ParseHeaderBlock(absl::string_view text, size_t* body_start,
                       bool (*decode_field)(absl::string_view name), HeaderList* out,
-                      std::string* folded, WalkerFields* walker = nullptr);
+                      std::string* folded, WalkerFields* walker = nullptr, bool skip_undecoded = false);
 
 namespace {
 
@@ -301,7 +301,8 @@ class Walker {
     bool (*const decode_field)(absl::string_view) =
         in_attached && options_.decode_attached_field != nullptr ? options_.decode_attached_field
                                                                 : options_.decode_field;
-    ParseHeaderBlock(text, &body_start, decode_field, &part.headers, &out_->folded, &fields);
+    ParseHeaderBlock(text, &body_start, decode_field, &part.headers, &out_->folded, &fields,
+                     in_attached && options_.list_only_decoded_attached);
     // The transfer encoding, as TransferEncoding(part.headers) gives it.
     const Encoding encoding = fields.transfer_encoding < 0
                                   ? Encoding::kNone
@@ -572,7 +573,7 @@ void ParseHeadersInto(absl::string_view text, size_t* body_start,
 
 void ParseHeaderBlock(absl::string_view text, size_t* body_start,
                       bool (*decode_field)(absl::string_view name), HeaderList* out_list,
-                      std::string* folded_scratch, WalkerFields* walker) {
+                      std::string* folded_scratch, WalkerFields* walker, bool skip_undecoded) {
   HeaderList& out = *out_list;
   out.clear();
   out.reserve(24);
@@ -589,6 +590,11 @@ void ParseHeaderBlock(absl::string_view text, size_t* body_start,
   // captured variable.
   auto flush = [&]() ABSL_ATTRIBUTE_ALWAYS_INLINE {
     if (have && !decode) {
+      if (skip_undecoded) {
+        out.Skipped();
+        have = false;
+        return;
+      }
       out.Add(name, first_value);  // as written (see MimeOptions::decode_field)
     } else if (have) {
       // The name stays a view into `text`, and so does the value unless it
@@ -669,6 +675,8 @@ void ParseHeaderBlock(absl::string_view text, size_t* body_start,
     first_value = line.substr(colon + 1);
     have = true;
     decode = decode_field == nullptr || decode_field(name);
+    // A field kept as written reads no continuation line: go past them.
+    if (!decode) pos = internal::SkipContinuationLines(text, pos);
   }
   flush();
   *body_start = pos;

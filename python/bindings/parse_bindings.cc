@@ -119,7 +119,8 @@ char* BytesData(const py::bytes& b) { return PyBytes_AS_STRING(b.ptr()); }
 // from the start, written once: no C++ buffer to copy them from (that copy
 // and the fresh pages it touched were ~5 % of parse_emails). Bytes that are
 // not UTF-8 are replaced exactly as Python's bytes.decode("utf-8",
-// "replace") does (by calling it: such fields are rare). Needs the GIL.
+// "replace") does (by calling it: such fields are rare), after one check
+// of the whole column at Finish. Needs the GIL.
 class StringColumnBuilder {
  public:
   // `n` strings of `bytes` bytes in all (before any replacement, which may
@@ -129,25 +130,16 @@ class StringColumnBuilder {
     offset_at_ = reinterpret_cast<int64_t*>(BytesData(offsets_));
     *offset_at_++ = 0;
   }
+  // Appends `s` as written; Finish checks the column's UTF-8 (and repairs
+  // the strings that are not) in one pass over the whole buffer.
   void Append(absl::string_view s) {
-    if (!s.empty()) {  // many fields are empty (campaign, the ESP columns, ...)
-      if (IsUtf8(s)) {
-        Write(s);
-      } else {
-        py::object u = py::reinterpret_steal<py::object>(
-            PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
-        if (!u) throw py::error_already_set();
-        Py_ssize_t len = 0;
-        const char* utf8 = PyUnicode_AsUTF8AndSize(u.ptr(), &len);
-        if (utf8 == nullptr) throw py::error_already_set();
-        Write(absl::string_view(utf8, static_cast<size_t>(len)));
-      }
-    }
+    if (!s.empty()) Write(s);  // many fields are empty (campaign, the ESP columns, ...)
     *offset_at_++ = static_cast<int64_t>(size_);
   }
   // The part of the last string appended after its last '@' (all of it
-  // when it has none), as the next string of `*out`: already valid UTF-8,
-  // since '@' is never inside a multi-byte sequence.
+  // when it has none), as the next string of `*out`. Both columns are
+  // checked at Finish; '@' is never inside a multi-byte sequence, so
+  // repairing either column gives the same domain.
   void AppendDomainOfLastTo(StringColumnBuilder* out) const {
     const size_t begin = static_cast<size_t>(offset_at_[-2]);
     const absl::string_view last(BytesData(data_) + begin, size_ - begin);
@@ -155,8 +147,10 @@ class StringColumnBuilder {
     out->Write(at == absl::string_view::npos ? last : last.substr(at + 1));
     *out->offset_at_++ = static_cast<int64_t>(out->size_);
   }
-  // (offsets, data); the builder is spent.
+  // (offsets, data); the builder is spent. Bytes that are not UTF-8 are
+  // replaced here, string by string.
   py::tuple Finish() {
+    if (!AllUtf8()) Repair();
     if (size_ != capacity_) Resize(size_);
     return py::make_tuple(std::move(offsets_), std::move(data_));
   }
@@ -166,6 +160,47 @@ class StringColumnBuilder {
     if (size_ + s.size() > capacity_) Resize(std::max(size_ + s.size(), capacity_ * 2));
     std::memcpy(BytesData(data_) + size_, s.data(), s.size());
     size_ += s.size();
+  }
+  // Whether every string is UTF-8: the whole buffer is (one fast pass, most
+  // columns being ASCII), and every non-empty string starts a character.
+  // Then each string is a run of whole characters of a valid sequence.
+  bool AllUtf8() const {
+    const char* const data = BytesData(data_);
+    if (!IsUtf8(absl::string_view(data, size_))) return false;
+    const int64_t* const offsets = reinterpret_cast<const int64_t*>(BytesData(offsets_));
+    const size_t n = static_cast<size_t>(offset_at_ - offsets) - 1;
+    bool ok = true;
+    for (size_t i = 0; i < n; ++i) {
+      if (offsets[i] == offsets[i + 1]) continue;  // empty (its offset may be past the bytes written)
+      ok &= (static_cast<unsigned char>(data[offsets[i]]) & 0xC0) != 0x80;
+    }
+    return ok;
+  }
+  // Rewrites the column with each string that is not UTF-8 replaced as
+  // Python's bytes.decode("utf-8", "replace") does (rare: by calling it).
+  void Repair() {
+    const py::bytes old = std::move(data_);
+    const char* const src = BytesData(old);
+    auto* const offsets = reinterpret_cast<int64_t*>(BytesData(offsets_));
+    const size_t n = static_cast<size_t>(offset_at_ - offsets) - 1;
+    data_ = NewBytes(capacity_);
+    size_ = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const absl::string_view s(src + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]));
+      offsets[i] = static_cast<int64_t>(size_);
+      if (IsUtf8(s)) {
+        Write(s);
+        continue;
+      }
+      py::object u = py::reinterpret_steal<py::object>(
+          PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
+      if (!u) throw py::error_already_set();
+      Py_ssize_t len = 0;
+      const char* utf8 = PyUnicode_AsUTF8AndSize(u.ptr(), &len);
+      if (utf8 == nullptr) throw py::error_already_set();
+      Write(absl::string_view(utf8, static_cast<size_t>(len)));
+    }
+    offsets[n] = static_cast<int64_t>(size_);
   }
   void Resize(size_t n) {
     PyObject* b = data_.release().ptr();
@@ -200,17 +235,24 @@ py::dict BatchToPython(const ParseBatch& batch) {
       "kind", "recipient", "time", "message_id", "enhanced_status", "diagnostic", "diagnostic_type", "action",
       "remote_host", "smtp_command", "source_format", "sender", "campaign", "esp_event", "esp_class",
       "esp_subclass"};
-  auto fields_of = [](const BounceEvent& e) {
-    return std::array<const std::string*, kStrings>{
-        &e.kind, &e.recipient, &e.time, &e.message_id, &e.enhanced_status, &e.diagnostic,
-        &e.diagnostic_type, &e.action, &e.remote_host, &e.smtp_command, &e.source_format, &e.sender,
-        &e.campaign, &e.esp_event, &e.esp_class, &e.esp_subclass};
+  // An event's empty time, message_id or sender stands for its record's
+  // when the reader kept those once per record (RecordFields).
+  const RecordFields& shared = batch.shared;
+  auto or_shared = [&](const BounceEvent& e, const std::string& own, RecordFields::Field f) {
+    return own.empty() && !shared.empty() ? shared.Get(e.record, f) : absl::string_view(own);
+  };
+  auto fields_of = [&](const BounceEvent& e) {
+    return std::array<absl::string_view, kStrings>{
+        e.kind, e.recipient, or_shared(e, e.time, RecordFields::kTime),
+        or_shared(e, e.message_id, RecordFields::kMessageId), e.enhanced_status, e.diagnostic,
+        e.diagnostic_type, e.action, e.remote_host, e.smtp_command, e.source_format,
+        or_shared(e, e.sender, RecordFields::kSender), e.campaign, e.esp_event, e.esp_class, e.esp_subclass};
   };
   // Sizes first: each column's data buffer is then allocated once.
   std::array<size_t, kStrings> bytes{};
   for (const BounceEvent& e : batch.events) {
     const auto fields = fields_of(e);
-    for (int k = 0; k < kStrings; ++k) bytes[static_cast<size_t>(k)] += fields[static_cast<size_t>(k)]->size();
+    for (int k = 0; k < kStrings; ++k) bytes[static_cast<size_t>(k)] += fields[static_cast<size_t>(k)].size();
   }
   std::vector<StringColumnBuilder> cols;
   cols.reserve(kStrings);
@@ -219,7 +261,7 @@ py::dict BatchToPython(const ParseBatch& batch) {
   StringColumnBuilder destination(n, bytes[1]);
   for (const BounceEvent& e : batch.events) {
     const auto fields = fields_of(e);
-    for (int k = 0; k < kStrings; ++k) cols[static_cast<size_t>(k)].Append(*fields[static_cast<size_t>(k)]);
+    for (int k = 0; k < kStrings; ++k) cols[static_cast<size_t>(k)].Append(fields[static_cast<size_t>(k)]);
     cols[1].AppendDomainOfLastTo(&destination);
   }
   const auto& ev = batch.events;
@@ -269,6 +311,7 @@ void RegisterParse(py::module_& m) {
         EmailParseOptions opts;
         opts.max_bytes = max_bytes;
         opts.max_recipients = max_recipients;
+        opts.share_record_fields = true;  // (BatchToPython reads them from batch.shared)
         ParseBatch batch;
         {
           py::gil_scoped_release release;

@@ -54,6 +54,45 @@ TEST(Mime, NextLineAtEveryOffset) {
   }
 }
 
+// SkipContinuationLines agrees with a walk over NextLine's lines: from a
+// line that starts with a blank, the first later line that does not.
+TEST(Mime, SkipContinuationLinesMatchesLineWalk) {
+  std::mt19937 rng(11);
+  const std::string alphabet = "ab: \t\t\r\n\n";
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string text(rng() % 200, ' ');
+    for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
+    const std::string owned = text;  // its own allocation (sanitizer build)
+    // Every line start, and where the reference walk says each one skips to.
+    std::vector<size_t> starts;
+    size_t pos = 0;
+    absl::string_view line;
+    while (pos < owned.size()) {
+      starts.push_back(pos);
+      if (!mime::NextLine(owned, &pos, &line)) break;
+    }
+    for (size_t k = 0; k < starts.size(); ++k) {
+      size_t want = starts[k];
+      if (owned[want] == ' ' || owned[want] == '\t') {
+        want = owned.size();
+        for (size_t j = k + 1; j < starts.size(); ++j) {
+          if (owned[starts[j]] != ' ' && owned[starts[j]] != '\t') {
+            want = starts[j];
+            break;
+          }
+        }
+      }
+      ASSERT_EQ(internal::SkipContinuationLines(owned, starts[k]), want)
+          << absl::CEscape(owned) << " from " << starts[k];
+    }
+  }
+  // Across 64-byte blocks, and a CRLF split by a block boundary.
+  for (size_t len = 50; len < 200; ++len) {
+    const std::string text = " " + std::string(len, 'x') + "\r\n\t" + std::string(len % 70, 'y') + "\r\nNext: z\r\n";
+    EXPECT_EQ(internal::SkipContinuationLines(text, 0), text.find("Next:")) << len;
+  }
+}
+
 TEST(Mime, HeaderParamsAndEncodedWordCheck) {
   EXPECT_EQ(mime::HeaderParam("text/plain; Charset = \"x\\\"y\" ; a=b", "charset"), "x\"y");
   EXPECT_EQ(mime::HeaderParam("text/plain; charset=\"unterminated", "charset"), "unterminated");
@@ -443,6 +482,36 @@ TEST(Mime, DecodeAttachedFieldFilterAppliesInsideAttachedMessages) {
   EXPECT_EQ(msg->parts[2].headers[1].value, "hi");                 // To: decoded
 }
 
+TEST(Mime, ListOnlyDecodedAttachedCountsTheOthers) {
+  const std::string raw =
+      "Subject: s\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+      "Content-Type: message/rfc822\n\nReceived: from a\n\tby b\n  for c\nSubject: x\nTo: =?UTF-8?B?aGk=?=\n"
+      "X-Other: 1\n\nbody\n--b\nContent-Type: message/rfc822\n\nReceived: only\n\nbody\n--b--\n";
+  mime::MimeOptions opts;
+  opts.decode_attached_field = [](absl::string_view name) { return absl::EqualsIgnoreCase(name, "to"); };
+  opts.list_only_decoded_attached = true;
+  auto msg = mime::Parse(raw, opts);
+  ASSERT_TRUE(msg.ok());
+  ASSERT_EQ(msg->parts.size(), 5u);
+  EXPECT_EQ(msg->parts[0].headers.size(), 2u);  // outside attached messages: every field
+  const mime::HeaderList& h = msg->parts[2].headers;
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].name, "To");
+  EXPECT_EQ(h[0].value, "hi");
+  EXPECT_EQ(h.skipped(), 3u);  // Received (folded), Subject, X-Other
+  EXPECT_EQ(msg->parts[2].body, "body");
+  // A block whose fields are all left out is not empty.
+  EXPECT_EQ(msg->parts[4].headers.size(), 0u);
+  EXPECT_FALSE(msg->parts[4].headers.empty());
+  // Without the option the same fields are listed, as written.
+  opts.list_only_decoded_attached = false;
+  auto all = mime::Parse(raw, opts);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->parts[2].headers.size(), 4u);
+  EXPECT_EQ(all->parts[2].headers.skipped(), 0u);
+  EXPECT_EQ(all->parts[2].body, "body");
+}
+
 TEST(Mime, DecodePartFilterLeavesBodiesForDecodedBody) {
   const std::string raw =
       "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n"
@@ -688,8 +757,13 @@ TEST(Dsn, BatchEqualsOneAtATime) {
       "x@example.net\ny@example.net\nz@example.net\n\n"
       "Remote host said: 550 5.7.1 rejected by policy\n";
   const std::string d1 = Dsn();
+  // With a date, and the original attached (its Message-ID and sender).
+  const std::string d2 = absl::StrReplaceAll(
+      Dsn(), {{"To: s@example.org\n", "To: s@example.org\nDate: Mon, 1 Jun 2026 10:00:00 +0000\n"},
+              {"--B--\n", "--B\nContent-Type: message/rfc822\n\nMessage-ID: <m1@example.org>\n"
+                           "From: Sender <sender@example.org>\nTo: a@example.net\n\nhi\n--B--\n"}});
   const std::vector<absl::string_view> recs = {heuristic, absl::string_view("\x00\x01junk", 7), d1,
-                                               "Subject: nothing\n\nhello\n", heuristic};
+                                               "Subject: nothing\n\nhello\n", d2, heuristic};
   for (int limit : {10000, 2, 0}) {
     EmailParseOptions opts;
     opts.max_recipients = limit;
@@ -715,10 +789,35 @@ TEST(Dsn, BatchEqualsOneAtATime) {
     EXPECT_EQ(b.errors.size(), errors);
     EXPECT_EQ(b.records_with_events, with_events);
     ASSERT_EQ(b.events.size(), want.size()) << limit;
+    EXPECT_TRUE(b.shared.empty());
     for (size_t k = 0; k < want.size(); ++k) {
       EXPECT_EQ(b.events[k].record, want[k].record);
       EXPECT_EQ(b.events[k].recipient, want[k].recipient);
       EXPECT_EQ(b.events[k].diagnostic, want[k].diagnostic);
+      EXPECT_EQ(b.events[k].message_id, want[k].message_id);
+      EXPECT_EQ(b.events[k].time, want[k].time);
+      EXPECT_EQ(b.events[k].sender, want[k].sender);
+    }
+    // With the per-record fields kept once: an empty field stands for the
+    // record's value, and that gives every event its fields as before.
+    opts.share_record_fields = true;
+    const ParseBatch s = ParseBounceEmails(recs, opts);
+    ASSERT_EQ(s.shared.bounds.size(), 4 * recs.size());
+    ASSERT_EQ(s.events.size(), want.size());
+    if (limit > 0) {
+      EXPECT_EQ(s.shared.Get(4, RecordFields::kMessageId), "<m1@example.org>");
+      EXPECT_EQ(s.shared.Get(4, RecordFields::kSender), "sender@example.org");
+      EXPECT_FALSE(s.shared.Get(4, RecordFields::kTime).empty());
+    }
+    for (size_t k = 0; k < want.size(); ++k) {
+      const BounceEvent& e = s.events[k];
+      auto field = [&](const std::string& own, RecordFields::Field f) {
+        return own.empty() ? std::string(s.shared.Get(e.record, f)) : own;
+      };
+      EXPECT_EQ(field(e.message_id, RecordFields::kMessageId), want[k].message_id);
+      EXPECT_EQ(field(e.time, RecordFields::kTime), want[k].time);
+      EXPECT_EQ(field(e.sender, RecordFields::kSender), want[k].sender);
+      EXPECT_EQ(e.diagnostic, want[k].diagnostic);
     }
   }
 }

@@ -33,6 +33,10 @@ struct EmailParseOptions {
   // Events per e-mail at most (a report listing thousands of recipients is
   // cut there; the rest is reported as an error by the batch reader).
   int max_recipients = 10000;
+  // Batch reader only: keep each e-mail's Message-ID (of the original),
+  // date and sender once in ParseBatch::shared instead of copying them into
+  // each of its events (which then leave them empty; see RecordFields).
+  bool share_record_fields = false;
 };
 
 // Events of one e-mail. Errors: ResourceExhausted (too large),

