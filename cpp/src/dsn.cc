@@ -673,7 +673,7 @@ class EmailReader {
       if (!is_from && kind != TopField::kOwn) continue;
       EachAddress(h.value, false, &addr_scratch_, [&](const std::string& a) {
         if (is_from && from_.empty()) from_ = a;
-        own_.insert(a);
+        AddOwn(a);
       });
     }
     CleanDateInto(date, &date_);
@@ -713,6 +713,7 @@ class EmailReader {
     subject_.clear();
     from_.clear();
     own_.clear();
+    own_count_ = 0;
     have_original_ = false;
     orig_message_id_.clear();
     orig_from_.clear();
@@ -1029,9 +1030,14 @@ class EmailReader {
       if (e.diagnostic.empty() || (scan::FindReplyCode(e.diagnostic) == 0 &&
                                    scan::FindEnhancedStatus(e.diagnostic).empty() &&
                                    e.diagnostic.size() < 12)) {
-        std::string from_text = DiagnosticFor(e.recipient);
+        const absl::string_view from_text = DiagnosticFor(e.recipient);
         if (!from_text.empty()) {
-          e.diagnostic = e.diagnostic.empty() ? from_text : absl::StrCat(e.diagnostic, " ", from_text);
+          if (e.diagnostic.empty()) {
+            e.diagnostic.assign(from_text.data(), from_text.size());
+          } else {
+            e.diagnostic.push_back(' ');
+            e.diagnostic.append(from_text.data(), from_text.size());
+          }
         }
       }
     }
@@ -1199,7 +1205,29 @@ class EmailReader {
     return mime::FindHeader(msg_.parts[0].headers, "x-failed-recipients").has_value();
   }
 
-  bool Own(const std::string& a) const { return own_.contains(a) || IsSystemLocal(a); }
+  // The e-mail's own addresses (its From, To, Return-Path, ...): usually a
+  // handful, kept in strings reused from one e-mail to the next and
+  // compared one by one; past kOwnListed also in a hash set.
+  static constexpr size_t kOwnListed = 16;
+  void AddOwn(const std::string& a) {
+    if (own_count_ < own_list_.size()) {
+      own_list_[own_count_].assign(a);
+    } else {
+      own_list_.push_back(a);
+    }
+    ++own_count_;
+    if (own_count_ > kOwnListed) {
+      if (own_.empty()) own_.insert(own_list_.begin(), own_list_.begin() + static_cast<ptrdiff_t>(own_count_));
+      own_.insert(a);
+    }
+  }
+  bool Own(const std::string& a) const {
+    if (own_count_ > kOwnListed) return own_.contains(a) || IsSystemLocal(a);
+    for (size_t i = 0; i < own_count_; ++i) {
+      if (own_list_[i] == a) return true;
+    }
+    return IsSystemLocal(a);
+  }
 
   // Lines of the text that begin with an address (optionally in <> or
   // quotes, or after "To:"/"RCPT TO:"), in order, deduplicated.
@@ -1259,22 +1287,25 @@ class EmailReader {
 
   // The text about `recipient`: the rest of each line that names it, and
   // the lines below until a blank line or the next recipient line.
-  // ComputeBlockFor, kept for the last recipient asked about: DsnBody asks
+  // ComputeBlockInto, kept for the last recipient asked about: DsnBody asks
   // twice for a recipient whose Diagnostic-Code says little (EnrichFromText,
   // then DiagnosticFor). Only after LeadingAddresses, on which it depends.
   const std::string& BlockFor(const std::string& recipient) {
     if (!block_valid_ || block_recipient_ != recipient) {
-      block_ = ComputeBlockFor(recipient);
+      ComputeBlockInto(recipient, &block_);
       block_recipient_ = recipient;
       block_valid_ = true;
     }
     return block_;
   }
 
-  std::string ComputeBlockFor(const std::string& recipient) {
-    std::string out;
+  // Into `*out` (cleared first; a member, whose capacity is kept from one
+  // e-mail to the next, as is that of the per-line scratch).
+  void ComputeBlockInto(const std::string& recipient, std::string* out_string) {
+    std::string& out = *out_string;
+    out.clear();
     auto it = addr_index_.find(recipient);
-    if (it == addr_index_.end()) return out;
+    if (it == addr_index_.end()) return;
     for (int li = first_line_[it->second]; li >= 0; li = next_same_[li]) {
       const size_t i = static_cast<size_t>(li);
       absl::string_view line = lines_[i];
@@ -1291,7 +1322,8 @@ class EmailReader {
                                rest[0] == '\t')) {
         rest.remove_prefix(1);
       }
-      std::string block(rest);
+      std::string& block = line_block_;
+      block.assign(rest.data(), rest.size());
       // Whether `block` holds a reply code, kept up to date as lines are
       // added: a code never straddles the joining space, so the block has
       // one when the old block or the new line has one.
@@ -1310,14 +1342,14 @@ class EmailReader {
         out.append(block);
       }
     }
-    return out;
   }
 
   // The whole text without the lines that only name a recipient.
   const std::string& WholeText() {
     if (whole_done_) return whole_;
     whole_done_ = true;
-    std::string out;
+    std::string& out = whole_scratch_;
+    out.clear();
     out.reserve(text_.body.size() + 1);  // each line and a space: at most the text and one byte
     for (size_t i = 0; i < lines_.size(); ++i) {
       absl::string_view t = Trim(lines_[i]);
@@ -1329,12 +1361,14 @@ class EmailReader {
     return whole_;
   }
 
-  std::string DiagnosticFor(const std::string& recipient) {
+  // A view into the reader's buffers, valid until the next call.
+  absl::string_view DiagnosticFor(const std::string& recipient) {
     LeadingAddresses();
     // The kept block when it is this recipient's (DsnBody); otherwise one
     // of its own, without keeping it (FromText asks once per recipient).
     const bool kept = block_valid_ && block_recipient_ == recipient;
-    std::string block = kept ? block_ : ComputeBlockFor(recipient);
+    if (!kept) ComputeBlockInto(recipient, &other_block_);
+    const absl::string_view block = kept ? absl::string_view(block_) : absl::string_view(other_block_);
     if (!block.empty() &&
         (scan::FindReplyCode(block) != 0 || !scan::FindEnhancedStatus(block).empty() ||
          block.size() >= 24)) {
@@ -1395,7 +1429,8 @@ class EmailReader {
       e.recipient = r;
       e.offset = text_.offset;
       e.source_format.assign(how.data(), how.size());
-      e.diagnostic = DiagnosticFor(r);
+      const absl::string_view d = DiagnosticFor(r);
+      e.diagnostic.assign(d.data(), d.size());
     }
   }
 
@@ -1403,7 +1438,9 @@ class EmailReader {
   const EmailParseOptions& options_;
   Message msg_;
   std::string date_, subject_, from_;
-  absl::flat_hash_set<std::string> own_;
+  std::vector<std::string> own_list_;  // the first own_count_ are this e-mail's
+  size_t own_count_ = 0;
+  absl::flat_hash_set<std::string> own_;  // all of them, once there are more than kOwnListed
   bool have_original_ = false;
   std::string orig_message_id_, orig_from_;
   // The original's To and Cc addresses (OrigTo), worked out from their
@@ -1441,6 +1478,7 @@ class EmailReader {
   // FindText; TakeOriginal copies what it keeps), and the parser's buffer.
   HeaderList orig_headers_;
   std::string folded_;
+  std::string line_block_, other_block_, whole_scratch_;  // ComputeBlockInto's, DiagnosticFor's, WholeText's
   bool block_valid_ = false;  // BlockFor's cache
   std::string block_recipient_, block_;
 };
