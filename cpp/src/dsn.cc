@@ -10,6 +10,7 @@
 #include <list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -243,14 +244,17 @@ std::string RemoveRepeatedReply(const std::string* text, int code, const std::st
   // code or none: then nothing is dropped but spaces next to spaces, and
   // CollapseSpace alone gives the same text.
   {
-    const absl::string_view t = *text;
+    // (std::string_view: its find is inlined, Debian's absl::string_view's
+    // is a call into libabsl_strings.)
+    const std::string_view t = *text;
     int found = 0;
     size_t i = t.find(c);
-    while (i != absl::string_view::npos && found < 2) {
+    while (i != std::string_view::npos && found < 2) {
       size_t next = i + 1;
       if (i + 4 <= t.size() && (i == 0 || t[i - 1] == ' ') && (t[i + 3] == ' ' || t[i + 3] == '-')) {
         size_t j = i + 4;
-        const bool status_ok = status.empty() || t.substr(j, status.size()) == status;
+        const bool status_ok =
+            status.empty() || std::string_view(t.data() + j, std::min(status.size(), t.size() - j)) == status;
         if (status_ok) {
           j += status.size();
           if (j >= t.size() || t[j] == ' ') {

@@ -521,11 +521,11 @@ bool NextLine(absl::string_view text, size_t* pos, absl::string_view* line) {
 absl::string_view HeaderList::Keep(absl::string_view s, bool lower) {
   if (s.empty()) return absl::string_view();
   if (s.size() > left_) {
-    constexpr size_t kChunk = 1024 - sizeof(Chunk);  // with its link: within malloc's thread cache
-    const size_t size = s.size() > kChunk / 4 ? s.size() : kChunk;  // big values get their own chunk
+    const size_t size = s.size() > kChunkBytes / 4 ? s.size() : kChunkBytes;  // big values get their own chunk
     // Not zero-filled: every byte is written before it is read.
     Chunk* chunk = static_cast<Chunk*>(::operator new(sizeof(Chunk) + size));
     chunk->next = chunks_;
+    chunk->size = size;
     chunks_ = chunk;
     char* data = reinterpret_cast<char*>(chunk + 1);
     if (size == s.size()) {
@@ -543,6 +543,29 @@ absl::string_view HeaderList::Keep(absl::string_view s, bool lower) {
   next_ += s.size();
   left_ -= s.size();
   return absl::string_view(out, s.size());
+}
+
+void HeaderList::KeepOneChunk() {
+  // The first standard chunk found is kept (emptied); the others are freed.
+  Chunk* kept = nullptr;
+  while (chunks_ != nullptr) {
+    Chunk* next = chunks_->next;
+    if (kept == nullptr && chunks_->size == kChunkBytes) {
+      kept = chunks_;
+    } else {
+      ::operator delete(chunks_);
+    }
+    chunks_ = next;
+  }
+  chunks_ = kept;
+  if (kept != nullptr) {
+    kept->next = nullptr;
+    next_ = reinterpret_cast<char*>(kept + 1);
+    left_ = kChunkBytes;
+  } else {
+    next_ = nullptr;
+    left_ = 0;
+  }
 }
 
 std::optional<absl::string_view> FindHeader(const HeaderList& headers,

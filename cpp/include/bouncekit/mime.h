@@ -68,11 +68,13 @@ class HeaderList {
   void AddAll(const HeaderList& other) { fields_.insert(fields_.end(), other.begin(), other.end()); }
   // A copy of `s` in the list's storage (lower-cased with `lower`).
   absl::string_view Keep(absl::string_view s, bool lower = false);
-  // Removes the fields and frees the storage.
+  // Removes the fields and frees the storage, but for one chunk that the
+  // next fields fill (a list reused for one header block after another
+  // then allocates none for the common block).
   void clear() {
     fields_.clear();
     skipped_ = 0;
-    FreeChunks();
+    KeepOneChunk();
   }
 
  private:
@@ -80,7 +82,10 @@ class HeaderList {
   // pointers to allocate); the text follows the link.
   struct Chunk {
     Chunk* next;
+    size_t size;  // bytes of text after the header
   };
+  static constexpr size_t kChunkBytes = 1024 - sizeof(Chunk);  // with its header: within malloc's thread cache
+  void KeepOneChunk();
   void Take(HeaderList* other) {
     fields_ = std::move(other->fields_);
     other->fields_.clear();
