@@ -152,7 +152,7 @@ void EachAddress(absl::string_view v, bool allow_dotless, std::string* scratch, 
 
 // "rfc822; <User@Example.COM>" -> "user@example.com" (empty if no address).
 std::string AddressOfField(absl::string_view v) {
-  size_t semi = v.find(';');
+  size_t semi = internal::FindChar(v, ';');
   if (semi != absl::string_view::npos) v = v.substr(semi + 1);
   return FirstAddress(v, /*allow_dotless=*/true);
 }
@@ -161,7 +161,7 @@ std::string AddressOfField(absl::string_view v) {
 // lower-cases it) and its value, both trimmed views into `v`; the type is
 // empty when there is none.
 std::pair<absl::string_view, absl::string_view> TypedValueView(absl::string_view v) {
-  size_t semi = v.find(';');
+  size_t semi = internal::FindChar(v, ';');
   if (semi == absl::string_view::npos) return {absl::string_view(), Trim(v)};
   absl::string_view type = Trim(v.substr(0, semi));
   // Only a short atom is a type ("smtp", "X-Postfix"); otherwise it's text.
@@ -185,7 +185,7 @@ bool AddressAtStart(absl::string_view t, size_t at, std::string* out) {
   while (e > at + 1 && (t[e - 1] == '.' || t[e - 1] == '-')) --e;
   if (e == at + 1) return false;
   const absl::string_view domain = t.substr(at + 1, e - at - 1);
-  if (domain.find('.') == absl::string_view::npos) return false;
+  if (internal::FindChar(domain, '.') == absl::string_view::npos) return false;
   if (at > 128 || domain.size() > 255) return false;
   out->assign(t.data(), e);
   for (char& c : *out) c = internal::LowerAscii(c);
@@ -195,7 +195,7 @@ bool AddressAtStart(absl::string_view t, size_t at, std::string* out) {
 // Message-ids and UUIDs look like addresses: a long local part made of
 // digits, hex letters, dots and dashes only.
 bool IsIdLike(absl::string_view address) {
-  absl::string_view local = address.substr(0, address.find('@'));
+  absl::string_view local = address.substr(0, internal::FindChar(address, '@'));
   if (local.size() < 16) return false;
   int digits = 0;
   for (char c : local) {
@@ -209,7 +209,7 @@ bool IsIdLike(absl::string_view address) {
 }
 
 bool IsSystemLocal(absl::string_view address) {
-  size_t at = address.find('@');
+  size_t at = internal::FindChar(address, '@');
   absl::string_view local = address.substr(0, at);
   return local == "mailer-daemon" || local == "postmaster" || local == "mail-daemon" ||
          local == "mailerdaemon" || local == "nobody" || absl::StartsWith(local, "bounce") ||
@@ -994,7 +994,7 @@ class EmailReader {
       // A final recipient written as a source route ("@relay:user@host")
       // names less than the original one.
       const absl::string_view final_raw = f.value[kFinal];
-      size_t semi = final_raw.find(';');
+      size_t semi = internal::FindChar(final_raw, ';');
       bool routed = absl::StartsWith(
           Trim(semi == std::string::npos ? absl::string_view(final_raw)
                                          : absl::string_view(final_raw).substr(semi + 1)),
@@ -1508,10 +1508,7 @@ ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
   // grows (an event is 16 strings). Capped: a huge batch of mostly
   // unreadable records reserves at most 64 Ki events up front.
   out.events.reserve(std::min<size_t>(records.size() + records.size() / 4 + 16, size_t{1} << 16));
-  if (options.share_record_fields) {
-    out.shared.bounds.reserve(records.size() * 4);
-    out.shared.text.reserve(std::min<size_t>(records.size() * 96, size_t{1} << 22));
-  }
+  if (options.share_record_fields) out.shared.bounds.reserve(records.size() * 4);
   EmailReader reader(options);
   for (size_t i = 0; i < records.size(); ++i) {
     ++out.records;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -176,31 +177,52 @@ class StringColumnBuilder {
     }
     return ok;
   }
-  // Rewrites the column with each string that is not UTF-8 replaced as
-  // Python's bytes.decode("utf-8", "replace") does (rare: by calling it).
+  // Rewrites, in place, each string that is not UTF-8 as Python's
+  // bytes.decode("utf-8", "replace") gives it (rare: by calling it). A
+  // replacement is never shorter than what it replaces (one to three bad
+  // bytes become the three of U+FFFD), so the strings move right: they are
+  // moved from the last to the first into the buffer grown once to the new
+  // size (no second buffer: a column is megabytes, and fresh pages cost
+  // more than the repair).
   void Repair() {
-    const py::bytes old = std::move(data_);
-    const char* const src = BytesData(old);
     auto* const offsets = reinterpret_cast<int64_t*>(BytesData(offsets_));
     const size_t n = static_cast<size_t>(offset_at_ - offsets) - 1;
-    data_ = NewBytes(capacity_);
-    size_ = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const absl::string_view s(src + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]));
-      offsets[i] = static_cast<int64_t>(size_);
-      if (IsUtf8(s)) {
-        Write(s);
-        continue;
+    std::vector<std::pair<size_t, py::object>> fixed;  // (string, its replacement as a str)
+    size_t new_size = size_;
+    {
+      const char* const data = BytesData(data_);
+      for (size_t i = 0; i < n; ++i) {
+        const absl::string_view s(data + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]));
+        if (s.empty() || IsUtf8(s)) continue;
+        py::object u = py::reinterpret_steal<py::object>(
+            PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
+        if (!u) throw py::error_already_set();
+        Py_ssize_t len = 0;
+        if (PyUnicode_AsUTF8AndSize(u.ptr(), &len) == nullptr) throw py::error_already_set();
+        new_size += static_cast<size_t>(len) - s.size();
+        fixed.emplace_back(i, std::move(u));
       }
-      py::object u = py::reinterpret_steal<py::object>(
-          PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
-      if (!u) throw py::error_already_set();
-      Py_ssize_t len = 0;
-      const char* utf8 = PyUnicode_AsUTF8AndSize(u.ptr(), &len);
-      if (utf8 == nullptr) throw py::error_already_set();
-      Write(absl::string_view(utf8, static_cast<size_t>(len)));
     }
-    offsets[n] = static_cast<int64_t>(size_);
+    if (new_size > capacity_) Resize(new_size);
+    char* const data = BytesData(data_);
+    size_t end = new_size;         // where string i ends now
+    size_t old_end = size_;        // where it ended before
+    for (size_t i = n; i-- > 0;) {
+      const size_t old_begin = static_cast<size_t>(offsets[i]);
+      offsets[i + 1] = static_cast<int64_t>(end);
+      if (!fixed.empty() && fixed.back().first == i) {
+        Py_ssize_t len = 0;
+        const char* utf8 = PyUnicode_AsUTF8AndSize(fixed.back().second.ptr(), &len);
+        end -= static_cast<size_t>(len);
+        std::memcpy(data + end, utf8, static_cast<size_t>(len));
+        fixed.pop_back();
+      } else {
+        end -= old_end - old_begin;
+        std::memmove(data + end, data + old_begin, old_end - old_begin);
+      }
+      old_end = old_begin;
+    }
+    size_ = new_size;
   }
   void Resize(size_t n) {
     PyObject* b = data_.release().ptr();

@@ -22,6 +22,13 @@
 
 namespace bouncekit::internal {
 
+// s.find(c), without absl's out-of-line call in front of memchr.
+inline size_t FindChar(absl::string_view s, char c, size_t from = 0) {
+  if (from >= s.size()) return absl::string_view::npos;
+  const void* f = std::memchr(s.data() + from, c, s.size() - from);
+  return f == nullptr ? absl::string_view::npos : static_cast<size_t>(static_cast<const char*>(f) - s.data());
+}
+
 // First byte equal to `a` or `b` in [p, end), or end; sixteen at a time.
 inline const char* FindEither(const char* p, const char* end, char a, char b) {
 #if defined(__SSE2__)
@@ -246,7 +253,7 @@ void ForEachAddress(absl::string_view t, bool allow_dotless, Fn fn) {
     while (e > at + 1 && (p[e - 1] == '.' || p[e - 1] == '-')) --e;
     if (b == at || e == at + 1) continue;
     const absl::string_view domain(p + at + 1, e - at - 1);
-    if (!allow_dotless && domain.find('.') == absl::string_view::npos) continue;
+    if (!allow_dotless && FindChar(domain, '.') == absl::string_view::npos) continue;
     if (at - b > 128 || domain.size() > 255) continue;
     if (!fn(b, e)) return;
     last_end = e;
@@ -332,13 +339,6 @@ inline bool IsCollapsed(absl::string_view s) {
     if (c == ' ' && i + 1 < n && p[i + 1] == ' ') return false;
   }
   return true;
-}
-
-// s.find(c), without absl's out-of-line call in front of memchr.
-inline size_t FindChar(absl::string_view s, char c, size_t from = 0) {
-  if (from >= s.size()) return absl::string_view::npos;
-  const void* f = std::memchr(s.data() + from, c, s.size() - from);
-  return f == nullptr ? absl::string_view::npos : static_cast<size_t>(static_cast<const char*>(f) - s.data());
 }
 
 inline char LowerAscii(char c) {
