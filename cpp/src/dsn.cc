@@ -651,7 +651,7 @@ class EmailReader {
     mo.max_depth = options_.max_depth;
     mo.decode_field = &IsReaderField;
     mo.decode_attached_field = &IsAttachedField;
-    mo.list_only_decoded_attached = true;
+    mo.list_only_decoded_fields = true;
     mo.decode_part = &IsReaderBody;
     absl::Status parsed = mime::ParseInto(raw_, mo, &msg_);
     if (!parsed.ok()) return parsed;

@@ -305,7 +305,7 @@ class Walker {
         in_attached && options_.decode_attached_field != nullptr ? options_.decode_attached_field
                                                                 : options_.decode_field;
     ParseHeaderBlock(text, &body_start, decode_field, &part.headers, &out_->folded, &fields,
-                     in_attached && options_.list_only_decoded_attached);
+                     options_.list_only_decoded_fields);
     // The transfer encoding, as TransferEncoding(part.headers) gives it.
     const Encoding encoding = fields.transfer_encoding < 0
                                   ? Encoding::kNone
@@ -616,9 +616,14 @@ void ParseHeaderBlock(absl::string_view text, size_t* body_start,
   // captured variable.
   auto flush = [&]() ABSL_ATTRIBUTE_ALWAYS_INLINE {
     if (have && !decode) {
-      if (skip_undecoded) {
+      // Left out of the list (MimeOptions::list_only_decoded_fields), but
+      // for the walker's own two fields.
+      if (skip_undecoded && (walker == nullptr || (name.size() != 12 && name.size() != 25) ||
+                             !(internal::FieldNameIs(name, "content-type") ||
+                               internal::FieldNameIs(name, "content-transfer-encoding")))) {
         out.Skipped();
         have = false;
+        is_folded = false;
         return;
       }
       out.Add(name, first_value);  // as written (see MimeOptions::decode_field)

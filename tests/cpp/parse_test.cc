@@ -524,18 +524,27 @@ TEST(Mime, DecodeAttachedFieldFilterAppliesInsideAttachedMessages) {
   EXPECT_EQ(msg->parts[2].headers[1].value, "hi");                 // To: decoded
 }
 
-TEST(Mime, ListOnlyDecodedAttachedCountsTheOthers) {
+TEST(Mime, ListOnlyDecodedFieldsCountsTheOthers) {
   const std::string raw =
-      "Subject: s\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+      "Subject: s\nReceived: x\n\ty\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
       "Content-Type: message/rfc822\n\nReceived: from a\n\tby b\n  for c\nSubject: x\nTo: =?UTF-8?B?aGk=?=\n"
       "X-Other: 1\n\nbody\n--b\nContent-Type: message/rfc822\n\nReceived: only\n\nbody\n--b--\n";
   mime::MimeOptions opts;
+  opts.decode_field = [](absl::string_view name) {
+    return absl::EqualsIgnoreCase(name, "subject") || absl::EqualsIgnoreCase(name, "content-type");
+  };
   opts.decode_attached_field = [](absl::string_view name) { return absl::EqualsIgnoreCase(name, "to"); };
-  opts.list_only_decoded_attached = true;
+  opts.list_only_decoded_fields = true;
   auto msg = mime::Parse(raw, opts);
   ASSERT_TRUE(msg.ok());
   ASSERT_EQ(msg->parts.size(), 5u);
-  EXPECT_EQ(msg->parts[0].headers.size(), 2u);  // outside attached messages: every field
+  // The message's own block: Subject and Content-Type listed, Received counted.
+  ASSERT_EQ(msg->parts[0].headers.size(), 2u);
+  EXPECT_EQ(msg->parts[0].headers[1].name, "Content-Type");
+  EXPECT_EQ(msg->parts[0].headers.skipped(), 1u);
+  EXPECT_EQ(msg->parts[0].content_type, "multipart/mixed");
+  EXPECT_EQ(msg->parts[1].content_type, "message/rfc822");
+  // An attached message's block: decode_attached_field decides.
   const mime::HeaderList& h = msg->parts[2].headers;
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0].name, "To");
@@ -546,12 +555,22 @@ TEST(Mime, ListOnlyDecodedAttachedCountsTheOthers) {
   EXPECT_EQ(msg->parts[4].headers.size(), 0u);
   EXPECT_FALSE(msg->parts[4].headers.empty());
   // Without the option the same fields are listed, as written.
-  opts.list_only_decoded_attached = false;
+  opts.list_only_decoded_fields = false;
   auto all = mime::Parse(raw, opts);
   ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->parts[0].headers.size(), 3u);
   EXPECT_EQ(all->parts[2].headers.size(), 4u);
   EXPECT_EQ(all->parts[2].headers.skipped(), 0u);
   EXPECT_EQ(all->parts[2].body, "body");
+  // The walker's own fields are listed even when not decoded: the parts
+  // are still found.
+  opts.list_only_decoded_fields = true;
+  opts.decode_field = [](absl::string_view) { return false; };
+  auto walked = mime::Parse(raw, opts);
+  ASSERT_TRUE(walked.ok());
+  ASSERT_EQ(walked->parts.size(), 5u);
+  ASSERT_EQ(walked->parts[0].headers.size(), 1u);
+  EXPECT_EQ(walked->parts[0].headers.skipped(), 2u);
 }
 
 TEST(Mime, DecodePartFilterLeavesBodiesForDecodedBody) {

@@ -54,9 +54,9 @@ class HeaderList {
   const_iterator begin() const { return fields_.begin(); }
   const_iterator end() const { return fields_.end(); }
   size_t size() const { return fields_.size(); }
-  // No field listed, and none left out (MimeOptions::list_only_decoded_attached).
+  // No field listed, and none left out (MimeOptions::list_only_decoded_fields).
   bool empty() const { return fields_.empty() && skipped_ == 0; }
-  // Fields of the block not listed (MimeOptions::list_only_decoded_attached).
+  // Fields of the block not listed (MimeOptions::list_only_decoded_fields).
   size_t skipped() const { return skipped_; }
   void Skipped() { ++skipped_; }
   const Header& operator[](size_t i) const { return fields_[i]; }
@@ -171,11 +171,13 @@ struct MimeOptions {
   // when null). The others keep the body as written, with Part::undecoded
   // set; DecodedBody decodes one when it is wanted after all.
   bool (*decode_part)(absl::string_view content_type) = nullptr;
-  // Inside attached messages, list only the fields decode_attached_field
-  // accepts; the others are counted (HeaderList::skipped), not listed. For
-  // a reader that looks up a few fields of an original's header block and
-  // walks no others (its Received, DKIM, ... fields are most of the block).
-  bool list_only_decoded_attached = false;
+  // List only the fields that decode_field (inside attached messages:
+  // decode_attached_field) accepts; the others are counted
+  // (HeaderList::skipped), not listed. For a reader that looks up a few
+  // fields and walks no others (Received, DKIM, ARC, ... fields are most of
+  // a header block). The walker still lists each part's Content-Type and
+  // Content-Transfer-Encoding, which it reads itself.
+  bool list_only_decoded_fields = false;
 };
 
 // Parses `raw` (which must outlive the result). Fails only when the input
