@@ -191,7 +191,7 @@ def main() -> None:
     from bouncekit import _core
     core_s = best_of(lambda: _core.parse_emails(batch), 5, "core")
     core_rate = len(batch) / core_s
-    api_s = best_of(lambda: bouncekit.parse_emails(batch, classify=False), 2, "api")
+    api_s = best_of(lambda: bouncekit.parse_emails(batch, classify=False), 5, "api")
     api_rate = len(batch) / api_s
     cls_s = best_of(lambda: bouncekit.parse_emails(batch, profile="sisimai", threads=1), 5, "cls")
     cls_rate = len(batch) / cls_s
