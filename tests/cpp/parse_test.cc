@@ -27,6 +27,14 @@
 namespace bouncekit {
 namespace {
 
+// A text of up to max_len - 1 bytes drawn from `alphabet`, in its own
+// allocation (so that the sanitizer build catches a read past it).
+std::string RandomText(std::mt19937& rng, const std::string& alphabet, size_t max_len) {
+  std::string text(rng() % max_len, ' ');
+  for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
+  return text;
+}
+
 TEST(Mime, Decoders) {
   EXPECT_EQ(mime::DecodeBase64("aGVsbG8g\nd29ybGQ="), "hello world");
   EXPECT_EQ(mime::DecodeQuotedPrintable("a=3Db=\nc"), "a=bc");
@@ -60,9 +68,7 @@ TEST(Mime, SkipContinuationLinesMatchesLineWalk) {
   std::mt19937 rng(11);
   const std::string alphabet = "ab: \t\t\r\n\n";
   for (int iter = 0; iter < 20000; ++iter) {
-    std::string text(rng() % 200, ' ');
-    for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
-    const std::string owned = text;  // its own allocation (sanitizer build)
+    const std::string owned = RandomText(rng, alphabet, 200);
     // Every line start, and where the reference walk says each one skips to.
     std::vector<size_t> starts;
     size_t pos = 0;
@@ -434,9 +440,7 @@ TEST(Mime, QuotedPrintableMatchesByteLoop) {
   std::mt19937 rng(7);
   const std::string alphabet = "====\r\n\r\n0A9fFgz .\x80";
   for (int iter = 0; iter < 40000; ++iter) {
-    std::string text(rng() % 120, ' ');
-    for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
-    const std::string owned = text;  // its own allocation (sanitizer build)
+    const std::string owned = RandomText(rng, alphabet, 120);
     ASSERT_EQ(mime::DecodeQuotedPrintable(owned), ref::DecodeQuotedPrintable(owned)) << absl::CEscape(owned);
   }
   // Escapes at every offset of a block, and at the very end.
@@ -450,10 +454,7 @@ TEST(Scan, FastScannersMatchByteLoops) {
   std::mt19937 rng(5);
   const std::string alphabet = "2455.0119 \t\n\r\v\f\x80\xff-a:x";
   for (int iter = 0; iter < 30000; ++iter) {
-    std::string text(rng() % 90, ' ');
-    for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
-    // Its own allocation, so that the sanitizer build catches a read past it.
-    const std::string owned = text;
+    const std::string owned = RandomText(rng, alphabet, 90);
     ASSERT_EQ(scan::FindReplyCode(owned), ref::FindReplyCode(owned)) << owned;
     ASSERT_EQ(scan::FindEnhancedStatus(owned), ref::FindEnhancedStatus(owned)) << owned;
     ASSERT_EQ(scan::CollapseSpace(owned), ref::CollapseSpace(owned)) << owned;
