@@ -1220,8 +1220,9 @@ class EmailReader {
       own_list_.push_back(a);
     }
     ++own_count_;
-    if (own_count_ > kOwnListed) {
-      if (own_.empty()) own_.insert(own_list_.begin(), own_list_.begin() + static_cast<ptrdiff_t>(own_count_));
+    if (own_count_ == kOwnListed + 1) {
+      own_.insert(own_list_.begin(), own_list_.begin() + static_cast<ptrdiff_t>(own_count_));  // (with `a`)
+    } else if (own_count_ > kOwnListed) {
       own_.insert(a);
     }
   }

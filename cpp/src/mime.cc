@@ -69,6 +69,19 @@ struct WalkerFields {
   int transfer_encoding = -1;
 };
 
+namespace {
+// Which of the walker's two fields a field name is. (A parsed name is
+// printable ASCII without ':', so FieldNameIs applies.)
+enum class WalkerField { kNone, kContentType, kTransferEncoding };
+WalkerField WalkerFieldOf(absl::string_view name) {
+  if (name.size() == 12 && internal::FieldNameIs(name, "content-type")) return WalkerField::kContentType;
+  if (name.size() == 25 && internal::FieldNameIs(name, "content-transfer-encoding")) {
+    return WalkerField::kTransferEncoding;
+  }
+  return WalkerField::kNone;
+}
+}  // namespace
+
 // ParseHeaders with MimeOptions::decode_field into `*out` (cleared first;
 // its capacity is reused); fills `*walker` if given. `*folded` is scratch
 // for folded values.
@@ -618,9 +631,7 @@ void ParseHeaderBlock(absl::string_view text, size_t* body_start,
     if (have && !decode) {
       // Left out of the list (MimeOptions::list_only_decoded_fields), but
       // for the walker's own two fields.
-      if (skip_undecoded && (walker == nullptr || (name.size() != 12 && name.size() != 25) ||
-                             !(internal::FieldNameIs(name, "content-type") ||
-                               internal::FieldNameIs(name, "content-transfer-encoding")))) {
+      if (skip_undecoded && (walker == nullptr || WalkerFieldOf(name) == WalkerField::kNone)) {
         out.Skipped();
         have = false;
         is_folded = false;
@@ -640,11 +651,10 @@ void ParseHeaderBlock(absl::string_view text, size_t* body_start,
     }
     if (have && walker != nullptr) {
       const int index = static_cast<int>(out.size()) - 1;
-      // (A name is printable ASCII without ':', so FieldNameIs applies.)
-      if (name.size() == 12 && walker->content_type < 0 && internal::FieldNameIs(name, "content-type")) {
+      const WalkerField field = WalkerFieldOf(name);
+      if (field == WalkerField::kContentType && walker->content_type < 0) {
         walker->content_type = index;
-      } else if (name.size() == 25 && walker->transfer_encoding < 0 &&
-                 internal::FieldNameIs(name, "content-transfer-encoding")) {
+      } else if (field == WalkerField::kTransferEncoding && walker->transfer_encoding < 0) {
         walker->transfer_encoding = index;
       }
     }
