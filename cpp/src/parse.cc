@@ -87,15 +87,19 @@ std::string FindEnhancedStatus(absl::string_view t) {
 
 std::string FindSmtpCommand(absl::string_view text) {
   // One pass over the text for every phrase; the first command in this
-  // order whose phrases occur wins: RCPT, MAIL, DATA, EHLO, HELO.
+  // order whose phrases occur wins: RCPT, MAIL, DATA, EHLO, HELO. Each
+  // phrase is anchored on a rare part of it (its third argument: the
+  // offset of that part): "in ", "end", "mai" and "aft", where most of
+  // them start, are common in diagnostics, and each occurrence was a
+  // candidate to compare.
   static const internal::PhraseSet* const kPhrases = new internal::PhraseSet{
-      {"rcpt to", 0},         {"rcpt_to", 0},       {"rcpt command", 0},
-      {"rcpt response", 0},   {"does not like recipient", 0},
-      {"mail from", 1},       {"mail_from", 1},
-      {"end of data", 2},     {"after data", 2},    {"data command", 2},
-      {"end of message", 2},  {"[data]", 2},
-      {"in reply to ehlo", 3}, {"after ehlo", 3},
-      {"in reply to helo", 4}, {"after helo", 4}};
+      {"rcpt to", 0, 0},          {"rcpt_to", 0, 0},      {"rcpt command", 0, 0},
+      {"rcpt response", 0, 0},    {"does not like recipient", 0, 9},  // "like"
+      {"mail from", 1, 3},        {"mail_from", 1, 3},                // "l from"
+      {"end of data", 2, 7},      {"after data", 2, 6},   {"data command", 2, 0},
+      {"end of message", 2, 5},   {"[data]", 2, 1},                   // "f message", "data"
+      {"in reply to ehlo", 3, 12}, {"after ehlo", 3, 6},
+      {"in reply to helo", 4, 12}, {"after helo", 4, 6}};
   const uint64_t found = kPhrases->Find(text, /*stop_mask=*/1);
   static constexpr const char* kCommands[] = {"RCPT", "MAIL", "DATA", "EHLO", "HELO"};
   for (int g = 0; g < 5; ++g) {

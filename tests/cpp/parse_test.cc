@@ -121,6 +121,17 @@ TEST(Mime, InlineHelpersAgreeWithScanners) {
     EXPECT_EQ(internal::EqualsIgnoreCaseAscii(one, "-"), absl::EqualsIgnoreCase(one, "-")) << c;
     EXPECT_EQ(internal::TrimAsciiInline(one + "x" + one), absl::StripAsciiWhitespace(one + "x" + one)) << c;
   }
+  // Trim on random texts of 0-69 bytes (the byte loops below 16 bytes, the
+  // 16-byte masks from there on), whitespace runs of every kind at either
+  // end, all-whitespace texts and bytes >= 0x80 included.
+  {
+    std::mt19937 rng(43);
+    const std::string alphabet = std::string(" \t\n\v\f\r   ab\x80\xff\x08\x0e\x1f!\0", 18);
+    for (int iter = 0; iter < 60000; ++iter) {
+      const std::string text = RandomText(rng, iter % 4 == 0 ? std::string(" \t\r\n") : alphabet, 70);
+      ASSERT_EQ(internal::TrimAsciiInline(text), absl::StripAsciiWhitespace(text)) << absl::CEscape(text);
+    }
+  }
   // "=?" at every position of texts of every length up to 40.
   for (size_t n = 0; n <= 40; ++n) {
     EXPECT_FALSE(internal::HasEncodedWordFast(std::string(n, '=')));
@@ -883,6 +894,44 @@ TEST(Dsn, BatchEqualsOneAtATime) {
     }
   }
 }
+
+// FindSmtpCommand against the rule it implements, written out: the first
+// command, in the order RCPT, MAIL, DATA, EHLO, HELO, one of whose phrases
+// the text holds (any case). Texts are pieces of the phrases, in mixed
+// case, with filler.
+TEST(Scan, SmtpCommandMatchesPhraseByPhraseSearch) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> rule = {
+      {"RCPT", {"rcpt to", "rcpt_to", "rcpt command", "rcpt response", "does not like recipient"}},
+      {"MAIL", {"mail from", "mail_from"}},
+      {"DATA", {"end of data", "after data", "data command", "end of message", "[data]"}},
+      {"EHLO", {"in reply to ehlo", "after ehlo"}},
+      {"HELO", {"in reply to helo", "after helo"}}};
+  auto expected = [&](const std::string& text) -> std::string {
+    const std::string lower = absl::AsciiStrToLower(text);
+    for (const auto& [command, phrases] : rule) {
+      for (const std::string& p : phrases) {
+        if (absl::StrContains(lower, p)) return command;
+      }
+    }
+    return "";
+  };
+  const std::vector<std::string> pieces = {
+      "rcpt", " to", "_to", "RCPT ", "command", " response", "does not ", "like ", "recipient", "mail", " from",
+      "_from", "MAIL FROM", "end of ", "data", "DATA", "after ", "message", "[", "]", "in reply to ", "ehlo",
+      "helo", "HELO", "EHLO", "550 5.1.1 ", "user unknown", " ", "\n", "x", "mai", "dat", "l f"};
+  std::mt19937 rng(41);
+  for (int iter = 0; iter < 40000; ++iter) {
+    std::string text;
+    const int parts = static_cast<int>(rng() % (iter % 3 == 0 ? 5 : 40));
+    for (int k = 0; k < parts; ++k) text += pieces[rng() % pieces.size()];
+    ASSERT_EQ(scan::FindSmtpCommand(text), expected(text)) << "text: '" << text << "'";
+  }
+  EXPECT_EQ(scan::FindSmtpCommand("host said: 550 mailbox unavailable (in reply to MAIL FROM command)"), "MAIL");
+  EXPECT_EQ(scan::FindSmtpCommand("after helo and rcpt_to"), "RCPT");
+  EXPECT_EQ(scan::FindSmtpCommand("[DATA]"), "DATA");
+  EXPECT_EQ(scan::FindSmtpCommand("ehlo"), "");
+}
+
 
 TEST(Scan, Codes) {
   EXPECT_EQ(scan::FindReplyCode("host 192.0.2.250 said: 550 5.1.1 x"), 550);

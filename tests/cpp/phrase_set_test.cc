@@ -112,6 +112,54 @@ TEST(PhraseSetTest, SharedBucketsMatchNaiveSearch) {
   }
 }
 
+// Anchored phrases (Phrase::anchor): indexed and prefiltered by bytes in
+// their middle, compared from their start. Short texts take the byte loop
+// (where a phrase shorter than eight bytes is compared byte by byte from
+// its first byte, which the index did not check), longer ones the blocks;
+// a phrase may start before the text does (anchor found near position 0).
+TEST(PhraseSetTest, AnchoredPhrasesMatchNaiveSearch) {
+  const std::vector<Ref> ref{{"in reply to ehlo", 0}, {"end of data", 1}, {"mail from", 2},
+                             {"xab", 3},              {"ab", 4},          {"c[data]", 5},
+                             {"does not like recipient", 6}};
+  const PhraseSet set{{"in reply to ehlo", 0, 12}, {"end of data", 1, 7}, {"mail from", 2, 3},
+                      {"xab", 3, 1},               {"ab", 4, 0},          {"c[data]", 5, 2},
+                      {"does not like recipient", 6, 9}};
+  PhraseSet sse2 = set;
+  sse2.set_shuffle(false);
+  // "xab" and "ab" leave two bytes after the anchor: no prefilter, the byte loop.
+  const PhraseSet prefiltered{{"in reply to ehlo", 0, 12}, {"end of data", 1, 7}, {"mail from", 2, 3},
+                              {"c[data]", 5, 2}, {"does not like recipient", 6, 9}};
+  const std::vector<Ref> prefiltered_ref{{"in reply to ehlo", 0}, {"end of data", 1}, {"mail from", 2},
+                                         {"c[data]", 5}, {"does not like recipient", 6}};
+  EXPECT_EQ(prefiltered.shuffle(), __builtin_cpu_supports("ssse3") != 0);
+  PhraseSet prefiltered_sse2 = prefiltered;
+  prefiltered_sse2.set_shuffle(false);
+  std::mt19937 rng(31);
+  const std::vector<std::string> pieces = {"in ", "reply ", "to ", "EHLO", "ehl", "end ", "of ", "DATA", "data",
+                                           "dat", "mail", " from", "l fr", "x", "ab", "A", "c[", "[data]", "c",
+                                           "does ", "not ", "like ", "recipient", "LIKE", " ", "zz", "\x80"};
+  for (int iter = 0; iter < 30000; ++iter) {
+    std::string text;
+    const int parts = static_cast<int>(rng() % (iter % 2 == 0 ? 4 : 30));
+    for (int k = 0; k < parts; ++k) text += pieces[rng() % pieces.size()];
+    const uint64_t want = Naive(ref, text);
+    ASSERT_EQ(set.Find(text), want) << "text: '" << text << "'";
+    ASSERT_EQ(sse2.Find(text), want) << "text: '" << text << "'";
+    const uint64_t want_prefiltered = Naive(prefiltered_ref, text);
+    ASSERT_EQ(prefiltered.Find(text), want_prefiltered) << "text: '" << text << "'";
+    ASSERT_EQ(prefiltered_sse2.Find(text), want_prefiltered) << "text: '" << text << "'";
+    // With a stop mask: a subset of the groups, with the stop group when it occurs.
+    const uint64_t stop = prefiltered.Find(text, /*stop_mask=*/1);
+    ASSERT_EQ(stop & ~want_prefiltered, 0u);
+    ASSERT_EQ(stop & 1, want_prefiltered & 1);
+  }
+  // The anchor's bytes alone are no match; the phrase around them is.
+  EXPECT_EQ(set.Find("ehlo"), uint64_t{0});
+  EXPECT_EQ(set.Find("in reply to EHLO"), uint64_t{1});
+  EXPECT_EQ(set.Find("ta"), uint64_t{0});
+  EXPECT_EQ(set.Find("Xab"), uint64_t{(1 << 3) | (1 << 4)});
+}
+
 TEST(PhraseSetTest, StopMaskReturnsEarlyWithThatGroup) {
   const PhraseSet set{{"rcpt to", 0}, {"mail from", 1}, {"data", 2}};
   // Group 0 is found first; with it in the stop mask the later phrases are
