@@ -1031,9 +1031,8 @@ class EmailReader {
         e.kind = "bounce";
       }
       EnrichFromText(&e);
-      if (e.diagnostic.empty() || (scan::FindReplyCode(e.diagnostic) == 0 &&
-                                   scan::FindEnhancedStatus(e.diagnostic).empty() &&
-                                   e.diagnostic.size() < 12)) {
+      if (e.diagnostic.empty() || (e.diagnostic.size() < 12 && scan::FindReplyCode(e.diagnostic) == 0 &&
+                                   scan::FindEnhancedStatus(e.diagnostic).empty())) {
         const absl::string_view from_text = DiagnosticFor(e.recipient);
         if (!from_text.empty()) {
           if (e.diagnostic.empty()) {
@@ -1052,14 +1051,15 @@ class EmailReader {
   // keeps the whole multi-line reply in its session transcript ("<<< 552-...").
   void EnrichFromText(BounceEvent* e) {
     LeadingAddresses();
+    // (The cheap tests first: the scans are the same in either order.)
     const std::string& block = BlockFor(e->recipient);
-    if (!block.empty() && scan::FindReplyCode(block) != 0 &&
-        block.size() > e->diagnostic.size()) {
+    if (block.size() > e->diagnostic.size() && scan::FindReplyCode(block) != 0) {
       e->diagnostic = block;
       return;
     }
+    if (e->diagnostic.size() < 4 || e->diagnostic[3] != '-') return;
     int code = scan::FindReplyCode(e->diagnostic);
-    if (code == 0 || e->diagnostic.size() < 4 || e->diagnostic[3] != '-') return;
+    if (code == 0) return;
     const std::string prefix = absl::StrCat("<<< ", code);
     std::string joined;
     for (absl::string_view line : lines_) {
