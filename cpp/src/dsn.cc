@@ -759,8 +759,7 @@ class EmailReader {
       f.have_host = false;
       f.host.clear();
       const std::string& raw = e->diagnostic;
-      f.code = scan::FindReplyCode(raw);
-      f.status = scan::FindEnhancedStatus(raw);
+      scan::FindCodes(raw, &f.code, &f.status);
       // The cleaned text goes straight into this event; later events with
       // the same text copy it from here. Most texts come out as they went
       // in (no code repeated, spaces already collapsed, short enough):

@@ -32,29 +32,61 @@ bool IsDomainChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
 }
 
+namespace {
+
+// The reply code at t[i] (a '2', '4' or '5' with two bytes after it), or
+// 0: not part of a longer number, a word or an address, and followed by a
+// break.
+int ReplyCodeAt(absl::string_view t, size_t i) {
+  if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == '#' ||
+                absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])) ||
+                t[i - 1] == ':' || t[i - 1] == '-' || t[i - 1] == '/')) {
+    return 0;
+  }
+  if (!IsDigit(t[i + 1]) || !IsDigit(t[i + 2])) return 0;
+  if (t[i + 1] > '5') return 0;
+  const size_t j = i + 3;
+  if (j < t.size()) {
+    const char n = t[j];
+    if (!(n == ' ' || n == '-' || n == '\t' || n == '\'' || n == '"' || n == ')' ||
+          n == ']' || n == ',' || n == ';' || n == '\n' || n == '\r')) {
+      return 0;
+    }
+    // "554-5.7.1" and "550 5.1.1" are replies; "250 bytes" is not worth
+    // distinguishing here.
+  }
+  return (t[i] - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
+}
+
+// The end of the enhanced status at t[i] (a '2', '4' or '5' followed by a
+// '.', with four bytes after it), or 0 when there is none.
+size_t StatusEndAt(absl::string_view t, size_t i) {
+  if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' ||
+                absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])))) {
+    return 0;
+  }
+  if (t[i + 1] != '.') return 0;
+  const size_t j = i + 2;
+  size_t k = j;
+  while (k < t.size() && IsDigit(t[k]) && k - j < 3) ++k;
+  if (k == j || k >= t.size() || t[k] != '.') return 0;
+  const size_t m = k + 1;
+  size_t n = m;
+  while (n < t.size() && IsDigit(t[n]) && n - m < 3) ++n;
+  if (n == m) return 0;
+  if (n < t.size() && (IsDigit(t[n]) || (t[n] == '.' && n + 1 < t.size() && IsDigit(t[n + 1])))) {
+    return 0;  // an IP address or a version number
+  }
+  return n;
+}
+
+}  // namespace
+
 int FindReplyCode(absl::string_view t) {
   if (t.size() < 3) return 0;
   const size_t end = t.size() - 2;  // starts with three bytes left
   for (size_t i = internal::NextCodeStart(t, 0, end, false); i < end; i = internal::NextCodeStart(t, i + 1, end, false)) {
-    char c = t[i];
-    if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' || t[i - 1] == '#' ||
-                  absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])) ||
-                  t[i - 1] == ':' || t[i - 1] == '-' || t[i - 1] == '/')) {
-      continue;
-    }
-    if (!IsDigit(t[i + 1]) || !IsDigit(t[i + 2])) continue;
-    if (t[i + 1] > '5') continue;
-    size_t j = i + 3;
-    if (j < t.size()) {
-      char n = t[j];
-      if (!(n == ' ' || n == '-' || n == '\t' || n == '\'' || n == '"' || n == ')' ||
-            n == ']' || n == ',' || n == ';' || n == '\n' || n == '\r')) {
-        continue;
-      }
-      // "554-5.7.1" and "550 5.1.1" are replies; "250 bytes" is not worth
-      // distinguishing here.
-    }
-    return (c - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
+    if (const int code = ReplyCodeAt(t, i); code != 0) return code;
   }
   return 0;
 }
@@ -63,26 +95,34 @@ std::string FindEnhancedStatus(absl::string_view t) {
   if (t.size() < 5) return std::string();
   const size_t end = t.size() - 4;  // starts with five bytes left
   for (size_t i = internal::NextCodeStart(t, 0, end, true); i < end; i = internal::NextCodeStart(t, i + 1, end, true)) {
-    if (i > 0 && (IsDigit(t[i - 1]) || t[i - 1] == '.' ||
-                  absl::ascii_isalpha(static_cast<unsigned char>(t[i - 1])))) {
-      continue;
-    }
-    if (t[i + 1] != '.') continue;
-    size_t j = i + 2;
-    size_t k = j;
-    while (k < t.size() && IsDigit(t[k]) && k - j < 3) ++k;
-    if (k == j || k >= t.size() || t[k] != '.') continue;
-    size_t m = k + 1;
-    size_t n = m;
-    while (n < t.size() && IsDigit(t[n]) && n - m < 3) ++n;
-    if (n == m) continue;
-    if (n < t.size() && (IsDigit(t[n]) || (t[n] == '.' && n + 1 < t.size() &&
-                                           IsDigit(t[n + 1])))) {
-      continue;  // an IP address or a version number
-    }
-    return std::string(t.substr(i, n - i));
+    if (const size_t n = StatusEndAt(t, i); n != 0) return std::string(t.substr(i, n - i));
   }
   return std::string();
+}
+
+void FindCodes(absl::string_view t, int* code, std::string* status) {
+  *code = 0;
+  status->clear();
+  if (t.size() < 3) return;
+  // One walk over the starts of both (every '2', '4' or '5' that leaves
+  // three bytes), until both are found.
+  const size_t code_end = t.size() - 2;
+  const size_t status_end = t.size() >= 5 ? t.size() - 4 : 0;
+  bool have_code = false, have_status = status_end == 0;
+  for (size_t i = internal::NextCodeStart(t, 0, code_end, false); i < code_end;
+       i = internal::NextCodeStart(t, i + 1, code_end, false)) {
+    if (!have_code) {
+      *code = ReplyCodeAt(t, i);
+      have_code = *code != 0;
+    }
+    if (!have_status && i < status_end && t[i + 1] == '.') {
+      if (const size_t n = StatusEndAt(t, i); n != 0) {
+        status->assign(t.data() + i, n - i);
+        have_status = true;
+      }
+    }
+    if (have_code && have_status) return;
+  }
 }
 
 std::string FindSmtpCommand(absl::string_view text) {

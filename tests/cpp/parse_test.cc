@@ -895,6 +895,30 @@ TEST(Dsn, BatchEqualsOneAtATime) {
   }
 }
 
+// FindCodes (one pass) gives what FindReplyCode and FindEnhancedStatus
+// give, on random texts dense in digits, dots and the bytes that end or
+// rule out a code.
+TEST(Scan, FindCodesMatchesTheTwoScans) {
+  std::mt19937 rng(47);
+  const std::string alphabet = "2455501.. -:#/a x;)\n\r";
+  for (int iter = 0; iter < 60000; ++iter) {
+    const std::string text = RandomText(rng, alphabet, iter % 2 == 0 ? 12 : 60);
+    int code = -1;
+    std::string status = "x";
+    scan::FindCodes(text, &code, &status);
+    ASSERT_EQ(code, scan::FindReplyCode(text)) << absl::CEscape(text);
+    ASSERT_EQ(status, scan::FindEnhancedStatus(text)) << absl::CEscape(text);
+  }
+  int code = 0;
+  std::string status;
+  scan::FindCodes("host said: 550 5.1.1 <a@b.c>: user unknown", &code, &status);
+  EXPECT_EQ(code, 550);
+  EXPECT_EQ(status, "5.1.1");
+  scan::FindCodes("4.2.2 full", &code, &status);
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(status, "4.2.2");
+}
+
 // FindSmtpCommand against the rule it implements, written out: the first
 // command, in the order RCPT, MAIL, DATA, EHLO, HELO, one of whose phrases
 // the text holds (any case). Texts are pieces of the phrases, in mixed

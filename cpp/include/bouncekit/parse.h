@@ -90,6 +90,9 @@ namespace scan {
 int FindReplyCode(absl::string_view text);
 // First enhanced status (class.subject.detail, class 2/4/5) in `text`.
 std::string FindEnhancedStatus(absl::string_view text);
+// Both in one pass: *code = FindReplyCode(text), *status =
+// FindEnhancedStatus(text).
+void FindCodes(absl::string_view text, int* code, std::string* status);
 // SMTP command named in a diagnostic ("in reply to RCPT TO command",
 // "after end of data", "[RCPT_TO]"): RCPT, MAIL, DATA, HELO or "".
 std::string FindSmtpCommand(absl::string_view text);
