@@ -1373,9 +1373,10 @@ class EmailReader {
     const bool kept = block_valid_ && block_recipient_ == recipient;
     if (!kept) ComputeBlockInto(recipient, &other_block_);
     const absl::string_view block = kept ? absl::string_view(block_) : absl::string_view(other_block_);
+    // (The length test first, as in DsnBody and EnrichFromText: the same
+    // outcome, without the scans for a long block.)
     if (!block.empty() &&
-        (scan::FindReplyCode(block) != 0 || !scan::FindEnhancedStatus(block).empty() ||
-         block.size() >= 24)) {
+        (block.size() >= 24 || scan::FindReplyCode(block) != 0 || !scan::FindEnhancedStatus(block).empty())) {
       return block;
     }
     return WholeText();

@@ -8,8 +8,9 @@
 // Phrases are indexed by their first (lower-case) byte; at each position of
 // the text only the phrases starting with that byte are compared (see
 // anchors below). Each phrase carries a group number (0..63); the result
-// is the bitmask of the groups of all phrases found. Linear in text size times the longest phrase
-// (phrases are short constants), no allocation while scanning.
+// is the bitmask of the groups of all phrases found. Linear in text size
+// times the longest phrase (phrases are short constants), no allocation
+// while scanning.
 //
 // A phrase may name an anchor: the offset of the three bytes (or, without
 // a prefilter, the one byte) it is indexed and prefiltered by, instead of
@@ -21,14 +22,14 @@
 // position), which matters to `stop_mask` alone (see Find).
 //
 // When every phrase has at least three bytes from its anchor on and they
-// make at most 16 distinct three-byte prefixes, positions are first ruled out sixteen at
-// a time: only where some prefix matches (ignoring case) are the phrases
-// compared. Positions are still visited in order, so the result (and the
-// early return of `stop_mask`) is the same as the byte loop's. On CPUs with
-// SSSE3 (checked at run time) the prefixes are looked up in nibble tables
-// with pshufb, the same few instructions for any number of prefixes (the
-// prefixes go to eight buckets; a position is a candidate when each of its
-// three bytes has both nibbles in the tables of one bucket, so some
+// make at most 16 distinct three-byte prefixes, positions are first ruled
+// out sixteen at a time: only where some prefix matches (ignoring case) are
+// the phrases compared. Positions are still visited in order, so the result
+// (and the early return of `stop_mask`) is the same as the byte loop's. On
+// CPUs with SSSE3 (checked at run time) the prefixes are looked up in nibble
+// tables with pshufb, the same few instructions for any number of prefixes
+// (the prefixes go to eight buckets; a position is a candidate when each of
+// its three bytes has both nibbles in the tables of one bucket, so some
 // candidates are false, never a match missed). Without SSSE3 each prefix is
 // compared (SSE2): six instructions per prefix and block.
 
