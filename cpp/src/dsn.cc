@@ -630,6 +630,50 @@ TopField TopFieldOf(absl::string_view n) {
   }
 }
 
+// The events a reader appends to: a vector whose elements past size() are
+// kept for reuse. emplace_back() hands out such an element, cleared, before
+// it makes a new one, so a batch that is emptied after each e-mail (the
+// batch reader with a sink) reuses the events' strings, capacity and all.
+class EventList {
+ public:
+  size_t size() const { return n_; }
+  BounceEvent& operator[](size_t i) { return items_[i]; }
+  const BounceEvent& operator[](size_t i) const { return items_[i]; }
+  BounceEvent& emplace_back() {
+    if (n_ == items_.size()) {
+      ++n_;
+      return items_.emplace_back();
+    }
+    BounceEvent& e = items_[n_++];
+    e.record = 0;
+    e.offset = 0;
+    e.reply_code = 0;
+    for (std::string* f : {&e.kind, &e.recipient, &e.time, &e.message_id, &e.enhanced_status, &e.diagnostic,
+                           &e.diagnostic_type, &e.action, &e.remote_host, &e.smtp_command, &e.source_format,
+                           &e.sender, &e.campaign, &e.esp_event, &e.esp_class, &e.esp_subclass}) {
+      f->clear();
+    }
+    return e;
+  }
+  void push_back(BounceEvent&& e) { emplace_back() = std::move(e); }
+  void pop_back() { --n_; }  // (the element stays, for reuse)
+  // Fewer events (never more).
+  void truncate(size_t n) { n_ = std::min(n, n_); }
+  void clear() { n_ = 0; }
+  void reserve(size_t n) { items_.reserve(n); }
+  absl::Span<const BounceEvent> span() const { return absl::MakeConstSpan(items_.data(), n_); }
+  // The events as a vector; the list is left empty.
+  std::vector<BounceEvent> Release() {
+    items_.resize(n_);
+    n_ = 0;
+    return std::move(items_);
+  }
+
+ private:
+  std::vector<BounceEvent> items_;
+  size_t n_ = 0;
+};
+
 class EmailReader {
  public:
   explicit EmailReader(const EmailParseOptions& options) : options_(options) {}
@@ -639,7 +683,7 @@ class EmailReader {
   // this e-mail's are those from index first_ on. On error none is added.
   // One reader reads a batch: its members keep their allocations from one
   // e-mail to the next (Reset clears them).
-  absl::Status Run(absl::string_view raw, std::vector<BounceEvent>* events) {
+  absl::Status Run(absl::string_view raw, EventList* events) {
     Reset(raw);
     first_ = events->size();
     if (static_cast<int64_t>(raw_.size()) > options_.max_bytes) {
@@ -698,7 +742,7 @@ class EmailReader {
           "no failed recipient, feedback report or auto-reply found in this e-mail");
     }
     if (events->size() - first_ > static_cast<size_t>(std::max(options_.max_recipients, 0))) {
-      events->resize(first_ + static_cast<size_t>(std::max(options_.max_recipients, 0)));
+      events->truncate(first_ + static_cast<size_t>(std::max(options_.max_recipients, 0)));
     }
     for (size_t i = first_; i < events->size(); ++i) Finish(&(*events)[i]);
     return absl::OkStatus();
@@ -706,6 +750,10 @@ class EmailReader {
 
   // The values this e-mail's events share (RecordFields), after Run.
   void AddShared(RecordFields* out) const { out->Add(orig_message_id_, date_, orig_from_); }
+  // The e-mail's events to `sink`, with those values.
+  void GiveShared(absl::Span<const BounceEvent> events, EmailEventSink* sink) const {
+    sink->Take(events, orig_message_id_, date_, orig_from_);
+  }
 
  private:
   // Every member back to its initial state, capacity kept (msg_ is reset
@@ -740,7 +788,7 @@ class EmailReader {
   }
 
   // No event of this e-mail yet.
-  bool None(const std::vector<BounceEvent>& events) const { return events.size() == first_; }
+  bool None(const EventList& events) const { return events.size() == first_; }
   size_t first_ = 0;  // index of this e-mail's first event in Run's vector
 
   void Finish(BounceEvent* e) {
@@ -940,7 +988,7 @@ class EmailReader {
 
   // ------------------------------------------------------------------ DSN
 
-  void FromDsn(std::vector<BounceEvent>* events) {
+  void FromDsn(EventList* events) {
     // Delivery-status parts of the bounce itself; failing those, of an
     // attached message that is itself a bounce (forwarded DSNs).
     for (int pass = 0; pass < 2 && None(*events); ++pass) {
@@ -966,7 +1014,7 @@ class EmailReader {
   }
 
   void DsnBody(absl::string_view body, int64_t offset, absl::string_view format,
-               std::vector<BounceEvent>* events) {
+               EventList* events) {
     // The reader's list: its vector keeps its capacity from one e-mail to
     // the next.
     DsnGroupList& list = dsn_groups_;
@@ -1078,7 +1126,7 @@ class EmailReader {
 
   // ESP notifications sent by e-mail (Amazon SES over SNS e-mail: the body
   // is the JSON notification).
-  void FromEspJson(std::vector<BounceEvent>* events) {
+  void FromEspJson(EventList* events) {
     absl::string_view t = Trim(text_.body);
     if (t.empty() || t[0] != '{') return;
     size_t end = t.rfind('}');
@@ -1095,7 +1143,7 @@ class EmailReader {
 
   // ------------------------------------------------------------ feedback
 
-  void FromFeedback(std::vector<BounceEvent>* events) {
+  void FromFeedback(EventList* events) {
     const Part* report = nullptr;
     for (const Part& p : msg_.parts) {
       if (!p.in_attached && absl::string_view(p.content_type) == "message/feedback-report") {
@@ -1131,7 +1179,7 @@ class EmailReader {
     if (recips.empty()) return;
     std::string diag = scan::CollapseSpace(text_.body);
     for (const std::string& r : recips) {
-      BounceEvent e;
+      BounceEvent& e = events->emplace_back();  // in place (nothing below adds an event)
       e.kind = "complaint";
       e.recipient = r;
       e.offset = report ? report->offset : text_.offset;
@@ -1157,13 +1205,12 @@ class EmailReader {
           }
         }
       }
-      events->push_back(std::move(e));
     }
   }
 
   // ---------------------------------------------------------- auto-reply
 
-  void FromAutoReply(std::vector<BounceEvent>* events) {
+  void FromAutoReply(EventList* events) {
     const HeaderList& top = msg_.parts[0].headers;
     if (from_.empty() || IsSystemLocal(from_)) return;
     std::string as = Lower(HeaderOr(top, "auto-submitted"));
@@ -1179,7 +1226,7 @@ class EmailReader {
                absl::StrContains(subj, "out of the office") ||
                absl::StartsWith(subj, "away from") || absl::StartsWith(subj, "vacation");
     if (!yes) return;
-    BounceEvent e;
+    BounceEvent& e = events->emplace_back();
     e.kind = "auto_reply";
     e.recipient = from_;
     e.offset = text_.offset;
@@ -1188,7 +1235,6 @@ class EmailReader {
     e.message_id = Trim(HeaderOr(top, "in-reply-to")).empty()
                        ? std::string()
                        : std::string(Trim(HeaderOr(top, "in-reply-to")));
-    events->push_back(std::move(e));
   }
 
   // ------------------------------------------------------------ heuristic
@@ -1382,7 +1428,7 @@ class EmailReader {
     return WholeText();
   }
 
-  void FromText(std::vector<BounceEvent>* events) {
+  void FromText(EventList* events) {
     if (text_.body.empty() && OrigTo().empty()) return;
     if (!LooksLikeBounce()) return;
     // The recipients: a list the reader keeps (LeadingAddresses, the
@@ -1494,30 +1540,38 @@ std::string CodeName(absl::StatusCode c) { return absl::StatusCodeToString(c); }
 
 absl::StatusOr<std::vector<BounceEvent>> ParseBounceEmail(absl::string_view raw,
                                                           const EmailParseOptions& options) {
-  std::vector<BounceEvent> events;
+  EventList events;
   EmailReader reader(options);
   absl::Status status = reader.Run(raw, &events);
   if (!status.ok()) return status;
-  return events;
+  return events.Release();
 }
 
 ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
                              const EmailParseOptions& options) {
+  return ParseBounceEmails(records, options, nullptr);
+}
+
+ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records, const EmailParseOptions& options,
+                             EmailEventSink* sink) {
   ParseBatch out;
-  // Most e-mails give one event, some a few: room for a quarter more
-  // events than e-mails saves moving every event each time the vector
-  // grows (an event is 16 strings). Capped: a huge batch of mostly
-  // unreadable records reserves at most 64 Ki events up front.
-  out.events.reserve(std::min<size_t>(records.size() + records.size() / 4 + 16, size_t{1} << 16));
-  if (options.share_record_fields) out.shared.bounds.reserve(records.size() * 4);
+  EventList events;
+  if (sink == nullptr) {
+    // Most e-mails give one event, some a few: room for a quarter more
+    // events than e-mails saves moving every event each time the vector
+    // grows (an event is 16 strings). Capped: a huge batch of mostly
+    // unreadable records reserves at most 64 Ki events up front.
+    events.reserve(std::min<size_t>(records.size() + records.size() / 4 + 16, size_t{1} << 16));
+    if (options.share_record_fields) out.shared.bounds.reserve(records.size() * 4);
+  }
   EmailReader reader(options);
   for (size_t i = 0; i < records.size(); ++i) {
     ++out.records;
     // The events go straight into the batch (no vector per e-mail to move
-    // them out of).
-    const size_t first = out.events.size();
-    absl::Status status = reader.Run(records[i], &out.events);
-    if (options.share_record_fields) {
+    // them out of); with a sink the list holds one e-mail's at a time.
+    const size_t first = events.size();
+    absl::Status status = reader.Run(records[i], &events);
+    if (sink == nullptr && options.share_record_fields) {
       if (status.ok()) {
         reader.AddShared(&out.shared);
       } else {
@@ -1530,8 +1584,13 @@ ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
       continue;
     }
     ++out.records_with_events;
-    for (size_t k = first; k < out.events.size(); ++k) out.events[k].record = static_cast<int64_t>(i);
+    for (size_t k = first; k < events.size(); ++k) events[k].record = static_cast<int64_t>(i);
+    if (sink != nullptr) {
+      reader.GiveShared(events.span(), sink);
+      events.clear();  // (kept for the next e-mail's events)
+    }
   }
+  if (sink == nullptr) out.events = events.Release();
   return out;
 }
 

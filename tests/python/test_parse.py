@@ -333,7 +333,9 @@ def test_text_that_is_not_utf8_is_replaced_like_python(junk: bytes) -> None:
     said = b"550 5.1.1 <a@b.c>: unknown " + junk + b" user"
     line = (b"Dec  1 00:00:00 mx postfix/smtp[1]: ABC: to=<a@b.c>, relay=x[192.0.2.1]:25, delay=1, "
             b"status=bounced (host x[192.0.2.1] said: " + said + b")")
-    ev = parse_maillog([line], classify=False).events
+    arrow = parse_maillog([line], classify=False, output="arrow").events
+    arrow.validate(full=True)  # (fails on bytes that are not UTF-8 in a string column)
+    ev = arrow.to_pandas()
     assert len(ev) == 1
     diag = ev["diagnostic"].iloc[0]
     assert said.decode("utf-8", "replace") in diag, (diag, junk)
@@ -348,12 +350,51 @@ def test_replaced_text_lengthens_its_column_and_the_rows_after_it_stay_right() -
     lines = [(f"Dec  1 00:00:00 mx postfix/smtp[1]: Q{i}: to=<{r}>, relay=x[192.0.2.1]:25, delay=1, "
               f"status=bounced (host x[192.0.2.1] said: 550 5.1.1 ").encode() + said + b")"
              for i, (r, said) in enumerate(rows)]
-    ev = parse_maillog(lines, classify=False).events
+    arrow = parse_maillog(lines, classify=False, output="arrow").events
+    arrow.validate(full=True)
+    ev = arrow.to_pandas()
     assert len(ev) == len(rows)
     for i, (r, said) in enumerate(rows):
         assert ev["recipient"].iloc[i] == r
         assert ev["diagnostic"].iloc[i].endswith(said.decode("utf-8", "replace")), (i, ev["diagnostic"].iloc[i])
         assert ev["destination"].iloc[i] == "b.c"
+
+
+@pytest.mark.parametrize("junk", [
+    b"\xff", b"\xe2\x82", b"\xc0\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80\x80\x80", b"a\xc3",
+])
+def test_email_text_that_is_not_utf8_is_replaced_like_python(junk: bytes) -> None:
+    # parse_emails builds its columns in the core as the e-mails are read
+    # (not from a finished batch, as the log and JSON readers do): the same
+    # replacement must hold there, in the diagnostic and the remote host,
+    # with good e-mails before and after.
+    bad = dsn().replace(b"User unknown in virtual", b"User " + junk + b" unknown in virtual")
+    bad = bad.replace(b"Remote-MTA: dns; mx.example.net", b"Remote-MTA: dns; mx." + junk + b".example.net")
+    arrow = parse_emails([dsn(), bad, dsn()], classify=False, output="arrow").events
+    arrow.validate(full=True)  # (fails on bytes that are not UTF-8 in a string column)
+    ev = arrow.to_pandas()
+    assert len(ev) == 6
+    assert (b"User " + junk + b" unknown").decode("utf-8", "replace") in ev["diagnostic"].iloc[2]
+    assert ev["remote_host"].iloc[2] == (b"mx." + junk + b".example.net").decode("utf-8", "replace")
+    assert ev["recipient"].iloc[2] == "alice@example.net" and ev["destination"].iloc[2] == "example.net"
+    good = parse_emails([dsn()], classify=False).events
+    for i in (0, 1, 4, 5):
+        assert ev.iloc[i].drop(["source", "record"]).equals(good.iloc[i % 2].drop(["source", "record"]))
+
+
+def test_replaced_email_text_lengthens_its_column_and_the_rows_after_it_stay_right() -> None:
+    # Each bad byte becomes U+FFFD (three bytes): every row after a repaired
+    # one must still read its own text.
+    mails = [dsn().replace(b"Mailbox full", b"Mailbox" + b"\xff" * (i % 5) + f" full {i}".encode())
+             for i in range(300)]
+    arrow = parse_emails(mails, classify=False, output="arrow").events
+    arrow.validate(full=True)
+    ev = arrow.to_pandas()
+    assert len(ev) == 600
+    for i in range(300):
+        assert ev["diagnostic"].iloc[2 * i + 1].endswith("Mailbox" + "\ufffd" * (i % 5) + f" full {i}"), i
+        assert ev["recipient"].iloc[2 * i + 1] == "bob@example.com"
+        assert ev["destination"].iloc[2 * i] == "example.net"
 
 
 def _as_pandas(t: object) -> "object":

@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "bouncekit/parse.h"
 
 namespace bouncekit {
@@ -49,6 +50,29 @@ absl::StatusOr<std::vector<BounceEvent>> ParseBounceEmail(
 // `record` = position in `records`.
 ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records,
                              const EmailParseOptions& options = {});
+
+// Receives each e-mail's events as soon as the e-mail is read (the
+// ParseBounceEmails overload below).
+class EmailEventSink {
+ public:
+  virtual ~EmailEventSink() = default;
+  // The events of one e-mail (each with its `record`), valid during the
+  // call only. `message_id`, `time` and `sender` are the e-mail's shared
+  // values (RecordFields), which an event's empty field stands for when
+  // the options share record fields.
+  virtual void Take(absl::Span<const BounceEvent> events, absl::string_view message_id, absl::string_view time,
+                    absl::string_view sender) = 0;
+};
+
+// ParseBounceEmails for a caller that copies the events out (into columns,
+// say) and keeps no BounceEvent: each e-mail's events go to `sink` (when
+// it has any), and the reader then reuses them, strings and all, for the
+// next e-mail's, so their fields are written into buffers that are already
+// there rather than into new heap strings, and no batch of events is freed
+// at the end. The result holds the errors and the counts, no events and no
+// shared fields.
+ParseBatch ParseBounceEmails(const std::vector<absl::string_view>& records, const EmailParseOptions& options,
+                             EmailEventSink* sink);
 
 }  // namespace bouncekit
 
