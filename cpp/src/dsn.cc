@@ -132,12 +132,6 @@ void FirstAddressInto(absl::string_view v, bool allow_dotless, std::string* out)
   });
 }
 
-std::string FirstAddress(absl::string_view v, bool allow_dotless = false) {
-  std::string out;
-  FirstAddressInto(v, allow_dotless, &out);
-  return out;
-}
-
 // Every address scan::FindAddresses would give, lower-cased, to fn(address),
 // each in turn in `*scratch` (the caller's kept buffer: no new string per
 // address).
@@ -150,11 +144,18 @@ void EachAddress(absl::string_view v, bool allow_dotless, std::string* scratch, 
   });
 }
 
-// "rfc822; <User@Example.COM>" -> "user@example.com" (empty if no address).
-std::string AddressOfField(absl::string_view v) {
+// "rfc822; <User@Example.COM>" -> "user@example.com" (empty if no address),
+// into `*out` (its buffer is reused).
+void AddressOfFieldInto(absl::string_view v, std::string* out) {
   size_t semi = internal::FindChar(v, ';');
   if (semi != absl::string_view::npos) v = v.substr(semi + 1);
-  return FirstAddress(v, /*allow_dotless=*/true);
+  FirstAddressInto(v, /*allow_dotless=*/true, out);
+}
+
+std::string AddressOfField(absl::string_view v) {
+  std::string out;
+  AddressOfFieldInto(v, &out);
+  return out;
 }
 
 // A DSN field "type; value" split into its type (as written: the caller
@@ -1037,7 +1038,9 @@ class EmailReader {
       BounceEvent& e = events->emplace_back();
       e.offset = offset;
       e.source_format.assign(format.data(), format.size());
-      e.recipient = AddressOfField(f.value[kFinal]);
+      // (The fields are written into the event's strings: a reused event
+      // keeps their buffers.)
+      AddressOfFieldInto(f.value[kFinal], &e.recipient);
       // A final recipient written as a source route ("@relay:user@host")
       // names less than the original one.
       const absl::string_view final_raw = f.value[kFinal];
@@ -1050,26 +1053,26 @@ class EmailReader {
         std::string original = AddressOfField(f.value[kOriginal]);
         if (!original.empty()) e.recipient = std::move(original);
       }
-      if (e.recipient.empty()) e.recipient = AddressOfField(f.value[kActual]);
+      if (e.recipient.empty()) AddressOfFieldInto(f.value[kActual], &e.recipient);
       if (e.recipient.empty()) {
         events->pop_back();
         continue;
       }
-      e.action = Lower(Trim(f.value[kAction]));
+      internal::AssignLower(Trim(f.value[kAction]), &e.action);
       // "failed (bad destination mailbox address)" -> "failed"
       size_t sp = e.action.find_first_of(" (");
       if (sp != std::string::npos) e.action.resize(sp);
       e.enhanced_status = scan::FindEnhancedStatus(Trim(f.value[kStatus]));
-      e.remote_host = Lower(TypedValueView(f.value[kRemoteMta]).second);
+      internal::AssignLower(TypedValueView(f.value[kRemoteMta]).second, &e.remote_host);
       // "mx.example.jp [192.0.2.1]" -> host name only
       size_t cut = e.remote_host.find_first_of(" [");
       if (cut != std::string::npos) e.remote_host.resize(cut);
       const auto [dtype, dtext] = TypedValueView(f.value[kDiagnostic]);
-      e.diagnostic_type = Lower(dtype);
-      e.diagnostic = scan::CollapseSpace(dtext);
+      internal::AssignLower(dtype, &e.diagnostic_type);
+      scan::CollapseSpaceInto(dtext, &e.diagnostic);
       absl::string_view when = f.value[kLastAttempt];
       if (when.empty()) when = arrival;
-      e.time = CleanDate(when);
+      CleanDateInto(when, &e.time);
       if (absl::string_view(e.action) == "delayed") {
         e.kind = "delay";
       } else if (absl::string_view(e.action) == "delivered" || absl::string_view(e.action) == "relayed" || absl::string_view(e.action) == "expanded") {

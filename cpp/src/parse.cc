@@ -169,6 +169,12 @@ std::string FindRemoteHost(absl::string_view text) {
 }
 
 std::string CollapseSpace(absl::string_view text) {
+  std::string out;
+  CollapseSpaceInto(text, &out);
+  return out;
+}
+
+void CollapseSpaceInto(absl::string_view text, std::string* out_string) {
   // Each run of whitespace becomes one space, none at either end. Sixteen
   // bytes at a time: a block is stored at once with its whitespace bytes
   // made spaces, and the output advances past the part of it whose
@@ -176,7 +182,8 @@ std::string CollapseSpace(absl::string_view text) {
   // (a CRLF, indentation) is then skipped. The output never runs ahead of
   // the input, so the 16 bytes of slack hold the last wide store.
   const size_t n = text.size();
-  std::string out(n + 16, '\0');
+  std::string& out = *out_string;
+  out.resize(n + 16);  // (a kept buffer: no new allocation once it is large enough)
   const char* const p = text.data();
   char* const begin = out.data();
   char* o = begin;
@@ -229,7 +236,6 @@ std::string CollapseSpace(absl::string_view text) {
     *o++ = c;
   }
   out.resize(static_cast<size_t>(o - begin));
-  return out;
 }
 
 std::vector<AddressHit> FindAddresses(absl::string_view t, bool allow_dotless) {

@@ -100,6 +100,9 @@ std::string FindSmtpCommand(absl::string_view text);
 std::string FindRemoteHost(absl::string_view text);
 // Collapses runs of whitespace (incl. line breaks) to one space and trims.
 std::string CollapseSpace(absl::string_view text);
+// The same into `*out` (replaced; its buffer is reused). `text` must not
+// view `*out`.
+void CollapseSpaceInto(absl::string_view text, std::string* out);
 // Is `c` allowed in an address local part / domain (scanner's view)?
 bool IsLocalChar(char c);
 bool IsDomainChar(char c);
