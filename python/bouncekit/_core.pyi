@@ -341,9 +341,9 @@ def map_category(category: str, bounce_class: str, reply_class: typing.SupportsI
     """
     (Sisimai reason, SES type, SES subtype, SparkPost class) of a built-in category.
     """
-def parse_emails(records: list, max_bytes: typing.SupportsInt | typing.SupportsIndex = 33554432, max_recipients: typing.SupportsInt | typing.SupportsIndex = 10000) -> dict:
+def parse_emails(records: list, max_bytes: typing.SupportsInt | typing.SupportsIndex = 33554432, max_recipients: typing.SupportsInt | typing.SupportsIndex = 10000, name_base: typing.SupportsInt | typing.SupportsIndex = -1) -> dict:
     """
-    Parses bounce e-mails (bytes); returns {'events': columns, 'errors': columns, ...}.
+    Parses bounce e-mails (bytes); returns {'events': columns, 'errors': columns, ...}. With name_base >= 0 both tables start with a column 'source', '<input>[name_base + record]'.
     """
 def parse_esp_json(records: list, provider: str = 'auto') -> dict:
     """

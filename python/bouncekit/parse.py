@@ -201,11 +201,15 @@ def _tables(chunks: List[Dict[str, Any]], names: Sequence[Union[List[str], Tuple
         for kind, cols in tables.items():
             part = out[kind]
             rec = np.frombuffer(part["record"], dtype=np.int64)
-            if sources is None:
+            if "source" in part:  # named by the core (parse_emails' name_base)
+                cols.setdefault("source", []).append(_column(part["source"]))
+            elif sources is None:
                 cols.setdefault("source", []).append(_input_names(rec + start))
             else:
                 cols.setdefault("source", []).append(sources.take(pa.array(rec)))
             for key, value in part.items():
+                if key == "source":
+                    continue
                 if key == "record":
                     col = pa.array(rec + base)
                 elif key == "offset" and offsets is not None:  # records are lines: the offset is the line number
@@ -341,7 +345,8 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
         bar = progress_bar(len(source), "parse e-mails", progress, unit="mails")
         for i, j in _batch_bounds(source):
             part = source[i:j]
-            chunks.append(_core.parse_emails(part, max_bytes))
+            # (The core names the rows "<input>[i + record]" itself.)
+            chunks.append(_core.parse_emails(part, max_bytes, 10000, i))
             names.append((i, len(part)))
             bar.update(len(part))
     else:
