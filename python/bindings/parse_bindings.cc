@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "bouncekit/dsn.h"
 #include "bouncekit/esp_json.h"
+#include "bouncekit/event_columns.h"
 #include "bouncekit/maillog.h"
 #include "bouncekit/parse.h"
 
@@ -358,158 +359,70 @@ py::dict BatchToPython(const ParseBatch& batch) {
   return WithErrors(batch, std::move(events));
 }
 
-// Memory handed to Python without a copy: a uint8 numpy array (a buffer
-// that pyarrow and numpy read in place) owning `c`, a std::string or a
-// std::vector of integers.
-template <typename C>
-py::array OwnedBytes(C&& c) {
-  auto* held = new C(std::move(c));
-  py::capsule owner(held, [](void* p) { delete static_cast<C*>(p); });
-  const auto n = static_cast<py::ssize_t>(held->size() * sizeof(typename C::value_type));
-  return py::array(py::dtype("uint8"), {n}, {py::ssize_t{1}}, held->data(), owner);
+// A ByteBuffer's memory handed to Python without a copy: a uint8 numpy
+// array (a buffer that pyarrow and numpy read in place) that owns it, and
+// gives it back (to ByteBuffer's pool of large blocks) when Python drops it.
+py::array OwnedBytes(ByteBuffer* b) {
+  const auto n = static_cast<py::ssize_t>(b->size());
+  char* p = b->Release();
+  py::capsule owner(p, [](void* q) { ByteBuffer::FreeBlock(static_cast<char*>(q)); });
+  return py::array(py::dtype("uint8"), {n}, {py::ssize_t{1}}, p, owner);
 }
 
-// A string column of events built without the GIL, e-mail by e-mail as the
-// e-mails are read (EmailColumnSink): Arrow large_string buffers in C++
-// memory, handed to Python at Finish without a copy.
-class EventStringColumn {
- public:
-  void Append(absl::string_view s) {
-    data_.append(s.data(), s.size());
-    offsets_.push_back(static_cast<int64_t>(data_.size()));
+// A string column of EventColumns as (offsets, data) for Python; the
+// column is spent. Needs the GIL. Bytes that are not UTF-8 are replaced as
+// Python's bytes.decode("utf-8", "replace") does (by calling it: such
+// strings are rare), after one check of the whole buffer as in
+// StringColumnBuilder.
+py::tuple StringColumnToPython(StringColumnBuffers* c) {
+  const size_t n = c->size();
+  const auto* offsets = reinterpret_cast<const int64_t*>(c->offsets.data());
+  const char* data = c->bytes.data();
+  bool ok = IsUtf8(absl::string_view(data, c->bytes.size()));
+  for (size_t i = 0; ok && i < n; ++i) {
+    if (offsets[i] != offsets[i + 1]) ok = (static_cast<unsigned char>(data[offsets[i]]) & 0xC0) != 0x80;
   }
-  void Reserve(size_t n) { offsets_.reserve(n + 1); }
-  // (offsets, data); the column is spent. Needs the GIL. Bytes that are not
-  // UTF-8 are replaced as Python's bytes.decode("utf-8", "replace") does
-  // (by calling it: such strings are rare), after one check of the whole
-  // buffer as in StringColumnBuilder.
-  py::tuple Finish() {
-    if (!AllUtf8()) Repair();
-    return py::make_tuple(OwnedBytes(std::move(offsets_)), OwnedBytes(std::move(data_)));
-  }
-
- private:
-  bool AllUtf8() const {
-    if (!IsUtf8(data_)) return false;
-    bool ok = true;
-    for (size_t i = 0; i + 1 < offsets_.size(); ++i) {
-      if (offsets_[i] == offsets_[i + 1]) continue;
-      ok &= (static_cast<unsigned char>(data_[static_cast<size_t>(offsets_[i])]) & 0xC0) != 0x80;
-    }
-    return ok;
-  }
-  void Repair() {
-    std::string fixed;
-    fixed.reserve(data_.size() + data_.size() / 8);
-    std::vector<int64_t> offsets;
-    offsets.reserve(offsets_.size());
-    offsets.push_back(0);
-    for (size_t i = 0; i + 1 < offsets_.size(); ++i) {
-      const absl::string_view s(data_.data() + offsets_[i], static_cast<size_t>(offsets_[i + 1] - offsets_[i]));
+  if (!ok) {
+    StringColumnBuffers fixed;
+    fixed.offsets.AppendValue(int64_t{0});
+    for (size_t i = 0; i < n; ++i) {
+      const absl::string_view s(data + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]));
       if (s.empty() || IsUtf8(s)) {
-        fixed.append(s.data(), s.size());
-      } else {
-        py::object u = py::reinterpret_steal<py::object>(
-            PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
-        if (!u) throw py::error_already_set();
-        Py_ssize_t len = 0;
-        const char* utf8 = PyUnicode_AsUTF8AndSize(u.ptr(), &len);
-        if (utf8 == nullptr) throw py::error_already_set();
-        fixed.append(utf8, static_cast<size_t>(len));
+        fixed.Append(s);
+        continue;
       }
-      offsets.push_back(static_cast<int64_t>(fixed.size()));
+      py::object u = py::reinterpret_steal<py::object>(
+          PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
+      if (!u) throw py::error_already_set();
+      Py_ssize_t len = 0;
+      const char* utf8 = PyUnicode_AsUTF8AndSize(u.ptr(), &len);
+      if (utf8 == nullptr) throw py::error_already_set();
+      fixed.Append(absl::string_view(utf8, static_cast<size_t>(len)));
     }
-    data_ = std::move(fixed);
-    offsets_ = std::move(offsets);
+    *c = std::move(fixed);
   }
+  py::array o = OwnedBytes(&c->offsets);
+  return py::make_tuple(o, OwnedBytes(&c->bytes));
+}
 
-  std::string data_;
-  std::vector<int64_t> offsets_{0};
-};
-
-// The event columns of parse_emails, filled as each e-mail is read (the
-// reader reuses the events' storage for the next e-mail's): the fields are
-// copied out while they are still in cache, and no batch of events is
-// freed at the end. Building the columns from a finished batch
-// (BatchToPython) and freeing its events took ~4 of the ~48 ms that
-// bench_parse's 10,350 e-mails took; with this sink the core call is ~6 %
-// faster.
-class EmailColumnSink final : public EmailEventSink {
- public:
-  static constexpr int kStrings = 16;
-  // With name_base >= 0 the events get a first column "source": the names
-  // "<input>[name_base + record]" of a slice of the caller's list of raw
-  // e-mails (Python made them with Arrow compute: ~1 % of parse_emails).
-  EmailColumnSink(size_t expected_events, int64_t name_base) : name_base_(name_base) {
-    if (name_base_ >= 0) source_.Reserve(expected_events);
-    for (EventStringColumn& c : cols_) c.Reserve(expected_events);
-    destination_.Reserve(expected_events);
-    record_.reserve(expected_events);
-    offset_.reserve(expected_events);
-    reply_code_.reserve(expected_events);
+// The event columns of parse_emails (EventColumns, filled as the e-mails
+// are read: the reader hands each e-mail's events over and reuses them) as
+// BatchToPython gives them: same names, same order. Building the columns
+// from a finished batch (BatchToPython) and freeing its events took ~4 of
+// the ~48 ms that bench_parse's 10,350 e-mails took.
+py::dict EventColumnsToPython(EventColumns* cols) {
+  py::dict events;
+  if (cols->has_source()) events["source"] = StringColumnToPython(&cols->source);
+  events["record"] = OwnedBytes(&cols->record);
+  events["offset"] = OwnedBytes(&cols->offset);
+  for (int k = 0; k < 4; ++k) events[EventColumns::kStringNames[k]] = StringColumnToPython(&cols->strings[k]);
+  events["reply_code"] = OwnedBytes(&cols->reply_code);
+  for (int k = 4; k < EventColumns::kStrings; ++k) {
+    events[EventColumns::kStringNames[k]] = StringColumnToPython(&cols->strings[k]);
   }
-  void Take(absl::Span<const BounceEvent> events, absl::string_view message_id, absl::string_view time,
-            absl::string_view sender) override {
-    auto own_or = [](const std::string& own, absl::string_view shared) {
-      return own.empty() ? shared : absl::string_view(own);
-    };
-    if (name_base_ >= 0 && !events.empty()) {
-      // (All of an e-mail's events have its record.)
-      name_.clear();
-      AppendInputName(name_base_ + events.front().record, &name_);
-    }
-    for (const BounceEvent& e : events) {
-      if (name_base_ >= 0) source_.Append(name_);
-      record_.push_back(e.record);
-      offset_.push_back(e.offset);
-      reply_code_.push_back(e.reply_code);
-      cols_[0].Append(e.kind);
-      cols_[1].Append(e.recipient);
-      cols_[2].Append(own_or(e.time, time));
-      cols_[3].Append(own_or(e.message_id, message_id));
-      cols_[4].Append(e.enhanced_status);
-      cols_[5].Append(e.diagnostic);
-      cols_[6].Append(e.diagnostic_type);
-      cols_[7].Append(e.action);
-      cols_[8].Append(e.remote_host);
-      cols_[9].Append(e.smtp_command);
-      cols_[10].Append(e.source_format);
-      cols_[11].Append(own_or(e.sender, sender));
-      cols_[12].Append(e.campaign);
-      cols_[13].Append(e.esp_event);
-      cols_[14].Append(e.esp_class);
-      cols_[15].Append(e.esp_subclass);
-      // The recipient's domain (what follows its last '@'), for the classifier.
-      const absl::string_view r = e.recipient;
-      const size_t at = r.rfind('@');
-      destination_.Append(at == absl::string_view::npos ? r : r.substr(at + 1));
-    }
-  }
-  // The event columns as BatchToPython gives them (same names, same order).
-  py::dict Finish() {
-    static constexpr const char* kNames[kStrings] = {
-        "kind", "recipient", "time", "message_id", "enhanced_status", "diagnostic", "diagnostic_type", "action",
-        "remote_host", "smtp_command", "source_format", "sender", "campaign", "esp_event", "esp_class",
-        "esp_subclass"};
-    py::dict events;
-    if (name_base_ >= 0) events["source"] = source_.Finish();
-    events["record"] = OwnedBytes(std::move(record_));
-    events["offset"] = OwnedBytes(std::move(offset_));
-    for (int k = 0; k < 4; ++k) events[kNames[k]] = cols_[static_cast<size_t>(k)].Finish();
-    events["reply_code"] = OwnedBytes(std::move(reply_code_));
-    for (int k = 4; k < kStrings; ++k) events[kNames[k]] = cols_[static_cast<size_t>(k)].Finish();
-    events["destination"] = destination_.Finish();
-    return events;
-  }
-
- private:
-  int64_t name_base_;
-  std::string name_;
-  EventStringColumn source_;
-  std::array<EventStringColumn, kStrings> cols_;
-  EventStringColumn destination_;
-  std::vector<int64_t> record_, offset_, reply_code_;
-};
+  events["destination"] = StringColumnToPython(&cols->destination);
+  return events;
+}
 
 }  // namespace
 
@@ -523,13 +436,13 @@ void RegisterParse(py::module_& m) {
         opts.max_recipients = max_recipients;
         opts.share_record_fields = true;  // (the sink takes them with each e-mail's events)
         // Room for a quarter more events than e-mails (most give one).
-        EmailColumnSink sink(views.size() + views.size() / 4 + 16, name_base);
+        EventColumns cols(views.size() + views.size() / 4 + 16, name_base);
         ParseBatch batch;
         {
           py::gil_scoped_release release;
-          batch = ParseBounceEmails(views, opts, &sink);
+          batch = ParseBounceEmails(views, opts, &cols);
         }
-        return WithErrors(batch, sink.Finish(), name_base);
+        return WithErrors(batch, EventColumnsToPython(&cols), name_base);
       },
       py::arg("records"), py::arg("max_bytes") = int64_t{32} << 20,
       py::arg("max_recipients") = 10000, py::arg("name_base") = int64_t{-1},

@@ -1,7 +1,7 @@
 // Copyright 2026 The bouncekit authors.
 //
-// The e-mail reader alone (ParseBounceEmails with a sink that copies the
-// events into columns, as the Python binding reads; no Python), for A/B timing of
+// The e-mail reader alone (ParseBounceEmails into EventColumns, as the
+// Python binding reads; no Python), for A/B timing of
 // changes to the C++ core: bench_parse.py's core figure includes the Python
 // binding and moves by a few percent from one run to the next on a shared
 // VM; this one, timed as the best of many passes in one process, by about
@@ -35,6 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "bouncekit/dsn.h"
+#include "bouncekit/event_columns.h"
 
 namespace {
 
@@ -44,35 +45,9 @@ double CpuSeconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
-// What the Python binding's sink does with each e-mail's events: their
-// fields appended to column buffers (one per field here, offsets left out).
-class ColumnSink final : public bouncekit::EmailEventSink {
- public:
-  void Take(absl::Span<const bouncekit::BounceEvent> events, absl::string_view message_id, absl::string_view time,
-            absl::string_view sender) override {
-    auto own_or = [](const std::string& own, absl::string_view shared) {
-      return own.empty() ? shared : absl::string_view(own);
-    };
-    for (const bouncekit::BounceEvent& e : events) {
-      const absl::string_view fields[] = {e.kind, e.recipient, own_or(e.time, time), own_or(e.message_id, message_id),
-                                          e.enhanced_status, e.diagnostic, e.diagnostic_type, e.action,
-                                          e.remote_host, e.smtp_command, e.source_format, own_or(e.sender, sender),
-                                          e.campaign, e.esp_event, e.esp_class, e.esp_subclass};
-      for (size_t k = 0; k < 16; ++k) cols_[k].append(fields[k].data(), fields[k].size());
-      ++events_;
-    }
-  }
-  size_t events() const { return events_; }
-
- private:
-  std::string cols_[16];
-  size_t events_ = 0;
-};
-
 // Best CPU ms of `passes` parses of `records`, in batches of 4096 e-mails
-// as the Python binding makes them (each with a sink that copies the
-// events' fields into columns, as the binding's does); *events: events of
-// the last pass.
+// as the Python binding makes them, into EventColumns as the binding's
+// parse_emails does; *events: events of the last pass.
 double BestMs(const std::vector<absl::string_view>& records, int passes, size_t* events) {
   bouncekit::EmailParseOptions options;
   options.share_record_fields = true;  // as the binding parses
@@ -84,9 +59,9 @@ double BestMs(const std::vector<absl::string_view>& records, int passes, size_t*
       const std::vector<absl::string_view> batch(records.begin() + static_cast<std::ptrdiff_t>(i),
                                                  records.begin() + static_cast<std::ptrdiff_t>(
                                                                        std::min(records.size(), i + 4096)));
-      ColumnSink sink;
+      bouncekit::EventColumns sink(batch.size() + batch.size() / 4 + 16, static_cast<int64_t>(i));
       bouncekit::ParseBounceEmails(batch, options, &sink);
-      n += sink.events();
+      n += sink.num_events();
     }
     best = std::min(best, CpuSeconds() - t);
     *events = n;
