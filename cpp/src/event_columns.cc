@@ -3,7 +3,6 @@
 #include "bouncekit/event_columns.h"
 
 #include <charconv>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -57,8 +56,9 @@ char* AllocateBlock(size_t min) {
       return data;
     }
   }
-  char* block = static_cast<char*>(std::malloc(kHeader + min));
-  if (block == nullptr) throw std::bad_alloc();
+  // (operator new: out of memory ends the batch as it would for any
+  // std::string of the reader.)
+  char* block = static_cast<char*>(::operator new(kHeader + min));
   std::memcpy(block, &min, sizeof(min));
   return block + kHeader;
 }
@@ -77,7 +77,7 @@ void ByteBuffer::FreeBlock(char* data) {
       return;
     }
   }
-  std::free(data - kHeader);
+  ::operator delete(data - kHeader);
 }
 
 size_t ByteBuffer::PooledBytes() {

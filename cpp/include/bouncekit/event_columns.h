@@ -5,7 +5,7 @@
 // built e-mail by e-mail as ParseBounceEmails reads (it is an
 // EmailEventSink), so each event's fields are copied out while they are
 // still in cache and no batch of events is kept. The buffers are plain
-// malloc'd memory that a caller can take over (ByteBuffer::Release): the
+// heap blocks that a caller can take over (ByteBuffer::Release): the
 // Python binding hands them to Arrow without a copy.
 
 #ifndef BOUNCEKIT_EVENT_COLUMNS_H_
@@ -14,7 +14,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/string_view.h"
