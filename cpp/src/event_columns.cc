@@ -104,6 +104,13 @@ char* ByteBuffer::Release() {
   return data;
 }
 
+size_t FormatInputName(int64_t i, char* out) {
+  std::memcpy(out, "<input>[", 8);
+  char* end = std::to_chars(out + 8, out + EventColumns::kInputNameMax - 1, i).ptr;
+  *end++ = ']';
+  return static_cast<size_t>(end - out);
+}
+
 EventColumns::EventColumns(size_t expected_events, int64_t name_base) : name_base_(name_base) {
   const size_t offsets = (expected_events + 1) * sizeof(int64_t);
   for (ByteBuffer* b : {&record, &offset, &reply_code}) b->Reserve(expected_events * sizeof(int64_t));
@@ -122,14 +129,9 @@ void EventColumns::Take(absl::Span<const BounceEvent> events, absl::string_view 
     return own.empty() ? shared : absl::string_view(own);
   };
   // "<input>[i]": all of an e-mail's events have its record.
-  char name[40];
+  char name[kInputNameMax];
   size_t name_size = 0;
-  if (has_source() && !events.empty()) {
-    std::memcpy(name, "<input>[", 8);
-    char* end = std::to_chars(name + 8, name + sizeof(name) - 1, name_base_ + events.front().record).ptr;
-    *end++ = ']';
-    name_size = static_cast<size_t>(end - name);
-  }
+  if (has_source() && !events.empty()) name_size = FormatInputName(name_base_ + events.front().record, name);
   for (const BounceEvent& e : events) {
     if (has_source()) source.Append(absl::string_view(name, name_size));
     record.AppendValue(e.record);

@@ -167,20 +167,13 @@ def iter_email_sources(source: EmailInput) -> Iterator[Tuple[str, bytes]]:
 
 
 def _column(value: Any) -> pa.Array:
-    """A column of the core's output: int64 bytes, or (offsets, data) bytes
-    of an Arrow large_string array (already valid UTF-8)."""
+    """A column of the core's output: an int64 buffer, or the (offsets,
+    data) buffers of an Arrow large_string array (already valid UTF-8); the
+    buffers are numpy uint8 arrays over the core's memory, read in place."""
     if isinstance(value, tuple):
         offsets, data = value
         return pa.LargeStringArray.from_buffers(len(offsets) // 8 - 1, pa.py_buffer(offsets), pa.py_buffer(data))
     return pa.array(np.frombuffer(value, dtype=np.int64))
-
-
-def _input_names(index: np.ndarray) -> pa.Array:
-    """``<input>[i]`` for each i of `index`: the source names of a list of raw records."""
-    import pyarrow.compute as pc
-    L = pa.large_string()
-    return pc.binary_join_element_wise(pa.scalar("<input>[", L), pc.cast(pa.array(index), L), pa.scalar("]", L),
-                                       pa.scalar("", L))
 
 
 def _tables(chunks: List[Dict[str, Any]], names: Sequence[Union[List[str], Tuple[int, int]]],
@@ -190,21 +183,18 @@ def _tables(chunks: List[Dict[str, Any]], names: Sequence[Union[List[str], Tuple
     # least one chunk is needed, even of no records: it gives the types.
     # A chunk's names are a list (one per record), or (start, count): the
     # records are items start .. start + count - 1 of the caller's list,
-    # named "<input>[i]" (the names are then made for the rows of the tables
-    # only).
+    # which the core named "<input>[i]" itself (parse_emails' name_base; the
+    # names are made for the rows of the tables only).
     tables: Dict[str, Dict[str, List[pa.Array]]] = {"events": {}, "errors": {}}
     records = with_events = skipped = 0
     base = 0
     for n, (out, nm) in enumerate(zip(chunks, names)):
-        start = nm[0] if isinstance(nm, tuple) else -1
         sources = pa.array(nm, pa.large_string()) if isinstance(nm, list) else None
         for kind, cols in tables.items():
             part = out[kind]
             rec = np.frombuffer(part["record"], dtype=np.int64)
-            if "source" in part:  # named by the core (parse_emails' name_base)
+            if sources is None:  # named by the core (parse_emails' name_base)
                 cols.setdefault("source", []).append(_column(part["source"]))
-            elif sources is None:
-                cols.setdefault("source", []).append(_input_names(rec + start))
             else:
                 cols.setdefault("source", []).append(sources.take(pa.array(rec)))
             for key, value in part.items():

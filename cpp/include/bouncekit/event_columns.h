@@ -127,6 +127,10 @@ struct StringColumnBuffers {
   }
 };
 
+// "<input>[i]", the name of item i of a caller's list of raw records, into
+// `out` (at least EventColumns::kInputNameMax bytes); returns its length.
+size_t FormatInputName(int64_t i, char* out);
+
 class EventColumns final : public EmailEventSink {
  public:
   // The string columns, in the order of BounceEvent's fields.
@@ -140,9 +144,12 @@ class EventColumns final : public EmailEventSink {
   // With name_base >= 0 there is also a column `source`, each event's
   // record named "<input>[name_base + record]".
   explicit EventColumns(size_t expected_events, int64_t name_base = -1);
+  // Room FormatInputName needs.
+  static constexpr size_t kInputNameMax = 40;
 
   // EmailEventSink: appends the events (an event's empty time, message_id
-  // or sender takes the e-mail's shared value).
+  // or sender takes the e-mail's shared value). The source names assume the
+  // events of one record per call, as ParseBounceEmails gives them.
   void Take(absl::Span<const BounceEvent> events, absl::string_view message_id, absl::string_view time,
             absl::string_view sender) override;
 
