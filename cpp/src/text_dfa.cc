@@ -908,10 +908,17 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
       found->insert(found->end(), f.begin(), f.end());
     }
   };
-  for (int k = 0; k < kLanes; ++k) {
+  // When a flush gives up (the cache filled again too soon), the states of
+  // every walk still under way go with the cache: those texts are left to
+  // RE2 (their spans stay {0, -1}), as are the ones not yet started.
+  auto drop_all = [&] {
+    for (int k = 0; k < kLanes; ++k) live[k] = false;
+  };
+  for (int k = 0; k < kLanes && !given_up_; ++k) {
     live[k] = load(k);
-    active += live[k];
   }
+  if (given_up_) drop_all();
+  for (int k = 0; k < kLanes; ++k) active += live[k];
   while (active == kLanes) {
     size_t m = static_cast<size_t>(end[0] - p[0]);
     for (int k = 1; k < kLanes; ++k) m = std::min(m, static_cast<size_t>(end[k] - p[k]));
@@ -960,25 +967,27 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
 #undef BK_LANE_VARS
     for (int k = 0; k < kLanes; ++k) p[k] += j;
     if (j < m) {  // some lane needs a new state (or met a non-ASCII byte): one step each, slowly
-      for (int k = 0; k < kLanes; ++k) {
+      for (int k = 0; k < kLanes && !given_up_; ++k) {
         if (live[k] && !slow_step(k)) live[k] = false;  // its span stays {0, -1}
       }
     }
-    for (int k = 0; k < kLanes; ++k) {
+    for (int k = 0; k < kLanes && !given_up_; ++k) {
       if (live[k] && p[k] == end[k]) {
         finish(k, false);
         live[k] = false;
       }
       if (!live[k]) live[k] = load(k);
     }
+    if (given_up_) drop_all();
     active = 0;
     for (int k = 0; k < kLanes; ++k) active += live[k];
   }
   // The last few texts, one at a time.
-  for (int k = 0; k < kLanes; ++k) {
+  for (int k = 0; k < kLanes && !given_up_; ++k) {
     if (!live[k]) continue;
     bool ok = true;
     while (ok && p[k] < end[k]) ok = slow_step(k);
+    if (given_up_) break;  // the other lanes' states are gone with the cache
     finish(k, !ok);
     live[k] = false;
   }

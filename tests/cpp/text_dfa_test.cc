@@ -359,7 +359,11 @@ TEST(TextDfa, FindAllAgreesWithFind) {
     const std::vector<std::string>& patterns = c.patterns;
     const std::vector<std::string>* input = c.input;
     auto batch = TextDfa::Compile(patterns, c.limits);
-    auto single = TextDfa::Compile(patterns, c.limits);
+    // The reference reads every text: its cache never fills. (A reference
+    // with the batch's limits gives up too, and the texts after that were
+    // left unchecked: a batch that went on walking with the states of the
+    // flushed cache returned garbage pattern numbers for them.)
+    auto single = TextDfa::Compile(patterns, TextDfa::Limits{size_t{1} << 22, 0});
     ASSERT_TRUE(batch.ok() && single.ok());
     std::vector<absl::string_view> views(input->begin(), input->end());
     std::vector<int32_t> found;
@@ -377,7 +381,7 @@ TEST(TextDfa, FindAllAgreesWithFind) {
       }
       ++answered;
       const std::vector<int32_t>* want = (*single)->Find(views[i]);
-      if (want == nullptr) continue;  // the single DFA gave up here; RE2 would read it
+      ASSERT_NE(want, nullptr) << i;
       const std::vector<int32_t> got(found.begin() + spans[i].first,
                                      found.begin() + spans[i].first + spans[i].second);
       ASSERT_EQ(got, *want) << "text " << i;
@@ -385,6 +389,42 @@ TEST(TextDfa, FindAllAgreesWithFind) {
     EXPECT_GT(answered, 100);
     EXPECT_EQ((*batch)->cache_flushes() > 0, c.flushes);
     EXPECT_EQ((*batch)->given_up(), c.gives_up);
+  }
+}
+
+// The cache gives up while other walks are in the middle of their texts:
+// their states went with the cache, so those texts are left to RE2 ({0, -1}).
+// Before, those walks went on over the emptied table and ended in states of
+// the dropped cache: in the Python classifier that gave pattern numbers read
+// from freed memory, and a crash (found with long JSON texts classified
+// after an earlier call had filled much of the cache).
+TEST(TextDfa, FindAllDropsTheWalksOfACacheThatGaveUp) {
+  std::mt19937 rng(7);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 15; ++i) texts.push_back(std::string(4000, 'x'));  // one cached step each
+  std::string ab(2000, 'a');
+  for (char& c : ab) c = "ab"[rng() % 2];
+  texts.push_back(ab);  // fills the cache of 64 states long before the others end
+  for (int i = 0; i < 40; ++i) texts.push_back("xx ab xx");
+  auto dfa = TextDfa::Compile({"a[ab]{15}$", "xx"}, TextDfa::Limits{64, 1000});
+  auto reference = TextDfa::Compile({"a[ab]{15}$", "xx"}, TextDfa::Limits{size_t{1} << 22, 0});
+  ASSERT_TRUE(dfa.ok() && reference.ok());
+  std::vector<absl::string_view> views(texts.begin(), texts.end());
+  std::vector<int32_t> found;
+  std::vector<std::pair<int32_t, int32_t>> spans;
+  (*dfa)->FindAll(views, &found, &spans);
+  ASSERT_TRUE((*dfa)->given_up());
+  ASSERT_EQ(spans.size(), views.size());
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (i < 16) {
+      EXPECT_EQ(spans[i], (std::pair<int32_t, int32_t>(0, -1))) << i;
+      continue;
+    }
+    if (spans[i].second < 0) continue;
+    const std::vector<int32_t>* want = (*reference)->Find(views[i]);
+    ASSERT_NE(want, nullptr);
+    EXPECT_EQ(std::vector<int32_t>(found.begin() + spans[i].first, found.begin() + spans[i].first + spans[i].second),
+              *want) << i;
   }
 }
 
