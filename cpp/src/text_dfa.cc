@@ -690,7 +690,12 @@ bool TextDfa::FlushKeeping(absl::Span<int32_t* const> keep) {
   if (given_up_) return false;
   for (size_t j = 0; j < keep.size(); ++j) {
     copies[j].end_matches = -1;
-    *keep[j] = AddState(std::move(copies[j])) * nc;
+    const int32_t s = AddState(std::move(copies[j]));
+    if (s < 0) {  // a cache too small even for the walks under way (tiny Limits::max_states)
+      given_up_ = true;
+      return false;
+    }
+    *keep[j] = s * nc;
   }
   return true;
 }
@@ -714,6 +719,10 @@ int32_t TextDfa::SlowStepClass(int32_t at, int32_t cls, uint8_t byte, absl::Span
     if (!FlushKeeping(absl::MakeSpan(all))) return kBail;
     from = here / nc;
     made = Transition(from, byte);
+    if (made < 0) {  // the kept walks fill the new cache (tiny Limits::max_states)
+      given_up_ = true;
+      return kBail;
+    }
   }
   trans_[static_cast<size_t>(from * nc + cls)] = made * nc;
   return made * nc;

@@ -8,12 +8,16 @@
 // options (case-insensitive, UTF-8); a pattern TextDfa refuses must be one
 // RE2 accepts (the classifier then keeps RE2), never a crash. FindUtf8 (any
 // text, non-ASCII characters read as one symbol) must agree with RE2 on
-// every pattern outside NonAsciiPatterns() whenever it answers.
+// every pattern outside NonAsciiPatterns() whenever it answers. FindAll
+// (texts walked in lockstep) reads the text's lines as separate texts, on a
+// DFA with a cache of a few states that flushes and may give up while
+// walks are under way: each text it answers must get RE2's verdicts.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_split.h"
@@ -43,6 +47,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (patterns.empty()) return 0;
   auto dfa = bouncekit::internal::TextDfa::Compile(patterns);
   if (!dfa.ok()) return 0;
+  if (text.size() <= (64 << 10)) {
+    // The lines, repeated up to 40 texts at least (FindAll walks in lockstep
+    // only when there are twice as many texts as walks).
+    std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+    std::vector<absl::string_view> texts;
+    while (texts.size() < 40) texts.insert(texts.end(), lines.begin(), lines.end());
+    bouncekit::internal::TextDfa::Limits limits;
+    limits.max_states = 4 + size % 61;
+    limits.min_texts_per_fill = static_cast<int64_t>(size % 3);
+    auto batch = bouncekit::internal::TextDfa::Compile(patterns, limits);
+    BK_FUZZ_CHECK(batch.ok());
+    std::vector<int32_t> found;
+    std::vector<std::pair<int32_t, int32_t>> spans;
+    (*batch)->FindAll(texts, &found, &spans);
+    BK_FUZZ_CHECK(spans.size() == texts.size());
+    for (size_t t = 0; t < texts.size(); ++t) {
+      if (spans[t].second < 0) continue;  // left to RE2 (non-ASCII, or the DFA gave up)
+      BK_FUZZ_CHECK(spans[t].first >= 0 && static_cast<size_t>(spans[t].first) + spans[t].second <= found.size());
+      std::vector<uint8_t> got(patterns.size(), 0);
+      for (int32_t j = 0; j < spans[t].second; ++j) {
+        const int32_t k = found[static_cast<size_t>(spans[t].first + j)];
+        BK_FUZZ_CHECK(k >= 0 && static_cast<size_t>(k) < patterns.size());
+        got[static_cast<size_t>(k)] = 1;
+      }
+      for (size_t i = 0; i < patterns.size(); ++i) {
+        BK_FUZZ_CHECK(got[i] == (RE2::PartialMatch(re2::StringPiece(texts[t].data(), texts[t].size()), *res[i]) ? 1 : 0));
+      }
+    }
+  }
   std::vector<uint8_t> want(patterns.size());
   for (size_t i = 0; i < patterns.size(); ++i) {
     want[i] = RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *res[i]) ? 1 : 0;
