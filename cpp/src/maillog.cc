@@ -2,6 +2,8 @@
 
 #include "bouncekit/maillog.h"
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,10 +19,53 @@ namespace {
 
 absl::string_view Trim(absl::string_view s) { return internal::TrimAscii(s); }
 
+}  // namespace
+
 struct QueueInfo {
   std::string sender;
   std::string message_id;
 };
+
+// The sender and message id of the queues seen, by queue id, in two
+// generations of at most max/2 each: when the newer one fills, the older
+// is dropped and the newer takes its place. So a log whose queues never end
+// (no "removed" / "Completed" lines: filtered, or cut) keeps at most `max`
+// of them, the most recent, and a lookup still finds a queue for at least
+// max/2 new queues after its lines.
+class QueueMap {
+ public:
+  explicit QueueMap(size_t max) : half_(std::max<size_t>(max / 2, 1)) {}
+  QueueInfo& Upsert(const std::string& id) {
+    if (auto it = young_.find(id); it != young_.end()) return it->second;
+    if (young_.size() >= half_) {
+      old_ = std::move(young_);
+      young_.clear();
+    }
+    QueueInfo& q = young_[id];
+    // A queue of the older generation moves up, keeping what it had.
+    if (auto it = old_.find(id); it != old_.end()) {
+      q = std::move(it->second);
+      old_.erase(it);
+    }
+    return q;
+  }
+  const QueueInfo* Find(const std::string& id) const {
+    if (auto it = young_.find(id); it != young_.end()) return &it->second;
+    if (auto it = old_.find(id); it != old_.end()) return &it->second;
+    return nullptr;
+  }
+  void Erase(const std::string& id) {
+    young_.erase(id);
+    old_.erase(id);
+  }
+  size_t size() const { return young_.size() + old_.size(); }
+
+ private:
+  size_t half_;
+  absl::flat_hash_map<std::string, QueueInfo> young_, old_;
+};
+
+namespace {
 
 // Value of "key=" up to ',' (or the end); `<...>` stripped.
 std::string KeyValue(absl::string_view s, absl::string_view key) {
@@ -73,7 +118,7 @@ bool IsEximId(absl::string_view t) {
 
 class LogReader {
  public:
-  explicit LogReader(absl::string_view format) : format_(format) {}
+  LogReader(absl::string_view format, QueueMap* queues) : format_(format), queue_(*queues) {}
 
   void Line(absl::string_view raw, int64_t index, ParseBatch* out) {
     ++out->records;
@@ -107,15 +152,15 @@ class LogReader {
     }
     absl::string_view body = rest.substr(colon + 2);
     if (absl::StartsWith(body, "message-id=")) {
-      queue_[qid].message_id = KeyValue(body, "message-id=");
+      queue_.Upsert(qid).message_id = KeyValue(body, "message-id=");
       return false;
     }
     if (absl::StartsWith(body, "from=<")) {
-      queue_[qid].sender = KeyValue(body, "from=");
+      queue_.Upsert(qid).sender = KeyValue(body, "from=");
       return false;
     }
     if (absl::StartsWith(body, "removed")) {
-      queue_.erase(qid);
+      queue_.Erase(qid);
       return false;
     }
     std::string status = KeyValue(body, "status=");
@@ -132,10 +177,9 @@ class LogReader {
     }
     e.time = LineTime(line);
     e.message_id = qid;
-    auto it = queue_.find(qid);
-    if (it != queue_.end()) {
-      e.sender = it->second.sender;
-      if (!it->second.message_id.empty()) e.message_id = it->second.message_id;
+    if (const QueueInfo* q = queue_.Find(qid)) {
+      e.sender = q->sender;
+      if (!q->message_id.empty()) e.message_id = q->message_id;
     }
     e.enhanced_status = KeyValue(body, "dsn=");
     std::string relay = KeyValue(body, "relay=");
@@ -176,13 +220,18 @@ class LogReader {
     }
     size_t k = 0;
     while (k < tok.size() && !IsEximId(tok[k])) ++k;
+    if (k + 1 < tok.size() && k <= 3 && tok[k + 1] == "Completed") {
+      // "ID Completed": the message is done (its id is not used again).
+      queue_.Erase(std::string(tok[k]));
+      return false;
+    }
     if (k >= tok.size() || k > 3 || k + 2 >= tok.size()) return false;
     std::string id(tok[k]);
     absl::string_view flag = tok[k + 1];
     size_t after_flag = static_cast<size_t>(flag.data() + flag.size() - line.data()) + 1;
     absl::string_view rest = after_flag < line.size() ? line.substr(after_flag) : absl::string_view();
     if (flag == "<=") {
-      auto& q = queue_[id];
+      QueueInfo& q = queue_.Upsert(id);
       q.sender = absl::AsciiStrToLower(tok[k + 2]);
       if (q.sender == "<>") q.sender.clear();
       q.message_id = KeyValue(rest, "id=");
@@ -202,10 +251,9 @@ class LogReader {
     e.recipient = addrs.front().address;
     e.time = LineTime(line);
     e.message_id = id;
-    auto it = queue_.find(id);
-    if (it != queue_.end()) {
-      e.sender = it->second.sender;
-      if (!it->second.message_id.empty()) e.message_id = it->second.message_id;
+    if (const QueueInfo* q = queue_.Find(id)) {
+      e.sender = q->sender;
+      if (!q->message_id.empty()) e.message_id = q->message_id;
     }
     std::string host = KeyValue(rest, "H=");
     e.remote_host = absl::AsciiStrToLower(host);
@@ -233,16 +281,26 @@ class LogReader {
   }
 
   std::string format_;
-  absl::flat_hash_map<std::string, QueueInfo> queue_;
+  QueueMap& queue_;
 };
 
 }  // namespace
 
-ParseBatch ParseMailLog(const std::vector<absl::string_view>& lines, absl::string_view format) {
+MailLogReader::MailLogReader(absl::string_view format, size_t max_queues)
+    : format_(format), queues_(std::make_unique<QueueMap>(max_queues)) {}
+MailLogReader::~MailLogReader() = default;
+
+ParseBatch MailLogReader::Read(const std::vector<absl::string_view>& lines) {
   ParseBatch out;
-  LogReader reader(format);
+  LogReader reader(format_, queues_.get());
   for (size_t i = 0; i < lines.size(); ++i) reader.Line(lines[i], static_cast<int64_t>(i), &out);
   return out;
+}
+
+size_t MailLogReader::queues() const { return queues_->size(); }
+
+ParseBatch ParseMailLog(const std::vector<absl::string_view>& lines, absl::string_view format) {
+  return MailLogReader(format).Read(lines);
 }
 
 }  // namespace bouncekit

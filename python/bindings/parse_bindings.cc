@@ -255,6 +255,24 @@ void RegisterParse(py::module_& m) {
       },
       py::arg("lines"), py::arg("format") = "auto",
       "Parses Postfix / Exim log lines (format 'auto', 'postfix' or 'exim').");
+  py::class_<MailLogReader>(m, "MailLogReader",
+                            "parse_maillog for a log read in batches: the queues seen (sender, message id) "
+                            "are kept from one batch to the next (at most max_queues, the most recent).")
+      .def(py::init<const std::string&, size_t>(), py::arg("format") = "auto",
+           py::arg("max_queues") = size_t{1} << 20)
+      .def(
+          "parse",
+          [](MailLogReader& reader, const py::list& lines) {
+            std::vector<absl::string_view> views = Views(lines);
+            ParseBatch batch;
+            {
+              py::gil_scoped_release release;
+              batch = reader.Read(views);
+            }
+            return BatchToPython(batch);
+          },
+          py::arg("lines"), "The next batch of lines; returns what parse_maillog returns.")
+      .def_property_readonly("queues", &MailLogReader::queues, "Queues kept now.");
   m.def(
       "parse_esp_json",
       [](const py::list& records, const std::string& provider) {

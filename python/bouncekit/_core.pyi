@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'EVENT_CLASSES', 'History', 'POLICY_ACTIONS', 'POLICY_CLASSES', 'POLICY_FLAG_ENGAGED', 'POLICY_FLAG_GREYLIST', 'POLICY_FLAG_MAILBOX_FULL', 'POLICY_FLAG_SENDER_BLAME', 'POLICY_INVALID_CLASS', 'POLICY_STATE_VERSION', 'ParquetFile', 'Policy', 'PolicyEngine', 'RetryCause', 'RetryDistribution', 'RetrySchedule', 'RuleSet', 'SUPPRESSION_REASONS', 'categories', 'find_codes_in_text', 'map_category', 'parse_emails', 'parse_esp_json', 'parse_maillog', 'parse_reply_code', 'parse_status', 'policy_from_config', 'policy_from_toml', 'retry_exact', 'retry_monte_carlo', 'retry_parse_exim_config', 'retry_select_exim_line', 'standard_policy', 'suppression_policies']
+__all__: list[str] = ['BLAMES', 'BOUNCE_CLASSES', 'CODE_SOURCES', 'Classifier', 'CsvWriter', 'EVENT_CLASSES', 'History', 'MailLogReader', 'POLICY_ACTIONS', 'POLICY_CLASSES', 'POLICY_FLAG_ENGAGED', 'POLICY_FLAG_GREYLIST', 'POLICY_FLAG_MAILBOX_FULL', 'POLICY_FLAG_SENDER_BLAME', 'POLICY_INVALID_CLASS', 'POLICY_STATE_VERSION', 'ParquetFile', 'Policy', 'PolicyEngine', 'RetryCause', 'RetryDistribution', 'RetrySchedule', 'RuleSet', 'SUPPRESSION_REASONS', 'categories', 'find_codes_in_text', 'map_category', 'parse_emails', 'parse_esp_json', 'parse_maillog', 'parse_reply_code', 'parse_status', 'policy_from_config', 'policy_from_toml', 'retry_exact', 'retry_monte_carlo', 'retry_parse_exim_config', 'retry_select_exim_line', 'standard_policy', 'suppression_policies']
 class RuleSet:
     """
     An ordered classification rule set (see rules.h for the format).
@@ -312,6 +312,21 @@ class PolicyEngine:
     @property
     def policy(self) -> Policy:
         ...
+class MailLogReader:
+    """
+    parse_maillog for a log read in batches: the queues seen (sender, message id) are kept from one batch to the next (at most max_queues, the most recent).
+    """
+    def __init__(self, format: str = 'auto', max_queues: typing.SupportsInt | typing.SupportsIndex = 1048576) -> None:
+        ...
+    def parse(self, lines: list) -> dict:
+        """
+        The next batch of lines; returns what parse_maillog returns.
+        """
+    @property
+    def queues(self) -> int:
+        """
+        Queues kept now.
+        """
 class ParquetFile:
     def __init__(self, path: str) -> None:
         ...

@@ -449,8 +449,10 @@ def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = T
     """Parses Postfix / Exim log lines into events (``offset`` = line number).
 
     Postfix ``from=`` and ``message-id=`` lines are joined to later delivery
-    lines of the same queue id; Exim ``<=`` arrival lines likewise. Lines
-    that are not failures (connections, ``status=sent``) are counted in
+    lines of the same queue id, however far apart in the log (until the
+    queue's ``removed`` line; up to 2**20 queues are kept, the most recent);
+    Exim ``<=`` arrival lines likewise (until ``Completed``). Lines that are
+    not failures (connections, ``status=sent``) are counted in
     ``records_skipped``.
 
     Args:
@@ -469,8 +471,11 @@ def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = T
     >>> (ev["recipient"], ev["message_id"], ev["smtp_command"], ev["category"], int(ev["offset"]))
     ('bob@example.net', 'm1@example.com', 'RCPT', 'user_unknown', 2)
     """
-    return _run_lines(_core.parse_maillog, source, format, classify, profile, rules, progress,
-                      "parse log", output, threads)
+    # One reader for the whole log: a delivery line is joined to its queue's
+    # from= / message-id= lines in any earlier batch, not only in its own.
+    reader = _core.MailLogReader(format)
+    return _run_lines(lambda lines, _format: reader.parse(lines), source, format, classify, profile, rules,
+                      progress, "parse log", output, threads)
 
 
 def parse_esp_json(source: LineInput, *, provider: str = "auto", classify: bool = True,

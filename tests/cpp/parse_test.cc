@@ -1098,5 +1098,75 @@ TEST(MailLog, PostfixQueueReassembly) {
   EXPECT_EQ(b.records_skipped, 2);
 }
 
+// A log read in batches (parse_maillog's 65,536 lines at a time): the
+// queue's earlier lines are joined wherever the batches were cut. Before,
+// each batch started with no queues, and a delivery line whose from= /
+// message-id= lines were in an earlier batch got the queue id as message id
+// and no sender (every deferred retry hours after its message arrived).
+TEST(MailLog, ReaderJoinsAcrossBatches) {
+  const std::string bounced =
+      "Jan  1 00:00:02 mx postfix/smtp[2]: ABC123: to=<u@example.com>, relay=mx.example.com[192.0.2.1]:25, "
+      "dsn=5.1.1, status=bounced (host mx.example.com[192.0.2.1] said: 550 5.1.1 no such user)";
+  MailLogReader reader("auto");
+  ParseBatch first = reader.Read({"Jan  1 00:00:01 mx postfix/cleanup[1]: ABC123: message-id=<m@x>",
+                                  "Jan  1 00:00:01 mx postfix/qmgr[1]: ABC123: from=<news@x>, size=9, nrcpt=1"});
+  EXPECT_TRUE(first.events.empty());
+  EXPECT_EQ(reader.queues(), 1u);
+  ParseBatch second = reader.Read({"garbage", bounced});
+  ASSERT_EQ(second.events.size(), 1u);
+  EXPECT_EQ(second.events[0].record, 1);  // records are numbered per batch
+  EXPECT_EQ(second.events[0].message_id, "m@x");
+  EXPECT_EQ(second.events[0].sender, "news@x");
+  // ParseMailLog on the second batch alone has nothing to join.
+  ParseBatch alone = ParseMailLog({"garbage", bounced}, "auto");
+  ASSERT_EQ(alone.events.size(), 1u);
+  EXPECT_EQ(alone.events[0].message_id, "ABC123");
+  EXPECT_EQ(alone.events[0].sender, "");
+  // "removed" ends the queue.
+  reader.Read({"Jan  1 00:00:03 mx postfix/qmgr[1]: ABC123: removed"});
+  EXPECT_EQ(reader.queues(), 0u);
+  ParseBatch after = reader.Read({bounced});
+  ASSERT_EQ(after.events.size(), 1u);
+  EXPECT_EQ(after.events[0].message_id, "ABC123");
+}
+
+TEST(MailLog, EximCompletedEndsTheMessage) {
+  MailLogReader reader("exim");
+  const std::string failed =
+      "2024-01-01 12:00:02 1P1cqy-0001Tl-9p ** bob@example.net R=dnslookup T=remote_smtp "
+      "H=mx.example.net [192.0.2.1]: SMTP error from remote mail server after RCPT TO:<bob@example.net>: "
+      "550 5.1.1 unknown user";
+  reader.Read({"2024-01-01 12:00:00 1P1cqy-0001Tl-9p <= news@example.org H=a [192.0.2.9] P=esmtp S=900 "
+               "id=m2@example.org"});
+  ParseBatch b = reader.Read({failed});
+  ASSERT_EQ(b.events.size(), 1u);
+  EXPECT_EQ(b.events[0].message_id, "m2@example.org");
+  EXPECT_EQ(b.events[0].sender, "news@example.org");
+  EXPECT_EQ(reader.queues(), 1u);
+  ParseBatch done = reader.Read({"2024-01-01 12:00:03 1P1cqy-0001Tl-9p Completed"});
+  EXPECT_EQ(done.records_skipped, 1);
+  EXPECT_EQ(reader.queues(), 0u);
+}
+
+// Queues that never end (no "removed" lines) are kept up to the limit, the
+// most recent ones: memory stays bounded on any log.
+TEST(MailLog, ReaderKeepsABoundedNumberOfQueues) {
+  MailLogReader reader("postfix", 8);
+  for (int q = 0; q < 100; ++q) {
+    const std::string line = absl::StrCat("Jan  1 00:00:01 mx postfix/qmgr[1]: Q", q, ": from=<s", q, "@x>, size=1");
+    reader.Read({line});
+    EXPECT_LE(reader.queues(), 8u);
+  }
+  auto sender_of = [&](int q) {
+    const std::string line = absl::StrCat("Jan  1 00:00:02 mx postfix/smtp[2]: Q", q,
+                                          ": to=<u@example.com>, dsn=4.0.0, status=deferred (later)");
+    ParseBatch b = reader.Read({line});
+    return b.events.size() == 1 ? b.events[0].sender : std::string("?");
+  };
+  EXPECT_EQ(sender_of(99), "s99@x");
+  EXPECT_EQ(sender_of(96), "s96@x");  // within the last max/2 queues
+  EXPECT_EQ(sender_of(0), "");        // long forgotten
+}
+
 }  // namespace
 }  // namespace bouncekit

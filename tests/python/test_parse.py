@@ -231,6 +231,19 @@ def test_postfix_log_reassembly_by_queue_id() -> None:
     assert list(r.errors["offset"]) == [7]
 
 
+def test_postfix_queue_joined_across_batches() -> None:
+    # parse_maillog hands the core 65,536 lines at a time; a queue's
+    # message-id= / from= lines at the end of one batch still reach its
+    # delivery line at the start of the next (before: the queue id and no
+    # sender, for every deferred retry far from its message's first lines).
+    noise = "Jan  1 00:00:00 mx postfix/smtpd[9]: connect from c.example.org[192.0.2.1]"
+    log = [noise] * 65534 + POSTFIX_LOG[1:4]  # bob's line is the first of the second batch
+    r = parse_maillog(log, classify=False)
+    assert r.summary()["records"] == len(log)
+    bob = r.events.set_index("recipient").loc["bob@example.net"]
+    assert (bob["message_id"], bob["sender"], bob["offset"]) == ("m1@example.org", "news@example.org", 65537)
+
+
 def test_exim_log() -> None:
     log = [
         "2024-01-01 12:00:00 1rXyZa-000ABC-12 <= news@example.org H=localhost [127.0.0.1] P=esmtp S=900 id=abc@example.org",

@@ -14,6 +14,8 @@
 #ifndef BOUNCEKIT_MAILLOG_H_
 #define BOUNCEKIT_MAILLOG_H_
 
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,32 @@ namespace bouncekit {
 // format: "auto" (per line), "postfix" or "exim". Events carry
 // record = line index, offset = 0.
 ParseBatch ParseMailLog(const std::vector<absl::string_view>& lines, absl::string_view format);
+
+class QueueMap;
+
+// ParseMailLog for a log read in batches of lines: the queues seen (sender
+// and message id by queue id) are kept from one batch to the next, so a
+// delivery line is joined to its queue's earlier lines wherever the batches
+// were cut. A queue is forgotten at its "removed" (Postfix) or "Completed"
+// (Exim) line; at most `max_queues` are kept (the most recent: see
+// QueueMap in maillog.cc), so memory stays bounded on logs whose queues
+// never end.
+class MailLogReader {
+ public:
+  explicit MailLogReader(absl::string_view format, size_t max_queues = size_t{1} << 20);
+  ~MailLogReader();
+  MailLogReader(const MailLogReader&) = delete;
+  MailLogReader& operator=(const MailLogReader&) = delete;
+
+  // The next batch: events and errors with record = index in `lines`.
+  ParseBatch Read(const std::vector<absl::string_view>& lines);
+  // Queues kept now (tests).
+  size_t queues() const;
+
+ private:
+  std::string format_;
+  std::unique_ptr<QueueMap> queues_;
+};
 
 }  // namespace bouncekit
 
