@@ -3,13 +3,48 @@
 // libFuzzer target: bounce e-mails (MIME walker, DSN fields, ARF, RFC 3834,
 // heuristic text path). Any input must give events or an error status,
 // never a crash, a sanitizer report or a hang.
+//
+// The input is also read as a batch of e-mails (split at 0x1e bytes; an
+// input without one is read as itself, its first half and itself again),
+// as parse_emails reads them: one reader for the batch, its events handed
+// to a sink and then reused for the next e-mail's. Each e-mail's events
+// (every field) and error must be those of the e-mail read alone, so that
+// nothing of one e-mail is left over in the next one's.
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "bouncekit/dsn.h"
 #include "bouncekit/mime.h"
+#include "fuzz_input.h"
+
+namespace {
+
+using bouncekit::BounceEvent;
+
+bool SameEvent(const BounceEvent& a, const BounceEvent& b) {
+  return a.offset == b.offset && a.reply_code == b.reply_code && a.kind == b.kind && a.recipient == b.recipient &&
+         a.time == b.time && a.message_id == b.message_id && a.enhanced_status == b.enhanced_status &&
+         a.diagnostic == b.diagnostic && a.diagnostic_type == b.diagnostic_type && a.action == b.action &&
+         a.remote_host == b.remote_host && a.smtp_command == b.smtp_command && a.source_format == b.source_format &&
+         a.sender == b.sender && a.campaign == b.campaign && a.esp_event == b.esp_event &&
+         a.esp_class == b.esp_class && a.esp_subclass == b.esp_subclass;
+}
+
+struct Collect : bouncekit::EmailEventSink {
+  std::vector<BounceEvent> events;
+  void Take(absl::Span<const BounceEvent> got, absl::string_view, absl::string_view, absl::string_view) override {
+    BK_FUZZ_CHECK(!got.empty());
+    events.insert(events.end(), got.begin(), got.end());
+  }
+};
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view in(reinterpret_cast<const char*>(data), size);
@@ -25,5 +60,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)bouncekit::mime::DecodeEncodedWords(in);
   (void)bouncekit::mime::DecodeQuotedPrintable(in);
   (void)bouncekit::mime::DecodeBase64(in);
+
+  // A batch, against each e-mail read alone (fields not shared, so that
+  // every event carries all of them).
+  if (size > (256 << 10)) return 0;  // (a large input is read once above)
+  std::vector<absl::string_view> records;
+  if (in.find('\x1e') != absl::string_view::npos) {
+    records = absl::StrSplit(in, '\x1e');
+    if (records.size() > 8) records.resize(8);
+  } else {
+    records = {in, in.substr(0, in.size() / 2), in};
+  }
+  opts.share_record_fields = false;
+  Collect sink;
+  const bouncekit::ParseBatch batch = bouncekit::ParseBounceEmails(records, opts, &sink);
+  BK_FUZZ_CHECK(batch.records == static_cast<int64_t>(records.size()));
+  size_t next_event = 0, next_error = 0;
+  for (size_t r = 0; r < records.size(); ++r) {
+    auto alone = bouncekit::ParseBounceEmail(records[r], opts);
+    const bool batch_error =
+        next_error < batch.errors.size() && batch.errors[next_error].record == static_cast<int64_t>(r);
+    BK_FUZZ_CHECK(batch_error == !alone.ok());
+    if (batch_error) {
+      BK_FUZZ_CHECK(batch.errors[next_error].message == alone.status().message());
+      ++next_error;
+      continue;
+    }
+    for (const BounceEvent& e : *alone) {
+      BK_FUZZ_CHECK(next_event < sink.events.size());
+      const BounceEvent& b = sink.events[next_event++];
+      BK_FUZZ_CHECK(b.record == static_cast<int64_t>(r));
+      BK_FUZZ_CHECK(SameEvent(b, e));
+    }
+  }
+  BK_FUZZ_CHECK(next_event == sink.events.size() && next_error == batch.errors.size());
   return 0;
 }
