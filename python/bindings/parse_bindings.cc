@@ -258,8 +258,13 @@ void RegisterParse(py::module_& m) {
   py::class_<MailLogReader>(m, "MailLogReader",
                             "parse_maillog for a log read in batches: the queues seen (sender, message id) "
                             "are kept from one batch to the next (at most max_queues, the most recent).")
-      .def(py::init<const std::string&, size_t>(), py::arg("format") = "auto",
-           py::arg("max_queues") = size_t{1} << 20)
+      .def(py::init([](const std::string& format, size_t max_queues) {
+             if (format != "auto" && format != "postfix" && format != "exim") {
+               throw py::value_error("format must be 'auto', 'postfix' or 'exim', not '" + format + "'");
+             }
+             return std::make_unique<MailLogReader>(format, max_queues);
+           }),
+           py::arg("format") = "auto", py::arg("max_queues") = size_t{1} << 20)
       .def(
           "parse",
           [](MailLogReader& reader, const py::list& lines) {

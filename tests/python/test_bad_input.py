@@ -303,6 +303,12 @@ CASES: List[Case] = [
     Case("sample-negative-rows", "API", "sample.responses(-5)",
          lambda: bouncekit.sample.responses(-5), IAE, r"number of rows must be a non-negative integer, not -5",
          {"field": "rows"}),
+    Case("maillog-unknown-format", "API", 'parse_maillog(lines, format="postfx")',
+         lambda: bouncekit.parse_maillog(["x"], format="postfx"), ValueError,
+         r"format must be one of 'auto', 'postfix', 'exim', not 'postfx'"),
+    Case("esp-unknown-provider", "API", 'parse_esp_json(records, provider="sendgird")',
+         lambda: bouncekit.parse_esp_json(["{}"], provider="sendgird"), ValueError,
+         r"provider must be one of 'auto', 'ses', 'sendgrid', 'mailgun', 'postmark', 'sparkpost', not 'sendgird'"),
     # ---------------------------------------------------------------- CLI (exit 1: one line on stderr; 2: usage)
     Case("cli-missing-input", "CLI", "bouncekit classify nope.csv", _cli("classify", "nope.csv"), CliExit,
          r"exit 1", sees="nope.csv: no such file"),
