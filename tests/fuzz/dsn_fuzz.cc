@@ -27,15 +27,6 @@ namespace {
 
 using bouncekit::BounceEvent;
 
-bool SameEvent(const BounceEvent& a, const BounceEvent& b) {
-  return a.offset == b.offset && a.reply_code == b.reply_code && a.kind == b.kind && a.recipient == b.recipient &&
-         a.time == b.time && a.message_id == b.message_id && a.enhanced_status == b.enhanced_status &&
-         a.diagnostic == b.diagnostic && a.diagnostic_type == b.diagnostic_type && a.action == b.action &&
-         a.remote_host == b.remote_host && a.smtp_command == b.smtp_command && a.source_format == b.source_format &&
-         a.sender == b.sender && a.campaign == b.campaign && a.esp_event == b.esp_event &&
-         a.esp_class == b.esp_class && a.esp_subclass == b.esp_subclass;
-}
-
 struct Collect : bouncekit::EmailEventSink {
   std::vector<BounceEvent> events;
   void Take(absl::Span<const BounceEvent> got, absl::string_view, absl::string_view, absl::string_view) override {
@@ -90,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       BK_FUZZ_CHECK(next_event < sink.events.size());
       const BounceEvent& b = sink.events[next_event++];
       BK_FUZZ_CHECK(b.record == static_cast<int64_t>(r));
-      BK_FUZZ_CHECK(SameEvent(b, e));
+      BK_FUZZ_CHECK(bouncekit_fuzz::SameEvent(b, e));
     }
   }
   BK_FUZZ_CHECK(next_event == sink.events.size() && next_error == batch.errors.size());

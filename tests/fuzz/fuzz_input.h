@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "bouncekit/parse.h"
 
 namespace bouncekit_fuzz {
 
@@ -40,6 +41,16 @@ inline std::vector<absl::string_view> Split(absl::string_view data, char sep) {
     }
   }
   return out;
+}
+
+// Every field of two events but `record` (batches number records their own way).
+inline bool SameEvent(const bouncekit::BounceEvent& a, const bouncekit::BounceEvent& b) {
+  return a.offset == b.offset && a.reply_code == b.reply_code && a.kind == b.kind && a.recipient == b.recipient &&
+         a.time == b.time && a.message_id == b.message_id && a.enhanced_status == b.enhanced_status &&
+         a.diagnostic == b.diagnostic && a.diagnostic_type == b.diagnostic_type && a.action == b.action &&
+         a.remote_host == b.remote_host && a.smtp_command == b.smtp_command && a.source_format == b.source_format &&
+         a.sender == b.sender && a.campaign == b.campaign && a.esp_event == b.esp_event &&
+         a.esp_class == b.esp_class && a.esp_subclass == b.esp_subclass;
 }
 
 // Aborts with a message: a broken invariant is a finding like a crash.

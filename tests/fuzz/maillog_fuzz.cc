@@ -19,15 +19,6 @@
 
 namespace {
 
-bool SameEvent(const bouncekit::BounceEvent& a, const bouncekit::BounceEvent& b) {
-  return a.offset == b.offset && a.reply_code == b.reply_code && a.kind == b.kind && a.recipient == b.recipient &&
-         a.time == b.time && a.message_id == b.message_id && a.enhanced_status == b.enhanced_status &&
-         a.diagnostic == b.diagnostic && a.diagnostic_type == b.diagnostic_type && a.action == b.action &&
-         a.remote_host == b.remote_host && a.smtp_command == b.smtp_command && a.source_format == b.source_format &&
-         a.sender == b.sender && a.campaign == b.campaign && a.esp_event == b.esp_event &&
-         a.esp_class == b.esp_class && a.esp_subclass == b.esp_subclass;
-}
-
 bool Accounted(const bouncekit::ParseBatch& b, size_t lines) {
   return b.records == static_cast<int64_t>(lines) &&
          b.records == b.records_with_events + static_cast<int64_t>(b.errors.size()) + b.records_skipped;
@@ -65,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (const bouncekit::BounceEvent& ev : got.events) {
         BK_FUZZ_CHECK(next_event < whole.events.size());
         const bouncekit::BounceEvent& want = whole.events[next_event++];
-        BK_FUZZ_CHECK(ev.record + static_cast<int64_t>(b) == want.record && SameEvent(ev, want));
+        BK_FUZZ_CHECK(ev.record + static_cast<int64_t>(b) == want.record && bouncekit_fuzz::SameEvent(ev, want));
       }
       for (const bouncekit::RecordError& er : got.errors) {
         BK_FUZZ_CHECK(next_error < whole.errors.size());
