@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
@@ -378,12 +379,33 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
 LineInput = Union[PathLike, Iterable[Union[str, bytes]]]
 
 
+# logrotate's copies of a log: "mail.log.1", "mail.log.2.gz" (numbered: the
+# higher, the older) or "mail.log-20240101.gz" (dateext).
+_ROTATED = re.compile(r"^(?P<base>.+?)(?:\.(?P<n>\d+)|-(?P<date>\d{8}))(?:\.gz)?$")
+
+
+def _oldest_first(path: Path) -> Tuple[str, str, Tuple[int, int], str]:
+    """Sort key of a folder's files: a log's rotated copies before the log,
+    oldest first (mail.log.2.gz, mail.log.1, mail.log), so that a queue's
+    lines are read in the order they were written; other files by name.
+
+    >>> [p.name for p in sorted(map(Path, ["mail.log", "mail.log.1", "mail.log.2.gz", "a.log"]), key=_oldest_first)]
+    ['a.log', 'mail.log.2.gz', 'mail.log.1', 'mail.log']
+    """
+    m = _ROTATED.match(path.name)
+    if m is None:
+        return str(path.parent), path.name, (1, 0), path.name
+    age = -int(m["n"]) if m["n"] is not None else int(m["date"])
+    return str(path.parent), m["base"], (0, age), path.name
+
+
 def _iter_lines(source: LineInput) -> Iterator[Tuple[str, int, bytes]]:
-    """(file name, 1-based line number, line) of a path, a list of paths, or lines."""
+    """(file name, 1-based line number, line) of a path, a folder (its
+    files, rotated logs oldest first), or lines."""
     if isinstance(source, (str, os.PathLike)) and Path(source).exists():
         paths: List[Path] = []
         p = Path(source)
-        paths = sorted(c for c in p.rglob("*") if c.is_file()) if p.is_dir() else [p]
+        paths = sorted((c for c in p.rglob("*") if c.is_file()), key=_oldest_first) if p.is_dir() else [p]
         for path in paths:
             opener: Any = open
             if path.suffix == ".gz":

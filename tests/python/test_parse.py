@@ -244,6 +244,21 @@ def test_postfix_queue_joined_across_batches() -> None:
     assert (bob["message_id"], bob["sender"], bob["offset"]) == ("m1@example.org", "news@example.org", 65537)
 
 
+def test_rotated_logs_are_read_oldest_first(tmp_path: Path) -> None:
+    # A folder of logrotate's copies: mail.log.2.gz holds the queue's
+    # message-id= and from= lines, mail.log its bounce days later. Read by
+    # name, mail.log came first and the bounce had no message id or sender.
+    import gzip
+    (tmp_path / "mail.log.2.gz").write_bytes(gzip.compress("\n".join(POSTFIX_LOG[1:3]).encode()))
+    (tmp_path / "mail.log.1").write_text(POSTFIX_LOG[0] + "\n")
+    (tmp_path / "mail.log").write_text(POSTFIX_LOG[3] + "\n")
+    r = parse_maillog(tmp_path, classify=False)
+    assert [Path(s).name for s in r.events["source"]] == ["mail.log"]
+    bob = r.events.iloc[0]
+    assert (bob["recipient"], bob["message_id"], bob["sender"], bob["offset"]) == (
+        "bob@example.net", "m1@example.org", "news@example.org", 1)
+
+
 def test_exim_log() -> None:
     log = [
         "2024-01-01 12:00:00 1rXyZa-000ABC-12 <= news@example.org H=localhost [127.0.0.1] P=esmtp S=900 id=abc@example.org",
