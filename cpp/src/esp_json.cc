@@ -12,6 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "bouncekit/error_location.h"
 
 namespace bouncekit {
 namespace {
@@ -598,6 +600,16 @@ absl::StatusOr<std::vector<BounceEvent>> ParseEspEvent(absl::string_view json,
   absl::Status st = OneObject(*doc, provider, &out, skipped);
   if (!st.ok()) return st;
   return out;
+}
+
+absl::Status CheckEspProvider(absl::string_view provider) {
+  static constexpr absl::string_view kProviders[] = {"auto", "ses", "sendgrid", "mailgun", "postmark", "sparkpost"};
+  for (absl::string_view p : kProviders) {
+    if (provider == p) return absl::OkStatus();
+  }
+  return WithField(absl::InvalidArgumentError(absl::StrCat(
+                       "provider must be one of '", absl::StrJoin(kProviders, "', '"), "', not '", provider, "'")),
+                   "provider");
 }
 
 ParseBatch ParseEspJson(const std::vector<absl::string_view>& records,

@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bouncekit/error_location.h"
 #include "internal/ascii.h"
 
 namespace bouncekit {
@@ -285,6 +286,13 @@ class LogReader {
 };
 
 }  // namespace
+
+absl::Status CheckLogFormat(absl::string_view format) {
+  if (format == "auto" || format == "postfix" || format == "exim") return absl::OkStatus();
+  return WithField(absl::InvalidArgumentError(absl::StrCat("format must be one of 'auto', 'postfix', 'exim', not '",
+                                                           format, "'")),
+                   "format");
+}
 
 MailLogReader::MailLogReader(absl::string_view format, size_t max_queues)
     : format_(format), queues_(std::make_unique<QueueMap>(max_queues)) {}

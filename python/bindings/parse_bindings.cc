@@ -28,6 +28,7 @@
 #include "bouncekit/event_columns.h"
 #include "bouncekit/maillog.h"
 #include "bouncekit/parse.h"
+#include "errors.h"
 
 namespace py = pybind11;
 
@@ -218,6 +219,18 @@ py::dict BatchToPython(const ParseBatch& batch) {
   return WithErrors(batch, EventColumnsToPython(&cols));
 }
 
+// The next batch of a log's lines, read by `reader` (which keeps the
+// queues it has seen), as BatchToPython gives it.
+py::dict ReadLogLines(MailLogReader* reader, const py::list& lines) {
+  std::vector<absl::string_view> views = Views(lines);
+  ParseBatch batch;
+  {
+    py::gil_scoped_release release;
+    batch = reader->Read(views);
+  }
+  return BatchToPython(batch);
+}
+
 }  // namespace
 
 void RegisterParse(py::module_& m) {
@@ -245,13 +258,9 @@ void RegisterParse(py::module_& m) {
   m.def(
       "parse_maillog",
       [](const py::list& lines, const std::string& format) {
-        std::vector<absl::string_view> views = Views(lines);
-        ParseBatch batch;
-        {
-          py::gil_scoped_release release;
-          batch = ParseMailLog(views, format);
-        }
-        return BatchToPython(batch);
+        ThrowIfError(CheckLogFormat(format));
+        MailLogReader reader(format);
+        return ReadLogLines(&reader, lines);
       },
       py::arg("lines"), py::arg("format") = "auto",
       "Parses Postfix / Exim log lines (format 'auto', 'postfix' or 'exim').");
@@ -259,28 +268,16 @@ void RegisterParse(py::module_& m) {
                             "parse_maillog for a log read in batches: the queues seen (sender, message id) "
                             "are kept from one batch to the next (at most max_queues, the most recent).")
       .def(py::init([](const std::string& format, size_t max_queues) {
-             if (format != "auto" && format != "postfix" && format != "exim") {
-               throw py::value_error("format must be 'auto', 'postfix' or 'exim', not '" + format + "'");
-             }
+             ThrowIfError(CheckLogFormat(format));
              return std::make_unique<MailLogReader>(format, max_queues);
            }),
            py::arg("format") = "auto", py::arg("max_queues") = size_t{1} << 20)
-      .def(
-          "parse",
-          [](MailLogReader& reader, const py::list& lines) {
-            std::vector<absl::string_view> views = Views(lines);
-            ParseBatch batch;
-            {
-              py::gil_scoped_release release;
-              batch = reader.Read(views);
-            }
-            return BatchToPython(batch);
-          },
-          py::arg("lines"), "The next batch of lines; returns what parse_maillog returns.")
+      .def("parse", &ReadLogLines, py::arg("lines"), "The next batch of lines; returns what parse_maillog returns.")
       .def_property_readonly("queues", &MailLogReader::queues, "Queues kept now.");
   m.def(
       "parse_esp_json",
       [](const py::list& records, const std::string& provider) {
+        ThrowIfError(CheckEspProvider(provider));
         std::vector<absl::string_view> views = Views(records);
         ParseBatch batch;
         {

@@ -66,11 +66,6 @@ ERROR_COLUMNS = ("source", "record", "offset", "code", "message")
 # are also cut into batches of at most _BATCH_BYTES, so that large ones
 # keep the progress bar moving.
 _BATCH = 4096
-# The values parse_maillog's format and parse_esp_json's provider take (an
-# unknown one is refused before any record is read: the core would skip
-# every line, or report every record as an error).
-_LOG_FORMATS = ("auto", "postfix", "exim")
-_ESP_PROVIDERS = ("auto", "ses", "sendgrid", "mailgun", "postmark", "sparkpost")
 _BATCH_BYTES = 32 << 20
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -498,10 +493,9 @@ def parse_maillog(source: LineInput, *, format: str = "auto", classify: bool = T
     >>> (ev["recipient"], ev["message_id"], ev["smtp_command"], ev["category"], int(ev["offset"]))
     ('bob@example.net', 'm1@example.com', 'RCPT', 'user_unknown', 2)
     """
-    if format not in _LOG_FORMATS:
-        raise ValueError(f"format must be one of {', '.join(map(repr, _LOG_FORMATS))}, not {format!r}")
     # One reader for the whole log: a delivery line is joined to its queue's
     # from= / message-id= lines in any earlier batch, not only in its own.
+    # (It refuses an unknown format before any line is read.)
     reader = _core.MailLogReader(format)
     return _run_lines(lambda lines, _format: reader.parse(lines), source, format, classify, profile, rules,
                       progress, "parse log", output, threads)
@@ -535,7 +529,6 @@ def parse_esp_json(source: LineInput, *, provider: str = "auto", classify: bool 
     >>> r.errors["message"].str.contains("unknown shape").tolist()
     [True]
     """
-    if provider not in _ESP_PROVIDERS:
-        raise ValueError(f"provider must be one of {', '.join(map(repr, _ESP_PROVIDERS))}, not {provider!r}")
+    _core.parse_esp_json([], provider)  # refuses an unknown provider before any record is read
     return _run_lines(_core.parse_esp_json, source, provider, classify, profile, rules, progress,
                       "parse ESP events", output, threads)

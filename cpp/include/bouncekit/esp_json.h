@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "bouncekit/parse.h"
@@ -57,6 +58,9 @@ absl::StatusOr<std::vector<BounceEvent>> ParseEspEvent(absl::string_view json,
 
 // Many documents; one bad record never stops the others.
 // provider: "auto", "ses", "sendgrid", "mailgun", "postmark", "sparkpost".
+// OK for those; InvalidArgument (field "provider") for any other, which
+// would make every record an error.
+absl::Status CheckEspProvider(absl::string_view provider);
 ParseBatch ParseEspJson(const std::vector<absl::string_view>& records,
                         absl::string_view provider);
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "bouncekit/parse.h"
 
@@ -26,6 +27,9 @@ namespace bouncekit {
 
 // format: "auto" (per line), "postfix" or "exim". Events carry
 // record = line index, offset = 0.
+// OK for those three formats; InvalidArgument (field "format") for any
+// other, which every reader here would take as "no line is a delivery".
+absl::Status CheckLogFormat(absl::string_view format);
 ParseBatch ParseMailLog(const std::vector<absl::string_view>& lines, absl::string_view format);
 
 class QueueMap;
