@@ -339,7 +339,7 @@ def parse_emails(source: EmailInput, *, classify: bool = True, profile: str = "d
         for i, j in _batch_bounds(source):
             part = source[i:j]
             # (The core names the rows "<input>[i + record]" itself.)
-            chunks.append(_core.parse_emails(part, max_bytes, name_base=i))
+            chunks.append(_core.parse_emails(part, max_bytes, 10000, i))
             names.append((i, len(part)))
             bar.update(len(part))
     else:

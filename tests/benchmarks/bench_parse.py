@@ -243,7 +243,7 @@ def stages(batch: List[bytes], n: int = 15) -> Dict[str, float]:
     def core() -> tuple:
         chunks, names = [], []
         for i, j in P._batch_bounds(batch):
-            chunks.append(_core.parse_emails(batch[i:j], 32 << 20, name_base=i))  # as parse_emails calls it
+            chunks.append(_core.parse_emails(batch[i:j], 32 << 20, 10000, i))  # as parse_emails calls it
             names.append((i, j - i))
         return chunks, names
 
