@@ -833,15 +833,17 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
                       std::vector<std::pair<int32_t, int32_t>>* spans) {
   found->clear();
   spans->assign(texts.size(), {0, -1});
-  // Sixteen walks at once. The walks wait on table loads, and with the
+  // Eight walks at once. The walks wait on table loads, and with the
   // built-in rules the table is megabytes (the Sisimai corpus' diagnostics
   // make ~13,000 states of 53 byte classes, 4 bytes a transition), so most
   // loads miss the L2 cache; more walks keep more of those misses in
   // flight. Measured on the benchmark's diagnostics: eight walks against
-  // four, 175-205 ns a text against 208-548 (an earlier 2-core VM);
-  // sixteen against eight, classify_arrow 7 % faster (AMD EPYC, 2 cores),
-  // though the lanes no longer all fit in registers.
-  constexpr int kLanes = 16;
+  // four, 175-205 ns a text against 208-548 (an earlier 2-core VM). With
+  // the texts in input order sixteen walks were 7 % faster than eight (AMD
+  // EPYC, 2 cores); walked by length (below), eight are 4 % faster than
+  // sixteen (classify_arrow 3.29-3.30 ms against 3.41-3.45): they all fit
+  // in registers.
+  constexpr int kLanes = 8;
   static_assert(kLanes == 4 || kLanes == 8 || kLanes == 16);
   if (given_up_ || texts.size() < 2 * kLanes) {
     for (size_t i = 0; i < texts.size(); ++i) {

@@ -404,10 +404,13 @@ TEST(TextDfa, FindAllAgreesWithFind) {
 TEST(TextDfa, FindAllDropsTheWalksOfACacheThatGaveUp) {
   std::mt19937 rng(7);
   std::vector<std::string> texts;
-  for (int i = 0; i < 15; ++i) texts.push_back(std::string(4000, 'x'));  // one cached step each
   std::string ab(2000, 'a');
   for (char& c : ab) c = "ab"[rng() % 2];
+  // FindAll walks texts by length, in input order among texts of like
+  // lengths (these all count as long): the short ones below first, then
+  // `ab` and the next seven or fifteen (as many as there are lanes) at once.
   texts.push_back(ab);  // fills the cache of 64 states long before the others end
+  for (int i = 0; i < 15; ++i) texts.push_back(std::string(4000, 'x'));  // one cached step each
   for (int i = 0; i < 40; ++i) texts.push_back("xx ab xx");
   auto dfa = TextDfa::Compile({"a[ab]{15}$", "xx"}, TextDfa::Limits{64, 1000});
   auto reference = TextDfa::Compile({"a[ab]{15}$", "xx"}, TextDfa::Limits{size_t{1} << 22, 0});
