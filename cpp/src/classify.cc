@@ -346,22 +346,40 @@ class Classifier::Matcher {
     repaired_ = false;
     evaluated_ = false;
     if (preset_ != nullptr) {  // the DFA already read this text (FindAll)
+      const bool utf8 = preset_utf8_;
+      const int32_t* const preset = preset_;
+      preset_ = nullptr;
+      preset_utf8_ = false;
+      // A non-ASCII text was read as it came. When it needs the repair of
+      // double-encoded UTF-8, Evaluate reads the repaired text instead, as
+      // for any text without a preset.
+      if (utf8 && RepairDoubleEncodedUtf8(text_, &repair_buffer_)) return;
       for (int32_t k = 0; k < preset_count_; ++k) {
-        hits_.push_back(preset_[k]);
-        flags_[static_cast<size_t>(preset_[k])] = 1;
+        hits_.push_back(preset[k]);
+        flags_[static_cast<size_t>(preset[k])] = 1;
+      }
+      if (utf8) {  // as Evaluate after FindUtf8: RE2 answers for the patterns naming non-ASCII text
+        const re2::StringPiece sp(text_.data(), text_.size());
+        for (int32_t k : dfa_->NonAsciiPatterns()) {
+          if (RE2::PartialMatch(sp, *singles_[static_cast<size_t>(k)])) {
+            hits_.push_back(k);
+            flags_[static_cast<size_t>(k)] = 1;
+          }
+        }
       }
       evaluated_ = true;
-      preset_ = nullptr;
     }
   }
 
   // The DFA, when the text patterns are in its syntax (else nullptr).
   internal::TextDfa* dfa() { return dfa_.get(); }
-  // The patterns found in the next row's (ASCII) text, read beforehand:
-  // the next BeginRow takes them instead of reading the text.
-  void Preset(const int32_t* found, int32_t count) {
+  // The patterns found in the next row's text, read beforehand (FindAll;
+  // `utf8`: read as FindUtf8 reads it): the next BeginRow takes them instead
+  // of reading the text.
+  void Preset(const int32_t* found, int32_t count, bool utf8) {
     preset_ = found;
     preset_count_ = count;
+    preset_utf8_ = utf8;
   }
 
   // Whether the current row's text was repaired (spans then refer to the
@@ -442,6 +460,7 @@ class Classifier::Matcher {
   std::unique_ptr<internal::TextDfa> dfa_;
   const int32_t* preset_ = nullptr;
   int32_t preset_count_ = 0;
+  bool preset_utf8_ = false;
   absl::flat_hash_map<uint64_t, std::pair<uint32_t, uint32_t>> plans_;
   std::vector<int32_t> plan_rules_;
   absl::flat_hash_map<std::string, uint32_t> raw_ids_;
@@ -961,6 +980,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
     std::vector<absl::string_view> pending_texts;
     std::vector<int32_t> found;
     std::vector<std::pair<int32_t, int32_t>> found_spans;
+    std::vector<uint8_t> found_utf8;
     struct Slot {
       uint64_t head = 0;
       uint32_t length = ~0u;  // never a real length: the slot is empty
@@ -1125,7 +1145,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
       if (dfa != nullptr && !pending.empty()) {
         pending_texts.clear();
         for (const Pending& q : pending) pending_texts.push_back(in.diagnostic.Get(q.row));
-        dfa->FindAll(pending_texts, &found, &found_spans);
+        dfa->FindAll(pending_texts, &found, &found_spans, &found_utf8);
       }
       // Pass 3: the rules for each pending row (RE2 reads the texts the DFA
       // did not).
@@ -1139,7 +1159,7 @@ absl::Status Classifier::ClassifyBatches(absl::Span<const ClassifyInput> inputs,
         r.action = in.action.Get(i);
         r.destination = in.destination.Get(i);
         if (dfa != nullptr && found_spans[k].second >= 0) {
-          m->Preset(found.data() + found_spans[k].first, found_spans[k].second);
+          m->Preset(found.data() + found_spans[k].first, found_spans[k].second, found_utf8[k] != 0);
         }
         const int32_t entry = pending[k].entry;
         if (entry >= 0 && fixed[static_cast<size_t>(entry)].planned) {

@@ -491,6 +491,8 @@ absl::StatusOr<std::unique_ptr<TextDfa>> TextDfa::Compile(const std::vector<std:
   }
   d->num_classes_ = static_cast<int>(classes.size()) + 1;
   for (int c = 128; c < 256; ++c) d->byte_class_[static_cast<size_t>(c)] = static_cast<uint8_t>(classes.size());
+  d->symbol_class_ = d->byte_class_;
+  d->symbol_class_[kNonAscii] = static_cast<uint8_t>(d->non_ascii_class_);
   d->mark_.assign(d->prog_.size(), 0);
   return d;
 }
@@ -829,22 +831,47 @@ const std::vector<int32_t>* TextDfa::FindUtf8(absl::string_view text) {
   return &utf8_found_;
 }
 
+void TextDfa::SortByLength(absl::Span<const absl::string_view> texts) {
+  // A counting sort on length / 16, stable: texts of like lengths side by
+  // side, in input order.
+  constexpr size_t kBuckets = 64;
+  order_count_.assign(kBuckets + 1, 0);
+  for (const absl::string_view t : texts) ++order_count_[std::min(t.size() / 16, kBuckets - 1) + 1];
+  for (size_t b = 1; b <= kBuckets; ++b) order_count_[b] += order_count_[b - 1];
+  order_.resize(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    order_[order_count_[std::min(texts[i].size() / 16, kBuckets - 1)]++] = static_cast<uint32_t>(i);
+  }
+}
+
+bool TextDfa::AppendSymbols(absl::string_view text) {
+  const size_t start = symbols_.size();
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data());
+  const auto* const end = p + text.size();
+  while (p < end) {
+    const uint8_t* q = p;
+    while (q < end && *q < 0x80) ++q;
+    symbols_.append(reinterpret_cast<const char*>(p), static_cast<size_t>(q - p));
+    if (q == end) break;
+    int len = 0;
+    const int32_t cp = DecodeUtf8(q, static_cast<size_t>(end - q), &len);
+    // As FindUtf8: not UTF-8, or a character that case folding ties to an
+    // ASCII letter: left to RE2.
+    if (cp < 0 || cp == 0x130 || cp == 0x131 || cp == 0x17F || cp == 0x212A) {
+      symbols_.resize(start);
+      return false;
+    }
+    symbols_.push_back(static_cast<char>(kNonAscii));
+    p = q + len;
+  }
+  return true;
+}
+
 void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int32_t>* found,
-                      std::vector<std::pair<int32_t, int32_t>>* spans) {
+                      std::vector<std::pair<int32_t, int32_t>>* spans, std::vector<uint8_t>* utf8) {
   found->clear();
   spans->assign(texts.size(), {0, -1});
-  // Eight walks at once. The walks wait on table loads, and with the
-  // built-in rules the table is megabytes (the Sisimai corpus' diagnostics
-  // make ~13,000 states of 53 byte classes, 4 bytes a transition), so most
-  // loads miss the L2 cache; more walks keep more of those misses in
-  // flight. Measured on the benchmark's diagnostics: eight walks against
-  // four, 175-205 ns a text against 208-548 (an earlier 2-core VM). With
-  // the texts in input order sixteen walks were 7 % faster than eight (AMD
-  // EPYC, 2 cores); walked by length (below), eight are 4 % faster than
-  // sixteen (classify_arrow 3.29-3.30 ms against 3.41-3.45): they all fit
-  // in registers.
-  constexpr int kLanes = 8;
-  static_assert(kLanes == 4 || kLanes == 8 || kLanes == 16);
+  if (utf8 != nullptr) utf8->assign(texts.size(), 0);
   if (given_up_ || texts.size() < 2 * kLanes) {
     for (size_t i = 0; i < texts.size(); ++i) {
       if (const std::vector<int32_t>* f = Find(texts[i])) {
@@ -854,24 +881,48 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
     }
     return;
   }
-  const int32_t nc = num_classes_;
-  const uint8_t* const cls = byte_class_.data();
-  // The texts are walked by length (a counting sort on length / 16): the
-  // lanes step together until the shortest of their texts ends, so texts of
-  // like lengths keep more lanes busy per round of the loop below. (In
-  // input order a round mostly ended one text: classify_arrow on
-  // bench_parse's 10,750 events went from 4.1 to 3.6 ms with this.)
-  {
-    constexpr size_t kBuckets = 64;
-    order_count_.assign(kBuckets + 1, 0);
-    for (const absl::string_view t : texts) ++order_count_[std::min(t.size() / 16, kBuckets - 1) + 1];
-    for (size_t b = 1; b <= kBuckets; ++b) order_count_[b] += order_count_[b - 1];
-    order_.resize(texts.size());
-    for (size_t i = 0; i < texts.size(); ++i) {
-      order_[order_count_[std::min(texts[i].size() / 16, kBuckets - 1)]++] = static_cast<uint32_t>(i);
-    }
+  // The texts are walked by length: the lanes step together until the
+  // shortest of their texts ends, so texts of like lengths keep more lanes
+  // busy per round. (In input order a round mostly ended one text:
+  // classify_arrow on bench_parse's 10,750 events went from 4.1 to 3.6 ms
+  // with this.)
+  SortByLength(texts);
+  stopped_.clear();
+  WalkLanes(texts, nullptr, byte_class_.data(), /*symbols=*/false, found, spans,
+            utf8 != nullptr ? &stopped_ : nullptr);
+  if (utf8 == nullptr || stopped_.empty() || given_up_) return;
+  // The texts stopped by a non-ASCII byte, again in lanes: each as a string
+  // of symbols, a UTF-8 character being the one symbol kNonAscii, which is
+  // what FindUtf8 reads character by character (and one at a time).
+  symbols_.clear();
+  symbol_ends_.clear();
+  symbol_index_.clear();
+  for (const uint32_t i : stopped_) {
+    if (!AppendSymbols(texts[i])) continue;
+    symbol_ends_.push_back(symbols_.size());
+    symbol_index_.push_back(i);
   }
+  if (symbol_index_.empty()) return;
+  symbol_texts_.clear();
+  size_t from = 0;
+  for (const size_t to : symbol_ends_) {
+    symbol_texts_.emplace_back(symbols_.data() + from, to - from);
+    from = to;
+  }
+  SortByLength(symbol_texts_);
+  WalkLanes(symbol_texts_, symbol_index_.data(), symbol_class_.data(), /*symbols=*/true, found, spans, nullptr);
+  for (const uint32_t i : symbol_index_) {
+    if ((*spans)[i].second >= 0) (*utf8)[i] = 1;
+  }
+}
+
+void TextDfa::WalkLanes(absl::Span<const absl::string_view> texts, const uint32_t* index, const uint8_t* cls,
+                        bool symbols, std::vector<int32_t>* found, std::vector<std::pair<int32_t, int32_t>>* spans,
+                        std::vector<uint32_t>* stopped) {
+  const int32_t nc = num_classes_;
   const uint32_t* const order = order_.data();
+  // The output index of text i (its index in the caller's texts).
+  auto out_index = [&](size_t i) -> size_t { return index == nullptr ? i : index[i]; };
   // Each lane walks one text; a finished (or bailed) lane takes the next.
   const uint8_t* p[kLanes];
   const uint8_t* end[kLanes];
@@ -910,7 +961,7 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
       p[k] = reinterpret_cast<const uint8_t*>(t.data());
       end[k] = p[k] + t.size();
       at[k] = s * nc;
-      text_of[k] = order[next_text - 1];
+      text_of[k] = out_index(order[next_text - 1]);
       ++texts_since_flush_;
       return true;
     }
@@ -921,8 +972,11 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
   auto slow_step = [&](int k) -> bool {
     int32_t next = trans_[static_cast<size_t>(at[k] + cls[*p[k]])];
     if (next < 0) {
-      next = SlowStep(at[k], *p[k], others_of(k));
-      if (next == kBail) return false;
+      next = SlowStepClass(at[k], cls[*p[k]], *p[k], others_of(k));
+      if (next == kBail) {
+        if (stopped != nullptr && *p[k] >= 0x80 && !given_up_) stopped->push_back(static_cast<uint32_t>(text_of[k]));
+        return false;
+      }
     }
     at[k] = next;
     ++p[k];
@@ -931,8 +985,15 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
   auto finish = [&](int k, bool bailed) {
     if (!bailed) {
       const std::vector<int32_t>& f = end_lists_[static_cast<size_t>(EndMatches(at[k] / nc))];
-      (*spans)[text_of[k]] = {static_cast<int32_t>(found->size()), static_cast<int32_t>(f.size())};
-      found->insert(found->end(), f.begin(), f.end());
+      const size_t before = found->size();
+      if (symbols && !non_ascii_patterns_.empty()) {  // as FindUtf8: those patterns are RE2's to answer
+        for (const int32_t q : f) {
+          if (!std::binary_search(non_ascii_patterns_.begin(), non_ascii_patterns_.end(), q)) found->push_back(q);
+        }
+      } else {
+        found->insert(found->end(), f.begin(), f.end());
+      }
+      (*spans)[text_of[k]] = {static_cast<int32_t>(before), static_cast<int32_t>(found->size() - before)};
     }
   };
   // When a flush gives up (the cache filled again too soon), the states of
@@ -1019,7 +1080,7 @@ void TextDfa::FindAll(absl::Span<const absl::string_view> texts, std::vector<int
     live[k] = false;
   }
   for (; next_text < texts.size(); ++next_text) {  // left after the DFA gave up: RE2 reads them
-    (*spans)[order[next_text]] = {0, -1};
+    (*spans)[out_index(order[next_text])] = {0, -1};
   }
 }
 

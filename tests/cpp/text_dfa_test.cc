@@ -395,6 +395,61 @@ TEST(TextDfa, FindAllAgreesWithFind) {
   }
 }
 
+// FindAll with `utf8`: the texts Find stops on are read in lockstep as
+// FindUtf8 reads them, and each answer is FindUtf8's (the patterns naming
+// non-ASCII text left out); the others are Find's. Texts FindUtf8 refuses
+// (not UTF-8, or a character that case folding ties to an ASCII letter)
+// stay {0, -1}.
+TEST(TextDfa, FindAllReadsNonAsciiTextsAsFindUtf8Does) {
+  std::vector<std::string> texts = CorpusTexts();
+  const std::vector<std::string> extras = {
+      " caf\xc3\xa9",                                 // e acute
+      "\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93",  // Japanese
+      " die gruppe, die sie kontaktieren \xc3\xbc",  // the rule that names non-ASCII text, and u umlaut
+      " \xff",                                         // not UTF-8
+      " \xe2\x84\xaa",                               // Kelvin sign: left to RE2
+      " caf\xc3",                                     // cut in a character
+  };
+  const size_t n = texts.size();
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& extra = extras[i % extras.size()];
+    if (i % 3 == 0) texts.push_back(texts[i] + extra);
+    if (i % 4 == 1) texts.push_back(extra + texts[i]);
+  }
+  for (const std::vector<std::string>& patterns :
+       {TextPatterns(BOUNCEKIT_BUILTIN_RULES), TextPatterns(std::string(BOUNCEKIT_SHARED_DIR) + "/bench/rules.tsv")}) {
+    auto batch = TextDfa::Compile(patterns);
+    auto single = TextDfa::Compile(patterns, TextDfa::Limits{size_t{1} << 22, 0});
+    ASSERT_TRUE(batch.ok() && single.ok());
+    std::vector<absl::string_view> views(texts.begin(), texts.end());
+    std::vector<int32_t> found;
+    std::vector<std::pair<int32_t, int32_t>> spans;
+    std::vector<uint8_t> utf8;
+    (*batch)->FindAll(views, &found, &spans, &utf8);
+    ASSERT_FALSE((*batch)->given_up());
+    ASSERT_EQ(utf8.size(), views.size());
+    int as_utf8 = 0, refused = 0;
+    for (size_t i = 0; i < views.size(); ++i) {
+      bool ascii = true;
+      for (char c : views[i]) ascii &= static_cast<unsigned char>(c) < 0x80;
+      const std::vector<int32_t>* want = ascii ? (*single)->Find(views[i]) : (*single)->FindUtf8(views[i]);
+      if (want == nullptr) {
+        EXPECT_EQ(spans[i], (std::pair<int32_t, int32_t>(0, -1))) << i;
+        ++refused;
+        continue;
+      }
+      ASSERT_GE(spans[i].second, 0) << i;
+      EXPECT_EQ(utf8[i], ascii ? 0 : 1) << i;
+      as_utf8 += utf8[i];
+      const std::vector<int32_t> got(found.begin() + spans[i].first,
+                                     found.begin() + spans[i].first + spans[i].second);
+      ASSERT_EQ(got, *want) << "text " << i;
+    }
+    EXPECT_GT(as_utf8, 40);  // 54 of the texts; 72 refused
+    EXPECT_GT(refused, 40);
+  }
+}
+
 // The cache gives up while other walks are in the middle of their texts:
 // their states went with the cache, so those texts are left to RE2 ({0, -1}).
 // Before, those walks went on over the emptied table and ended in states of

@@ -11,7 +11,9 @@
 // every pattern outside NonAsciiPatterns() whenever it answers. FindAll
 // (texts walked in lockstep) reads the text's lines as separate texts, on a
 // DFA with a cache of a few states that flushes and may give up while
-// walks are under way: each text it answers must get RE2's verdicts.
+// walks are under way: each text it answers must get RE2's verdicts (those
+// it reads as UTF-8, for the patterns outside NonAsciiPatterns()), and,
+// unless it gave up, it must answer every text FindUtf8 answers.
 
 #include <cstddef>
 #include <cstdint>
@@ -60,10 +62,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     BK_FUZZ_CHECK(batch.ok());
     std::vector<int32_t> found;
     std::vector<std::pair<int32_t, int32_t>> spans;
-    (*batch)->FindAll(texts, &found, &spans);
+    std::vector<uint8_t> utf8;
+    const bool with_utf8 = size % 2 == 0;
+    (*batch)->FindAll(texts, &found, &spans, with_utf8 ? &utf8 : nullptr);
     BK_FUZZ_CHECK(spans.size() == texts.size());
+    BK_FUZZ_CHECK(!with_utf8 || utf8.size() == texts.size());
+    std::vector<uint8_t> left_out(patterns.size(), 0);
+    for (int32_t k : (*batch)->NonAsciiPatterns()) left_out[static_cast<size_t>(k)] = 1;
     for (size_t t = 0; t < texts.size(); ++t) {
-      if (spans[t].second < 0) continue;  // left to RE2 (non-ASCII, or the DFA gave up)
+      if (spans[t].second < 0) {  // left to RE2: the DFA gave up, or (without utf8) a non-ASCII text
+        BK_FUZZ_CHECK(!with_utf8 || (*batch)->given_up() || (*dfa)->FindUtf8(texts[t]) == nullptr);
+        continue;
+      }
+      const bool as_utf8 = with_utf8 && utf8[t] != 0;
+      if (!as_utf8) {
+        for (char c : texts[t]) BK_FUZZ_CHECK(static_cast<unsigned char>(c) < 0x80);
+      }
       BK_FUZZ_CHECK(spans[t].first >= 0 && static_cast<size_t>(spans[t].first) + spans[t].second <= found.size());
       std::vector<uint8_t> got(patterns.size(), 0);
       for (int32_t j = 0; j < spans[t].second; ++j) {
@@ -72,7 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         got[static_cast<size_t>(k)] = 1;
       }
       for (size_t i = 0; i < patterns.size(); ++i) {
-        BK_FUZZ_CHECK(got[i] == (RE2::PartialMatch(re2::StringPiece(texts[t].data(), texts[t].size()), *res[i]) ? 1 : 0));
+        const uint8_t re2 = RE2::PartialMatch(re2::StringPiece(texts[t].data(), texts[t].size()), *res[i]) ? 1 : 0;
+        BK_FUZZ_CHECK(as_utf8 && left_out[i] ? got[i] == 0 : got[i] == re2);
       }
     }
   }
