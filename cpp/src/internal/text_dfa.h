@@ -7,7 +7,7 @@
 // read: Find and Match read ASCII texts only (a text with a byte >= 0x80 is
 // left to RE2, whose Unicode case folding and UTF-8 `.` then apply);
 // FindUtf8 also reads UTF-8 texts, for the patterns that name no non-ASCII
-// character.
+// character. FindAll reads many texts at once, in lockstep, both kinds.
 //
 // Why not RE2::Set alone: classifying a diagnostic asks this question once
 // per row over ~100-byte texts, and RE2's DFA spends ~30 instructions a byte
