@@ -354,19 +354,8 @@ class Classifier::Matcher {
       // double-encoded UTF-8, Evaluate reads the repaired text instead, as
       // for any text without a preset.
       if (utf8 && RepairDoubleEncodedUtf8(text_, &repair_buffer_)) return;
-      for (int32_t k = 0; k < preset_count_; ++k) {
-        hits_.push_back(preset[k]);
-        flags_[static_cast<size_t>(preset[k])] = 1;
-      }
-      if (utf8) {  // as Evaluate after FindUtf8: RE2 answers for the patterns naming non-ASCII text
-        const re2::StringPiece sp(text_.data(), text_.size());
-        for (int32_t k : dfa_->NonAsciiPatterns()) {
-          if (RE2::PartialMatch(sp, *singles_[static_cast<size_t>(k)])) {
-            hits_.push_back(k);
-            flags_[static_cast<size_t>(k)] = 1;
-          }
-        }
-      }
+      AddHits(preset, preset + preset_count_);
+      if (utf8) AddNonAsciiHits();  // as Evaluate after FindUtf8
       evaluated_ = true;
     }
   }
@@ -405,14 +394,30 @@ class Classifier::Matcher {
   }
 
  private:
+  // The text patterns found in the current row's text, from the DFA.
+  void AddHits(const int32_t* begin, const int32_t* end) {
+    for (const int32_t* k = begin; k != end; ++k) {
+      hits_.push_back(*k);
+      flags_[static_cast<size_t>(*k)] = 1;
+    }
+  }
+  // RE2's answers for the patterns that name non-ASCII text, which the DFA
+  // leaves out of what it reads as UTF-8 (FindUtf8, FindAll).
+  void AddNonAsciiHits() {
+    const re2::StringPiece sp(text_.data(), text_.size());
+    for (const int32_t k : dfa_->NonAsciiPatterns()) {
+      if (RE2::PartialMatch(sp, *singles_[static_cast<size_t>(k)])) {
+        hits_.push_back(k);
+        flags_[static_cast<size_t>(k)] = 1;
+      }
+    }
+  }
+
   void Evaluate() {
     evaluated_ = true;
     if (dfa_ != nullptr) {
       if (const std::vector<int32_t>* found = dfa_->Find(text_)) {  // ASCII: nothing to repair
-        for (int32_t i : *found) {
-          hits_.push_back(i);
-          flags_[static_cast<size_t>(i)] = 1;
-        }
+        AddHits(found->data(), found->data() + found->size());
         return;
       }
     }
@@ -426,11 +431,8 @@ class Classifier::Matcher {
       // (on the corpus' non-ASCII diagnostics, 20 % fewer instructions a row
       // than the RE2 set over every pattern).
       if (const std::vector<int32_t>* found = dfa_->FindUtf8(text_)) {
-        hits_.assign(found->begin(), found->end());
-        for (int32_t k : dfa_->NonAsciiPatterns()) {
-          if (RE2::PartialMatch(sp, *singles_[static_cast<size_t>(k)])) hits_.push_back(k);
-        }
-        for (int i : hits_) flags_[static_cast<size_t>(i)] = 1;
+        AddHits(found->data(), found->data() + found->size());
+        AddNonAsciiHits();
         return;
       }
     }

@@ -36,6 +36,21 @@ constexpr int kMaxRepeat = 1000;
 using ByteSet = TextDfa::ByteSet;
 constexpr size_t kNonAscii = TextDfa::kSymbols - 1;
 
+// The non-ASCII characters that case folding ties to ASCII letters (the
+// dotted and dotless i, to be safe; the long s to s; the Kelvin sign to k):
+// they are not "any non-ASCII character" to a pattern, so a pattern or a
+// text with one of them stays with RE2.
+constexpr int32_t kFoldsToAscii[] = {0x130, 0x131, 0x17F, 0x212A};
+
+// Whether a text's code point `cp` (-1: not UTF-8) is read as kNonAscii.
+bool ReadsAsNonAscii(int32_t cp) {
+  if (cp < 0) return false;
+  for (const int32_t f : kFoldsToAscii) {
+    if (cp == f) return false;
+  }
+  return true;
+}
+
 bool IsWordByte(int c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -82,11 +97,10 @@ struct TextDfa::Parser {
     non_ascii = true;
     return cp;
   }
-  // Non-ASCII characters match no ASCII text, except those that case
-  // folding ties to ASCII letters (long s, Kelvin sign; the dotted and
-  // dotless i to be safe): a pattern with one of those stays with RE2.
+  // Non-ASCII characters match no ASCII text, except kFoldsToAscii: a
+  // pattern with one of those stays with RE2.
   static bool FoldsToAscii(int lo, int hi) {
-    for (int cp : {0x130, 0x131, 0x17F, 0x212A}) {
+    for (const int32_t cp : kFoldsToAscii) {
       if (lo <= cp && cp <= hi) return true;
     }
     return false;
@@ -807,10 +821,7 @@ const std::vector<int32_t>* TextDfa::FindUtf8(absl::string_view text) {
     } else {
       int len = 0;
       const int32_t cp = DecodeUtf8(p, static_cast<size_t>(end - p), &len);
-      // Case folding ties these to ASCII letters (the Kelvin sign to k, the
-      // long s to s; the dotted and dotless i kept out to be safe), so they
-      // are not "any non-ASCII character" to a pattern: RE2 reads the text.
-      if (cp < 0 || cp == 0x130 || cp == 0x131 || cp == 0x17F || cp == 0x212A) return nullptr;
+      if (!ReadsAsNonAscii(cp)) return nullptr;  // RE2 reads the text
       p += len;
       byte = static_cast<uint8_t>(kNonAscii);
       cls = non_ascii_class_;
@@ -825,10 +836,14 @@ const std::vector<int32_t>* TextDfa::FindUtf8(absl::string_view text) {
   const std::vector<int32_t>& all = end_lists_[static_cast<size_t>(EndMatches(at / nc))];
   if (non_ascii_patterns_.empty()) return &all;
   utf8_found_.clear();
-  for (int32_t k : all) {
-    if (!std::binary_search(non_ascii_patterns_.begin(), non_ascii_patterns_.end(), k)) utf8_found_.push_back(k);
-  }
+  AppendWithoutNonAsciiPatterns(all, &utf8_found_);
   return &utf8_found_;
+}
+
+void TextDfa::AppendWithoutNonAsciiPatterns(const std::vector<int32_t>& all, std::vector<int32_t>* out) const {
+  for (const int32_t k : all) {
+    if (!std::binary_search(non_ascii_patterns_.begin(), non_ascii_patterns_.end(), k)) out->push_back(k);
+  }
 }
 
 void TextDfa::SortByLength(absl::Span<const absl::string_view> texts) {
@@ -854,10 +869,7 @@ bool TextDfa::AppendSymbols(absl::string_view text) {
     symbols_.append(reinterpret_cast<const char*>(p), static_cast<size_t>(q - p));
     if (q == end) break;
     int len = 0;
-    const int32_t cp = DecodeUtf8(q, static_cast<size_t>(end - q), &len);
-    // As FindUtf8: not UTF-8, or a character that case folding ties to an
-    // ASCII letter: left to RE2.
-    if (cp < 0 || cp == 0x130 || cp == 0x131 || cp == 0x17F || cp == 0x212A) {
+    if (!ReadsAsNonAscii(DecodeUtf8(q, static_cast<size_t>(end - q), &len))) {  // as FindUtf8: left to RE2
       symbols_.resize(start);
       return false;
     }
@@ -987,9 +999,7 @@ void TextDfa::WalkLanes(absl::Span<const absl::string_view> texts, const uint32_
       const std::vector<int32_t>& f = end_lists_[static_cast<size_t>(EndMatches(at[k] / nc))];
       const size_t before = found->size();
       if (symbols && !non_ascii_patterns_.empty()) {  // as FindUtf8: those patterns are RE2's to answer
-        for (const int32_t q : f) {
-          if (!std::binary_search(non_ascii_patterns_.begin(), non_ascii_patterns_.end(), q)) found->push_back(q);
-        }
+        AppendWithoutNonAsciiPatterns(f, found);
       } else {
         found->insert(found->end(), f.begin(), f.end());
       }

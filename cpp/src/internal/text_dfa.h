@@ -206,6 +206,8 @@ class TextDfa {
   // registers.
   static constexpr int kLanes = 8;
   static_assert(kLanes == 4 || kLanes == 8 || kLanes == 16);
+  // Appends the patterns of `all` outside NonAsciiPatterns() to *out.
+  void AppendWithoutNonAsciiPatterns(const std::vector<int32_t>& all, std::vector<int32_t>* out) const;
   // order_ = the indices of `texts`, by length / 16 (stable).
   void SortByLength(absl::Span<const absl::string_view> texts);
   // Appends `text` to symbols_ as FindUtf8 reads it (ASCII bytes as they
